@@ -1,0 +1,1 @@
+"""Hydra configs of the classification task (model, data, experiment), shipped in the wheel."""

@@ -1,0 +1,120 @@
+"""The ``nnframe`` command: ``nnframe <task> <action> [hydra overrides]``.
+
+``--help`` and ``list`` never import torch, so they answer at once.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from nnframe.core.task_registry import config_groups, discover_tasks
+from nnframe.core.task_spec import TaskSpec
+
+MAIN_GROUPS = ("experiment", "model", "data")
+
+
+def _usage(tasks: dict[str, TaskSpec]) -> str:
+    lines = [
+        "usage: nnframe <task> <action> [key=value ...] [hydra flags]",
+        "       nnframe list [task]",
+        "",
+        "Train, evaluate and predict with Hydra-configured Lightning models.",
+        "",
+        "tasks:",
+    ]
+    lines += [f"  {name:<8} {spec.summary}" for name, spec in tasks.items()] or [
+        "  (none installed: install nnframe-cls, nnframe-seg or nnframe-ssl)"
+    ]
+    lines += [
+        "",
+        "examples:",
+        "  nnframe cls train                          train on the embedded shapes dataset",
+        "  nnframe cls train experiment=cifar10_resnet18 trainer.max_epochs=5",
+        "  nnframe cls train --cfg job                show the composed config, run nothing",
+        "  nnframe cls eval ckpt_path=outputs/.../checkpoints/last.ckpt",
+        "",
+        "Run 'nnframe <task> --help' for a task's actions, 'nnframe list' for config options.",
+    ]
+    return "\n".join(lines)
+
+
+def _task_usage(spec: TaskSpec) -> str:
+    lines = [f"usage: nnframe {spec.name} <action> [key=value ...]", "", spec.summary, "", "actions:"]
+    lines += [f"  {name:<9} {action.help}" for name, action in spec.actions.items()]
+    lines += ["", f"Run 'nnframe {spec.name} <action> --help' for the config groups and their options."]
+    return "\n".join(lines)
+
+
+def _action_usage(spec: TaskSpec, action: str) -> str:
+    lines = [
+        f"usage: nnframe {spec.name} {action} [group=option ...] [key=value ...] [hydra flags]",
+        "",
+        spec.actions[action].help,
+        "",
+        "config groups (choose with group=option):",
+    ]
+    for group, options in config_groups(spec).items():
+        if group != "hydra":
+            lines.append(f"  {group:<11} {', '.join(options)}")
+    lines += [
+        "",
+        "hydra flags: --cfg job (print the config), -m/--multirun (sweep), --info, --hydra-help",
+    ]
+    return "\n".join(lines)
+
+
+def _list(tasks: dict[str, TaskSpec], only: str | None = None) -> str:
+    lines: list[str] = []
+    for name, spec in tasks.items():
+        if only and name != only:
+            continue
+        lines += [f"{name}: {spec.summary}", f"  actions: {', '.join(spec.actions)}"]
+        groups = config_groups(spec)
+        ordered = [g for g in MAIN_GROUPS if g in groups] + [g for g in groups if g not in MAIN_GROUPS]
+        for group in ordered:
+            if group != "hydra":
+                lines.append(f"  {group:<11} {', '.join(groups[group])}")
+        lines.append("")
+    return "\n".join(lines).rstrip() or "no nnframe task is installed (pip install nnframe-cls, ...)"
+
+
+def _fail(message: str) -> int:
+    print(f"nnframe: error: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``nnframe`` command; returns the process exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    tasks = discover_tasks()
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_usage(tasks))
+        return 0
+    if argv[0] == "list":
+        if len(argv) > 1 and argv[1] not in tasks:
+            return _fail(f"unknown task {argv[1]!r}; installed tasks: {', '.join(tasks) or 'none'}")
+        print(_list(tasks, argv[1] if len(argv) > 1 else None))
+        return 0
+    task_name, rest = argv[0], argv[1:]
+    if task_name not in tasks:
+        return _fail(
+            f"unknown task {task_name!r}; installed tasks: {', '.join(tasks) or 'none'} "
+            "(a task appears once its package, e.g. nnframe-seg, is installed)"
+        )
+    spec = tasks[task_name]
+    if not rest or rest[0] in ("-h", "--help"):
+        print(_task_usage(spec))
+        return 0
+    action, overrides = rest[0], rest[1:]
+    if action not in spec.actions:
+        return _fail(f"unknown action {action!r} for task {task_name!r}; choose one of: {', '.join(spec.actions)}")
+    if any(arg in ("-h", "--help") for arg in overrides):
+        print(_action_usage(spec, action))
+        return 0
+    from nnframe.core.hydra_app import run_action  # imports hydra, still not torch
+
+    return run_action(spec, action, overrides)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""Image helpers shared by the tasks: normalisation, transform presets, drawing."""
+
+from nnframe.core.cv_tools.normalization import NORMALIZATION_STATS, denormalize, resolve_normalization
+from nnframe.core.cv_tools.transforms import (
+    classification_eval_transform,
+    classification_train_transform,
+    segmentation_eval_transform,
+    segmentation_train_transform,
+)
+from nnframe.core.cv_tools.visualization import (
+    class_palette,
+    confusion_matrix_figure,
+    labelled_image_grid,
+    overlay_mask,
+)
+
+__all__ = [
+    "NORMALIZATION_STATS",
+    "class_palette",
+    "classification_eval_transform",
+    "classification_train_transform",
+    "confusion_matrix_figure",
+    "denormalize",
+    "labelled_image_grid",
+    "overlay_mask",
+    "resolve_normalization",
+    "segmentation_eval_transform",
+    "segmentation_train_transform",
+]

@@ -1,0 +1,44 @@
+"""Per-dataset normalisation statistics and their inverse for display."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+# (mean, std) per channel, in [0, 1] units.
+NORMALIZATION_STATS: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
+    "imagenet": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+    "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
+    "cifar100": ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)),
+    "mnist": ((0.1307,), (0.3081,)),
+    "fashion_mnist": ((0.2860,), (0.3530,)),
+    "stl10": ((0.4467, 0.4398, 0.4066), (0.2603, 0.2566, 0.2713)),
+    "shapes": ((0.5, 0.5, 0.5), (0.25, 0.25, 0.25)),
+}
+
+
+def resolve_normalization(
+    normalization: str | Sequence[Sequence[float]],
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Return ``(mean, std)`` for a dataset name or an explicit ``[mean, std]`` pair."""
+    if isinstance(normalization, str):
+        if normalization not in NORMALIZATION_STATS:
+            raise ValueError(
+                f"unknown normalization {normalization!r}; choose one of {sorted(NORMALIZATION_STATS)} "
+                "or give [[mean...], [std...]]"
+            )
+        return NORMALIZATION_STATS[normalization]
+    mean, std = normalization
+    return tuple(float(m) for m in mean), tuple(float(s) for s in std)
+
+
+def denormalize(images: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
+    """Undo ``Normalize`` for display, clamped to [0, 1].
+
+    Shape: (batch, channels, height, width) or (channels, height, width).
+    """
+    shape = (-1, 1, 1)
+    mean_t = torch.as_tensor(mean, dtype=images.dtype, device=images.device).view(shape)
+    std_t = torch.as_tensor(std, dtype=images.dtype, device=images.device).view(shape)
+    return (images * std_t + mean_t).clamp(0, 1)

@@ -1,0 +1,182 @@
+"""Base ``LightningModule`` of every task: steps, metrics per stage, optimizers, logging."""
+
+from __future__ import annotations
+
+import inspect
+from abc import abstractmethod
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+from torchmetrics import MaxMetric, MetricCollection, MinMetric
+
+
+class TaskModule(L.LightningModule):
+    """A network, its loss and its metrics, trained with a Hydra-configured optimizer.
+
+    Logging convention: ``<stage>/<name>`` (``train/loss``, ``val/acc``), and the best value of
+    the monitored metric so far as ``<monitor>_best`` (``val/acc_best``).
+
+    A subclass provides:
+        ``compute_loss(outputs, target)``; ``build_metrics()`` returning a fresh
+        ``MetricCollection`` whose ``update`` takes ``(outputs, target)``; and optionally
+        ``predictions(outputs)`` (default: argmax over dim 1), ``prediction_figure(...)`` for
+        the TensorBoard grid, and ``predict_step``.
+
+    Args:
+        net: the network; ``net(images)`` returns the outputs the loss takes.
+        optimizer: partial optimizer (``_partial_: true``) called with the parameters.
+        scheduler: optional partial LR scheduler called with the optimizer, and with
+            ``total_steps`` (the trainer's estimated optimizer steps) when it accepts it.
+        scheduler_interval: ``step`` or ``epoch``.
+        monitor: the metric that picks the best checkpoint, e.g. ``val/acc``.
+        monitor_mode: ``max`` or ``min``.
+        compile: wrap ``net`` in ``torch.compile`` at fit start.
+    """
+
+    def __init__(
+        self,
+        net: nn.Module,
+        optimizer: Callable[..., torch.optim.Optimizer],
+        scheduler: Callable[..., Any] | None = None,
+        scheduler_interval: str = "step",
+        monitor: str = "val/acc",
+        monitor_mode: str = "max",
+        compile: bool = False,
+    ) -> None:
+        super().__init__()
+        self.net = net
+        self.optimizer_factory = optimizer
+        self.scheduler_factory = scheduler
+        self.scheduler_interval = scheduler_interval
+        self.monitor = monitor
+        self.monitor_mode = monitor_mode
+        self.compile = compile
+        # Attribute names, not a ModuleDict: "train" would clash with nn.Module.train.
+        self.train_metrics = self.build_metrics().clone(prefix="train/")
+        self.val_metrics = self.build_metrics().clone(prefix="val/")
+        self.test_metrics = self.build_metrics().clone(prefix="test/")
+        self.best_metric = MaxMetric() if monitor_mode == "max" else MinMetric()
+        self.class_names: list[str] = []
+        # Set by the runner (task, composed config, class names); saved in every checkpoint
+        # so that eval/predict can rebuild the model without the original command line.
+        self.nnframe_metadata: dict[str, Any] = {}
+
+    # --- what a task provides -------------------------------------------------------------
+
+    @abstractmethod
+    def build_metrics(self) -> MetricCollection:
+        """A fresh ``MetricCollection``; ``update(outputs, target)`` is called every step."""
+
+    @abstractmethod
+    def compute_loss(self, outputs: Any, target: torch.Tensor) -> torch.Tensor:
+        """The training loss of a batch."""
+
+    def predictions(self, outputs: torch.Tensor) -> torch.Tensor:
+        """Hard predictions from the outputs (class index per sample or pixel)."""
+        return outputs.argmax(dim=1)
+
+    def prediction_figure(self, images: torch.Tensor, target: torch.Tensor, preds: torch.Tensor) -> Any:
+        """A matplotlib figure of a few validation samples with their predictions (or None)."""
+        return None
+
+    # --- Lightning hooks -------------------------------------------------------------------
+
+    def forward(self, images: torch.Tensor) -> Any:
+        return self.net(images)
+
+    def setup(self, stage: str) -> None:
+        if self.compile and stage == "fit":
+            self.net = torch.compile(self.net)
+        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        if datamodule is not None and not self.class_names:
+            self.class_names = list(getattr(datamodule, "class_names", []))
+
+    def model_step(self, batch: Any) -> tuple[torch.Tensor, Any, torch.Tensor]:
+        """Forward a batch; returns ``(loss, outputs, target)``."""
+        images, target = batch
+        outputs = self(images)
+        return self.compute_loss(outputs, target), outputs, target
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        loss, outputs, target = self.model_step(batch)
+        self.train_metrics.update(outputs.detach(), target)
+        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(target))
+        return loss
+
+    def _evaluation_step(self, stage: str, batch: Any) -> dict[str, torch.Tensor]:
+        loss, outputs, target = self.model_step(batch)
+        self.stage_metrics(stage).update(outputs, target)
+        self.log(f"{stage}/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(target),
+                 sync_dist=True)
+        return {"loss": loss, "preds": self.predictions(outputs), "target": target}
+
+    def validation_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
+        return self._evaluation_step("val", batch)
+
+    def test_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
+        return self._evaluation_step("test", batch)
+
+    def stage_metrics(self, stage: str) -> MetricCollection:
+        """The metric collection of ``stage`` (``train``, ``val`` or ``test``)."""
+        return getattr(self, f"{stage}_metrics")
+
+    def on_train_start(self) -> None:
+        # The sanity check must not count towards the best value.
+        self.val_metrics.reset()
+        self.best_metric.reset()
+
+    def on_train_epoch_end(self) -> None:
+        self._log_epoch_metrics("train")
+
+    def on_validation_epoch_end(self) -> None:
+        values = self._log_epoch_metrics("val")
+        if self.trainer.sanity_checking or self.monitor not in values:
+            return
+        self.best_metric(values[self.monitor])
+        self.log(f"{self.monitor}_best", self.best_metric.compute(), prog_bar=True)
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch_metrics("test")
+
+    def _log_epoch_metrics(self, stage: str) -> dict[str, torch.Tensor]:
+        """Compute (synced across processes by torchmetrics), log and reset one stage's metrics.
+
+        Vector metrics (one value per class) are logged as ``<name>/<class name>``.
+        """
+        collection = self.stage_metrics(stage)
+        if not any(metric.update_called for metric in collection.values()):
+            return {}
+        values = collection.compute()
+        collection.reset()
+        scalars: dict[str, torch.Tensor] = {}
+        for name, value in values.items():
+            if value.numel() == 1:
+                scalars[name] = value.squeeze()
+            elif value.ndim == 1:
+                names = self.class_names if len(self.class_names) == len(value) else range(len(value))
+                scalars.update({f"{name}/{class_name}": v for class_name, v in zip(names, value, strict=True)})
+        self.log_dict(scalars, prog_bar=False)
+        return values
+
+    def configure_optimizers(self) -> Any:
+        params: Iterable[nn.Parameter] = [p for p in self.parameters() if p.requires_grad]
+        optimizer = self.optimizer_factory(params=params)
+        if self.scheduler_factory is None:
+            return optimizer
+        kwargs: dict[str, Any] = {}
+        if "total_steps" in inspect.signature(self.scheduler_factory).parameters:
+            kwargs["total_steps"] = int(self.trainer.estimated_stepping_batches)
+        scheduler = self.scheduler_factory(optimizer, **kwargs)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": self.scheduler_interval, "monitor": self.monitor},
+        }
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["nnframe"] = {**self.nnframe_metadata, "class_names": self.class_names}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.class_names = list(checkpoint.get("nnframe", {}).get("class_names", self.class_names))

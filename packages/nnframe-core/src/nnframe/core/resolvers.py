@@ -1,0 +1,45 @@
+"""OmegaConf resolvers nnframe configs use; registered before any config is composed."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
+_run_dirs: dict[tuple[str, bool], str] = {}
+
+
+def latest_run_dir(base: str | Path) -> Path | None:
+    """The newest run directory under ``base`` that holds ``checkpoints/last.ckpt``, if any."""
+    base = Path(base)
+    if not base.is_dir():
+        return None
+    runs = [d for d in base.iterdir() if d.is_dir() and (d / LAST_CHECKPOINT).is_file()]
+    return max(runs, key=lambda d: (d / LAST_CHECKPOINT).stat().st_mtime, default=None)
+
+
+def run_dir(base: str, resume: bool = False) -> str:
+    """Directory of this run: a new timestamped one, or with ``resume`` the latest resumable one.
+
+    The answer is cached per process, so every place that resolves it sees the same directory.
+    """
+    key = (str(base), bool(resume))
+    if key not in _run_dirs:
+        previous = latest_run_dir(base) if resume else None
+        if previous is not None:
+            _run_dirs[key] = str(previous)
+        else:
+            stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+            candidate, n = Path(base) / stamp, 1
+            while candidate.exists():  # two runs started within the same second
+                candidate, n = Path(base) / f"{stamp}_{n}", n + 1
+            _run_dirs[key] = str(candidate)
+    return _run_dirs[key]
+
+
+def register_resolvers() -> None:
+    """Register nnframe's resolvers once (idempotent)."""
+    if not OmegaConf.has_resolver("nnframe.run_dir"):
+        OmegaConf.register_new_resolver("nnframe.run_dir", run_dir)

@@ -1,0 +1,49 @@
+"""Finds installed task packages through the ``nnframe.tasks`` entry-point group.
+
+Installing a task package (``nnframe-cls``, ...) is all it takes to add its task to the
+command line. Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import warnings
+from importlib.resources import files
+
+from nnframe.core.task_spec import ENTRY_POINT_GROUP, TaskSpec
+
+CORE_CONFIG_PACKAGE = "nnframe.core.configs"
+
+
+def discover_tasks() -> dict[str, TaskSpec]:
+    """Return the installed tasks, keyed by name, in name order."""
+    tasks: dict[str, TaskSpec] = {}
+    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            spec = entry_point.load()
+        except Exception as error:  # one broken task package must not hide the others
+            warnings.warn(f"cannot load nnframe task {entry_point.name!r} ({entry_point.value}): {error}",
+                          stacklevel=2)
+            continue
+        if not isinstance(spec, TaskSpec):
+            warnings.warn(f"entry point {entry_point.value!r} is not a TaskSpec; ignored", stacklevel=2)
+            continue
+        tasks[spec.name] = spec
+    return dict(sorted(tasks.items()))
+
+
+def config_groups(task: TaskSpec) -> dict[str, list[str]]:
+    """Options of every config group a task sees: its own groups plus core's shared ones.
+
+    Returns:
+        group name -> sorted option names (YAML file stems), task groups first.
+    """
+    groups: dict[str, set[str]] = {}
+    for package in (task.config_package, CORE_CONFIG_PACKAGE):
+        root = files(package)
+        for group_dir in sorted(root.iterdir(), key=lambda p: p.name):
+            if not group_dir.is_dir() or group_dir.name.startswith(("_", ".")):
+                continue
+            options = groups.setdefault(group_dir.name, set())
+            options.update(p.name[: -len(".yaml")] for p in group_dir.iterdir() if p.name.endswith(".yaml"))
+    return {name: sorted(options) for name, options in groups.items()}

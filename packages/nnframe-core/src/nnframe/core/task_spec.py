@@ -1,0 +1,50 @@
+"""Describes a task package to the ``nnframe`` command (found through entry points)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ENTRY_POINT_GROUP = "nnframe.tasks"
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One action of a task, e.g. ``train``.
+
+    Args:
+        function: ``"module:function"`` taking the composed ``DictConfig``; imported lazily.
+        help: one line shown by ``nnframe <task> --help``.
+        config_name: primary config (in the task's config package) composed for this action.
+    """
+
+    function: str
+    help: str
+    config_name: str = "config"
+
+
+def _default_actions() -> dict[str, ActionSpec]:
+    return {
+        "train": ActionSpec("nnframe.core.training:train_from_cli", "train a model (Hydra overrides allowed)"),
+        "eval": ActionSpec("nnframe.core.training:evaluate_from_cli", "evaluate a checkpoint: ckpt_path=..."),
+        "predict": ActionSpec(
+            "nnframe.core.training:predict_from_cli",
+            "predict a folder of images: ckpt_path=... predict.input_dir=... [predict.output_dir=...]",
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A task package as the command line sees it.
+
+    Args:
+        name: the word after ``nnframe`` (``cls``, ``seg``, ``ssl``).
+        summary: one line for ``nnframe list``.
+        config_package: Python package holding the task's Hydra configs.
+        actions: action name -> what runs; train/eval/predict come from core by default.
+    """
+
+    name: str
+    summary: str
+    config_package: str
+    actions: dict[str, ActionSpec] = field(default_factory=_default_actions)

@@ -1,0 +1,40 @@
+"""Rebuilding a run's model and data config from what its checkpoint saved."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+REBUILT_GROUPS = ("model", "data")
+
+
+def _command_line_overrides() -> list[str]:
+    from hydra.core.hydra_config import HydraConfig
+
+    return list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
+
+
+def apply_checkpoint_config(cfg: DictConfig, metadata: dict[str, Any]) -> DictConfig:
+    """Use the checkpoint's ``model`` and ``data`` configs unless the command line chose
+    another option of that group (or an experiment); ``group.key=value`` overrides given on the
+    command line are applied on top, so ``data.batch_size=8`` still works.
+    """
+    saved = metadata.get("config")
+    if not saved:
+        return cfg
+    overrides = _command_line_overrides()
+    chosen = {o.split("=", 1)[0].lstrip("+~") for o in overrides if "=" in o and "." not in o.split("=", 1)[0]}
+    if "experiment" in chosen:
+        return cfg
+    saved_cfg = OmegaConf.create(saved)
+    with open_dict(cfg):
+        for group in REBUILT_GROUPS:
+            if group in saved_cfg and group not in chosen:
+                cfg[group] = saved_cfg[group]
+                for override in overrides:
+                    key, _, value = override.partition("=")
+                    if key.startswith(f"{group}."):
+                        OmegaConf.update(cfg, key, yaml.safe_load(value) if value else None, merge=True)
+    return cfg

@@ -1,0 +1,50 @@
+"""``evaluate(cfg)``: validate (and test) a checkpoint and return its metrics."""
+
+from __future__ import annotations
+
+from omegaconf import DictConfig
+
+from nnframe.core.checkpointing import read_checkpoint_metadata
+from nnframe.core.errors import CheckpointError, ConfigError
+from nnframe.core.training.checkpoint_config import apply_checkpoint_config
+from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
+from nnframe.core.training.run_summary import print_metrics
+from nnframe.core.training.train import _as_floats
+
+
+def evaluate(cfg: DictConfig) -> dict[str, float]:
+    """Evaluate ``cfg.ckpt_path`` on the validation split, and the test split with ``test=true``.
+
+    The model and data come from the checkpoint's saved config unless overridden.
+
+    Returns:
+        ``val/...`` (and ``test/...``) metrics.
+    """
+    if not cfg.get("ckpt_path"):
+        raise ConfigError("eval needs a checkpoint: add ckpt_path=<run dir>/checkpoints/<file>.ckpt")
+    metadata = read_checkpoint_metadata(cfg.ckpt_path, cfg.task_name)
+    cfg = apply_checkpoint_config(cfg, metadata)
+    datamodule = build_datamodule(cfg, stage=None)
+    model = build_model(cfg, datamodule.class_names)
+    loggers = instantiate_group(cfg.get("logger"), "logger")
+    trainer = build_trainer(cfg, callbacks=[], loggers=loggers)
+    try:
+        trainer.validate(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path, verbose=False)
+        metrics = _as_floats(trainer.callback_metrics)
+        if cfg.get("test"):
+            trainer.test(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path, verbose=False)
+            metrics.update(_as_floats(trainer.callback_metrics))
+    except RuntimeError as error:
+        if "state_dict" in str(error) or "size mismatch" in str(error):
+            raise CheckpointError(
+                f"{cfg.ckpt_path} does not fit the configured model: {str(error)[:500]}"
+            ) from error
+        raise
+    print_metrics(f"evaluation of {cfg.ckpt_path}", metrics)
+    return metrics
+
+
+def evaluate_from_cli(cfg: DictConfig) -> float | None:
+    """What ``nnframe <task> eval`` runs."""
+    metrics = evaluate(cfg)
+    return metrics.get(cfg.get("optimized_metric") or "", None)

@@ -1,0 +1,42 @@
+"""``predict(cfg)``: run a checkpoint on a folder of images and write the task's predictions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hydra
+from lightning.pytorch.utilities import rank_zero_info
+from omegaconf import DictConfig
+
+from nnframe.core.checkpointing import read_checkpoint_metadata
+from nnframe.core.errors import ConfigError
+from nnframe.core.training.checkpoint_config import apply_checkpoint_config
+from nnframe.core.training.instantiate import build_model, build_trainer
+
+
+def predict(cfg: DictConfig) -> Path:
+    """Predict every image under ``cfg.predict.input_dir`` with ``cfg.ckpt_path``.
+
+    Returns:
+        The predictions CSV (written by the task's ``predict.writer``).
+    """
+    if not cfg.get("ckpt_path"):
+        raise ConfigError("predict needs a checkpoint: add ckpt_path=<run dir>/checkpoints/<file>.ckpt")
+    if not cfg.predict.get("input_dir"):
+        raise ConfigError("predict needs a folder of images: add predict.input_dir=/path/to/images")
+    metadata = read_checkpoint_metadata(cfg.ckpt_path, cfg.task_name)
+    cfg = apply_checkpoint_config(cfg, metadata)
+    class_names = list(metadata.get("class_names", []))
+    datamodule = hydra.utils.instantiate(cfg.data)
+    datamodule.predict_dir = cfg.predict.input_dir
+    model = build_model(cfg, class_names)
+    writer = hydra.utils.instantiate(cfg.predict.writer, output_dir=cfg.predict.output_dir, class_names=class_names)
+    trainer = build_trainer(cfg, callbacks=[writer], loggers=False)
+    trainer.predict(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path, return_predictions=False)
+    rank_zero_info(f"predictions: {writer.csv_path}")
+    return writer.csv_path
+
+
+def predict_from_cli(cfg: DictConfig) -> None:
+    """What ``nnframe <task> predict`` runs."""
+    predict(cfg)
