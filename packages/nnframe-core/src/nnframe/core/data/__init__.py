@@ -1,0 +1,32 @@
+"""Dataset and datamodule bases, the embedded shapes dataset, and image-folder helpers."""
+
+from nnframe.core.data.image_files import IMAGE_EXTENSIONS, ImageFileDataset, find_image_files, load_image
+from nnframe.core.data.image_folder_datamodule import ImageFolderDataModule
+from nnframe.core.data.image_folder_dataset import ImageFolderDataset
+from nnframe.core.data.shapes import SHAPE_NAMES, ShapesArrays, generate_shapes
+from nnframe.core.data.shapes_datamodule import ShapesDataModule
+from nnframe.core.data.shapes_dataset import ShapesDataset
+from nnframe.core.data.torchvision_datamodule import TorchvisionDataModule
+from nnframe.core.data.torchvision_datasets import TORCHVISION_DATASETS, load_torchvision_dataset
+from nnframe.core.data.vision_datamodule import VisionDataModule
+from nnframe.core.data.vision_dataset import VisionDataset, WrappedDataset
+
+__all__ = [
+    "TORCHVISION_DATASETS",
+    "ImageFolderDataModule",
+    "ImageFolderDataset",
+    "TorchvisionDataModule",
+    "load_torchvision_dataset",
+    "IMAGE_EXTENSIONS",
+    "SHAPE_NAMES",
+    "ImageFileDataset",
+    "ShapesArrays",
+    "ShapesDataModule",
+    "ShapesDataset",
+    "VisionDataModule",
+    "VisionDataset",
+    "WrappedDataset",
+    "find_image_files",
+    "generate_shapes",
+    "load_image",
+]

@@ -1,0 +1,71 @@
+"""The embedded shapes dataset as a :class:`VisionDataset`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from torchvision import tv_tensors
+
+from nnframe.core.data.shapes import SHAPE_NAMES, generate_shapes
+from nnframe.core.data.vision_dataset import VisionDataset
+
+_SPLIT_OFFSETS = {"train": 0, "val": 1, "test": 2}
+TARGET_KINDS = ("label", "mask")
+
+
+class ShapesDataset(VisionDataset):
+    """Generated shape images held in memory, for classification (``target="label"``) or
+    segmentation (``target="mask"``: class ``k`` drawn as ``k + 1``, 0 background).
+
+    Args:
+        split: ``train``, ``val`` or ``test``; each split has its own images.
+        num_samples: images in this split.
+        image_size: side in pixels.
+        seed: base seed; the split is generated from ``seed`` and the split name.
+        target: ``label`` or ``mask``.
+        min_shapes, max_shapes: shapes per image.
+        transform: called as ``transform(image, target)``.
+    """
+
+    def __init__(
+        self,
+        split: str = "train",
+        num_samples: int = 1000,
+        image_size: int = 32,
+        seed: int = 0,
+        target: str = "label",
+        min_shapes: int = 1,
+        max_shapes: int = 1,
+        transform: Callable[..., Any] | None = None,
+    ) -> None:
+        super().__init__(transform)
+        if split not in _SPLIT_OFFSETS:
+            raise ValueError(f"unknown split {split!r}; choose one of {list(_SPLIT_OFFSETS)}")
+        if target not in TARGET_KINDS:
+            raise ValueError(f"unknown target {target!r}; choose one of {TARGET_KINDS}")
+        arrays = generate_shapes(num_samples, image_size, seed * 10 + _SPLIT_OFFSETS[split], min_shapes, max_shapes)
+        self.target = target
+        self.images = torch.from_numpy(arrays.images).permute(0, 3, 1, 2).contiguous()  # (N, 3, H, W) uint8
+        self.masks = torch.from_numpy(arrays.masks)  # (N, H, W) uint8
+        self.labels = torch.from_numpy(arrays.labels)
+
+    @property
+    def class_names(self) -> list[str]:
+        if self.target == "mask":
+            return ["background", *SHAPE_NAMES]
+        return list(SHAPE_NAMES)
+
+    @property
+    def targets(self) -> Sequence[int] | None:
+        return self.labels.tolist() if self.target == "label" else None
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def load(self, index: int) -> tuple[Any, Any]:
+        image = tv_tensors.Image(self.images[index])
+        if self.target == "mask":
+            return image, tv_tensors.Mask(self.masks[index].long())
+        return image, int(self.labels[index])
