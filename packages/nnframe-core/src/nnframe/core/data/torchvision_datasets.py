@@ -30,6 +30,12 @@ class _CIFAR100(datasets.CIFAR100):
         return all((folder / name).is_file() for name, _ in self.train_list + self.test_list)
 
 
+class _STL10(datasets.STL10):
+    def _check_integrity(self) -> bool:
+        folder = Path(self.root) / self.base_folder
+        return all((folder / name).is_file() for name, _ in self.train_list + self.test_list)
+
+
 @dataclass(frozen=True)
 class TorchvisionDatasetInfo:
     """How to load one torchvision dataset: its class, folder under the data root, and split kwargs."""
@@ -50,7 +56,7 @@ TORCHVISION_DATASETS: dict[str, TorchvisionDatasetInfo] = {
     "fashion_mnist": TorchvisionDatasetInfo(datasets.FashionMNIST, "FashionMNIST/raw",
                                             {"train": {"train": True}, "test": {"train": False}},
                                             "https://github.com/zalandoresearch/fashion-mnist"),
-    "stl10": TorchvisionDatasetInfo(datasets.STL10, "stl10_binary",
+    "stl10": TorchvisionDatasetInfo(_STL10, "stl10_binary",
                                     {"train": {"split": "train"}, "test": {"split": "test"},
                                      "unlabeled": {"split": "unlabeled"}, "train+unlabeled": {"split": "train+unlabeled"}},
                                     "http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz"),
