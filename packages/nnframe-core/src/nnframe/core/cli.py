@@ -17,6 +17,7 @@ def _usage(tasks: dict[str, TaskSpec]) -> str:
     lines = [
         "usage: nnframe <task> <action> [key=value ...] [hydra flags]",
         "       nnframe list [task]",
+        "       nnframe runs <dir>          table of the runs of a sweep, best first",
         "",
         "Train, evaluate and predict with Hydra-configured Lightning models.",
         "",
@@ -32,6 +33,7 @@ def _usage(tasks: dict[str, TaskSpec]) -> str:
         "  nnframe cls train experiment=cifar10_resnet18 trainer.max_epochs=5",
         "  nnframe cls train --cfg job                show the composed config, run nothing",
         "  nnframe cls eval ckpt_path=outputs/.../checkpoints/last.ckpt",
+        "  nnframe cls train -m model.optimizer.lr=1e-3,1e-2   a sweep: one run per value",
         "",
         "Run 'nnframe <task> --help' for a task's actions, 'nnframe list' for config options.",
     ]
@@ -95,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(f"unknown task {argv[1]!r}; installed tasks: {', '.join(tasks) or 'none'}")
         print(_list(tasks, argv[1] if len(argv) > 1 else None))
         return 0
+    if argv[0] == "runs":
+        from nnframe.core.sweeps.runs_table import runs_main  # reads files only, no torch
+
+        return runs_main(argv[1:])
     task_name, rest = argv[0], argv[1:]
     if task_name not in tasks:
         return _fail(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +31,60 @@ def _route_lightning_logs_to_hydra() -> None:
         logger.propagate = True
 
 
+# Hydra flags followed by a value; --info takes one only if it is one of its topics.
+_VALUE_FLAGS = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
+                "--config-dir", "-cd", "--experimental-rerun"}
+_INFO_TOPICS = {"all", "config", "defaults", "defaults-tree", "plugins", "searchpath"}
+
+
+def split_hydra_flags(args: list[str]) -> tuple[list[str], list[str]]:
+    """Separate Hydra's flags (``-m``, ``--cfg job``, ...) from ``key=value`` overrides.
+
+    Hydra's parser wants all flags before the overrides, users put them anywhere
+    (``nnframe cls train lr=0.1 -m``).
+
+    Returns:
+        ``(flags with their values, overrides)``, each in the given order.
+    """
+    flags: list[str] = []
+    overrides: list[str] = []
+    args = list(args)
+    while args:
+        arg = args.pop(0)
+        if not arg.startswith("-"):
+            overrides.append(arg)
+            continue
+        flags.append(arg)
+        if args and "=" not in arg and (arg in _VALUE_FLAGS or (arg == "--info" and args[0] in _INFO_TOPICS)):
+            flags.append(args.pop(0))
+    return flags, overrides
+
+
+def _in_multirun() -> bool:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+def _record_failure(cfg: Any, error: Exception) -> None:
+    """Leave ``run.json`` (status failed) in the run directory, for ``nnframe runs``.
+
+    Why not return NaN to the sweeper instead of raising: the Optuna sweeper (optuna 2.x) cannot
+    record a NaN result and would end the study; a raised error is recorded as a failed trial.
+    """
+    from nnframe.core.sweeps import write_run_record
+
+    if int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0"))) != 0:
+        return
+    try:
+        write_run_record(cfg.paths.output_dir, "failed", error=f"{type(error).__name__}: {error}",
+                         action=cfg.get("action"), optimized_metric=cfg.get("optimized_metric"),
+                         monitor_mode=cfg.get("monitor_mode"))
+    except Exception:  # never hide the run's own error behind a bookkeeping one
+        log.warning("could not write run.json for the failed run", exc_info=True)
+
+
 def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
     """Compose ``spec``'s config for ``action`` with ``overrides`` and run the action's function.
 
@@ -49,20 +104,34 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
         _route_lightning_logs_to_hydra()
         # The real command line, so that Lightning can re-launch it for DDP worker processes.
         sys.argv = saved_argv
+        sweeping = _in_multirun()
         try:
             return function(cfg)
         except NnframeError as error:
             log.error("%s", error)
             print(f"nnframe: error: {error}", file=sys.stderr)
             exit_code = 2
-            if cfg.get("hydra_sweep_continue_on_error", False):
-                return float("nan")
+            if not sweeping:
+                raise SystemExit(2) from None
+            _record_failure(cfg, error)
+            if cfg.get("hydra_sweep_continue_on_error", True):
+                raise  # the launcher keeps it as this job's result; the sweep goes on
             raise SystemExit(2) from None
+        except Exception as error:
+            if not sweeping:
+                raise
+            log.exception("run failed")
+            exit_code = 1
+            _record_failure(cfg, error)
+            if cfg.get("hydra_sweep_continue_on_error", True):
+                raise
+            raise SystemExit(1) from None
 
     task_function.__module__ = f"nnframe.{spec.name}"
     task_function.__qualname__ = task_function.__name__ = f"{spec.name}_{action}"
     saved_argv = sys.argv
-    sys.argv = [f"nnframe {spec.name} {action}", f"action={action}", *overrides]
+    flags, overrides = split_hydra_flags(overrides)
+    sys.argv = [f"nnframe {spec.name} {action}", *flags, f"action={action}", *overrides]
     try:
         hydra.main(
             version_base="1.3",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -43,3 +44,7 @@ def register_resolvers() -> None:
     """Register nnframe's resolvers once (idempotent)."""
     if not OmegaConf.has_resolver("nnframe.run_dir"):
         OmegaConf.register_new_resolver("nnframe.run_dir", run_dir)
+    if not OmegaConf.has_resolver("nnframe.cwd"):
+        # Not ${hydra:runtime.cwd}: a sweeper resolves the sweep directory before Hydra's
+        # runtime config exists, and ${oc.env:VAR,default} resolves its default even when VAR is set.
+        OmegaConf.register_new_resolver("nnframe.cwd", os.getcwd)

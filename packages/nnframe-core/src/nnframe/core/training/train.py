@@ -8,10 +8,11 @@ from typing import Any
 
 import lightning as L
 from lightning.pytorch.loggers import TensorBoardLogger
-from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
 from omegaconf import DictConfig
 
 from nnframe.core.errors import CheckpointError, ConfigError
+from nnframe.core.sweeps import write_run_record
 from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
 from nnframe.core.training.run_summary import apply_extras, print_data_summary, print_metrics
 
@@ -114,4 +115,7 @@ def train_from_cli(cfg: DictConfig) -> float | None:
     name = cfg.get("optimized_metric")
     if name and name not in metrics:
         raise ConfigError(f"optimized_metric={name!r} was not logged; logged metrics: {', '.join(sorted(metrics))}")
+    if rank_zero_only.rank == 0:  # what `nnframe runs` shows for this run
+        write_run_record(cfg.paths.output_dir, "completed", metrics, action=cfg.get("action"),
+                         optimized_metric=name, monitor_mode=cfg.get("monitor_mode"))
     return metrics[name] if name else None

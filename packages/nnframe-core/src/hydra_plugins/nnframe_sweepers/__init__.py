@@ -1,0 +1,1 @@
+"""nnframe's Hydra sweeper plugins (Hydra finds plugins only in the ``hydra_plugins`` namespace)."""

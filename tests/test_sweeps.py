@@ -1,0 +1,76 @@
+"""Sweeps through the real ``nnframe`` command (in-process): a grid multirun with one run
+directory and TensorBoard run per job, an Optuna study that records a failed trial and resumes
+from SQLite, and ``nnframe runs`` ranking the runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import optuna
+import pytest
+from nnframe.core.cli import main
+from nnframe.core.sweeps import collect_runs, format_runs_table
+
+# Two optimizer steps per epoch, no figures: a run takes a few seconds.
+TINY = [
+    "data.num_train=64", "data.num_val=32", "data.num_test=32", "data.image_size=16", "data.batch_size=32",
+    "trainer.max_epochs=1", "trainer.accelerator=cpu", "test=false", "trainer.num_sanity_val_steps=0",
+    "extras.print_config=false", "extras.print_data_summary=false", "callbacks.progress_bar=null",
+    "callbacks.prediction_grid=null", "callbacks.confusion_matrix=null", "callbacks.epoch_timing=null",
+]
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Runs go under ``tmp_path`` (through the documented environment variable)."""
+    monkeypatch.setenv("NNFRAME_OUTPUT_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_multirun_gives_each_run_its_own_directory_and_tensorboard_run(log_dir: Path, capsys) -> None:
+    assert main(["cls", "train", "-m", "model.optimizer.lr=1e-3,1e-2", *TINY]) == 0
+    (sweep_dir,) = (log_dir / "cls" / "train" / "shapes").glob("multirun_*")
+    runs = sorted(p for p in sweep_dir.iterdir() if p.is_dir())
+    assert [p.name for p in runs] == ["0", "1"]
+    for run in runs:
+        assert list((run / "tensorboard").glob("events.out.tfevents.*")), f"no TensorBoard run in {run}"
+        assert (run / "checkpoints" / "last.ckpt").is_file()
+        assert json.loads((run / "run.json").read_text())["status"] == "completed"
+
+    capsys.readouterr()
+    assert main(["runs", str(sweep_dir)]) == 0
+    table = capsys.readouterr().out
+    assert "model.optimizer.lr" in table and "0.001" in table and "0.01" in table
+    rows = collect_runs(sweep_dir)
+    scores = [row.score for row in rows]
+    assert scores == sorted(scores, reverse=True)  # val/acc is maximised: best first
+
+
+def test_optuna_study_records_a_failed_trial_and_resumes_from_sqlite(log_dir: Path) -> None:
+    study_dir = log_dir / "cls" / "train" / "shapes" / "optuna_cls_shapes"
+    # Seed 0 samples val/missing first: that trial fails (the metric is never logged), the
+    # study must go on and complete the second one.
+    sweep = ["cls", "train", "hparams_search=optuna", "hydra/sweeper/sampler=random",
+             "hydra.sweeper.sampler.seed=0", "hydra.sweeper.params=null", *TINY]
+    main([*sweep, "hydra.sweeper.n_trials=2", "optimized_metric=choice(val/acc,val/missing)"])
+    storage = f"sqlite:///{study_dir / 'optuna.db'}"
+    study = optuna.load_study(study_name="cls_shapes", storage=storage)
+    states = [t.state for t in study.trials]
+    assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.COMPLETE]
+    failed = json.loads((study_dir / "trial_0" / "run.json").read_text())
+    assert failed["status"] == "failed" and "val/missing" in failed["error"]
+
+    # An interrupted sweep leaves a RUNNING trial behind; running the sweep again resumes it:
+    # the stale trial is marked failed, only the missing trials run, in new directories.
+    study.ask()
+    assert main([*sweep, "hydra.sweeper.n_trials=4", "model.optimizer.lr=interval(1e-3,1e-2)"]) == 0
+    study = optuna.load_study(study_name="cls_shapes", storage=storage)
+    assert [t.state.name for t in study.trials] == ["FAIL", "COMPLETE", "FAIL", "COMPLETE"]
+    assert sorted(p.name for p in study_dir.glob("trial_*")) == ["trial_0", "trial_1", "trial_3"]
+
+    rows = collect_runs(study_dir)
+    assert [row.status for row in rows] == ["completed", "completed", "failed"]
+    table = format_runs_table(rows, study_dir)
+    assert table.splitlines()[2].split()[2] == "completed"
+    assert "failed: trial_0" in table
