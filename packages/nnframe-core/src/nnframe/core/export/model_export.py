@@ -1,0 +1,247 @@
+"""Exporting a task module's ``forward`` to ONNX or TorchScript.
+
+The exported model takes what the task module's ``forward`` takes: a float batch of normalised
+images, shape (batch, channels, height, width). Its input size and normalisation are written
+beside it (``<file>.json``) so that an inference runtime can prepare images the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.utilities import rank_zero_info
+from nnframe.core.checkpointing import read_checkpoint_metadata
+from nnframe.core.cv_tools import resolve_normalization
+from nnframe.core.errors import CheckpointError, ConfigError
+from nnframe.core.training.checkpoint_config import apply_checkpoint_config
+from nnframe.core.training.instantiate import build_model
+from omegaconf import DictConfig
+
+EXPORT_FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
+
+
+@dataclass
+class ExportResult:
+    """What :func:`export_model` wrote.
+
+    Args:
+        path: the exported model.
+        metadata_path: the JSON beside it (input size, normalisation, classes, check).
+        max_abs_diff: largest difference from PyTorch on the check batch (None: not checked).
+    """
+
+    path: Path
+    metadata_path: Path
+    max_abs_diff: float | None
+
+
+def load_model_from_checkpoint(cfg: DictConfig) -> tuple[L.LightningModule, DictConfig, dict[str, Any]]:
+    """Rebuild the task module of ``cfg.ckpt_path`` from its saved config and load its weights.
+
+    Returns:
+        ``(model in eval mode on the CPU, the config with the checkpoint's model/data, metadata)``.
+    """
+    if not cfg.get("ckpt_path"):
+        raise ConfigError("export needs a checkpoint: add ckpt_path=<run dir>/checkpoints/<file>.ckpt")
+    metadata = read_checkpoint_metadata(cfg.ckpt_path, cfg.task_name)
+    cfg = apply_checkpoint_config(cfg, metadata)
+    model = build_model(cfg, metadata.get("class_names", []))
+    state = torch.load(cfg.ckpt_path, map_location="cpu", weights_only=False)["state_dict"]
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        raise CheckpointError(f"{cfg.ckpt_path} does not fit the configured model: {str(error)[:500]}") from error
+    return model.eval().cpu(), cfg, metadata
+
+
+def input_spec(cfg: DictConfig) -> dict[str, Any]:
+    """Channels, image size and normalisation of the model input, from ``export`` or ``data``."""
+    data = cfg.get("data") or {}
+    size = cfg.export.get("image_size") or data.get("image_size")
+    channels = cfg.export.get("in_channels") or data.get("in_channels") or cfg.model.get("in_chans") or 3
+    if not size:
+        raise ConfigError("export needs the input size: the data config has no image_size; "
+                          "add export.image_size=<pixels>")
+    height, width = (size, size) if isinstance(size, int) else tuple(size)
+    spec: dict[str, Any] = {"channels": int(channels), "height": int(height), "width": int(width)}
+    normalization = data.get("normalization")
+    if normalization is not None:
+        mean, std = resolve_normalization(normalization)
+        spec["normalization"] = {
+            "name": normalization if isinstance(normalization, str) else None,
+            "mean": list(mean),
+            "std": list(std),
+        }
+    return spec
+
+
+def _flatten(outputs: Any) -> list[torch.Tensor]:
+    """The tensors of a forward's outputs (a tensor, a tuple/list, or a dict), in order."""
+    if isinstance(outputs, torch.Tensor):
+        return [outputs]
+    if isinstance(outputs, dict):
+        outputs = list(outputs.values())
+    return [t for item in outputs for t in _flatten(item)]
+
+
+def _export_onnx(model: torch.nn.Module, example: torch.Tensor, path: Path, output_names: list[str],
+                 opset: int, dynamo: bool, dynamic_batch: bool) -> None:
+    if dynamo:
+        dynamic_shapes = ({0: torch.export.Dim("batch")},) if dynamic_batch else None
+        torch.onnx.export(model, (example,), str(path), dynamo=True, input_names=["images"],
+                          output_names=output_names, opset_version=opset, dynamic_shapes=dynamic_shapes)
+        return
+    axes = {name: {0: "batch"} for name in ["images", *output_names]} if dynamic_batch else None
+    torch.onnx.export(model, (example,), str(path), dynamo=False, input_names=["images"],
+                      output_names=output_names, opset_version=opset, dynamic_axes=axes)
+
+
+def _run_exported(path: Path, fmt: str, batch: torch.Tensor) -> list[torch.Tensor]:
+    if fmt == "torchscript":
+        with torch.no_grad():
+            return _flatten(torch.jit.load(str(path), map_location="cpu")(batch))
+    try:
+        import onnxruntime
+    except ImportError as error:
+        raise ConfigError("checking an ONNX export needs onnxruntime (uv sync installs it with the dev "
+                          "dependencies; or pip install onnxruntime), or add export.verify=false") from error
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    outputs = session.run(None, {session.get_inputs()[0].name: batch.numpy()})
+    return [torch.from_numpy(o) for o in outputs]
+
+
+def _max_abs_diff(model: torch.nn.Module, path: Path, fmt: str, batches: list[torch.Tensor]) -> float:
+    """Largest difference between PyTorch and the exported model over ``batches``."""
+    worst = 0.0
+    for batch in batches:
+        with torch.no_grad():
+            expected = _flatten(model(batch))
+        got = _run_exported(path, fmt, batch)
+        if len(got) != len(expected) or any(g.shape != e.shape for g, e in zip(got, expected, strict=False)):
+            raise RuntimeError(f"the exported model returns shapes {[tuple(g.shape) for g in got]}, "
+                               f"PyTorch {[tuple(e.shape) for e in expected]}")
+        worst = max(worst, *(float((g - e).abs().max()) for g, e in zip(got, expected, strict=True)))
+    return worst
+
+
+def export_model(
+    model: torch.nn.Module,
+    spec: dict[str, Any],
+    output_path: str | Path,
+    fmt: str = "onnx",
+    batch_size: int = 2,
+    opset: int = 17,
+    dynamo: bool = False,
+    dynamic_batch: bool = True,
+    verify: bool = True,
+    atol: float = 1e-4,
+    metadata: dict[str, Any] | None = None,
+) -> ExportResult:
+    """Export ``model.forward`` for inputs described by ``spec`` and check it against PyTorch.
+
+    Args:
+        model: the module to export (put in eval mode here).
+        spec: ``channels``, ``height``, ``width`` and optionally ``normalization`` (see :func:`input_spec`).
+        output_path: the file to write (``.onnx`` or ``.pt``).
+        fmt: ``onnx`` or ``torchscript``.
+        batch_size: size of the random example batch traced and checked.
+        opset: ONNX opset version.
+        dynamo: use the ``torch.export``-based ONNX exporter instead of tracing.
+        dynamic_batch: the exported model accepts any batch size (checked on a second batch size).
+        verify: run the exported model and compare its outputs with PyTorch's.
+        atol: the largest absolute difference ``verify`` accepts.
+        metadata: more fields for the JSON written beside the model (task, classes, checkpoint).
+
+    Returns:
+        Where the model and its JSON went, and the difference found by ``verify``.
+
+    Raises:
+        ConfigError: unknown format, or outputs further than ``atol`` from PyTorch's.
+    """
+    if fmt not in EXPORT_FORMATS:
+        raise ConfigError(f"export.format={fmt!r} is not supported; choose one of: {', '.join(EXPORT_FORMATS)}")
+    model = model.eval().cpu()
+    path = Path(output_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    generator = torch.Generator().manual_seed(0)
+    shape = (spec["channels"], spec["height"], spec["width"])
+    example = torch.randn(batch_size, *shape, generator=generator)
+    with torch.no_grad():
+        outputs = _flatten(model(example))
+    output_names = ["outputs"] if len(outputs) == 1 else [f"outputs_{i}" for i in range(len(outputs))]
+
+    if fmt == "onnx":
+        _export_onnx(model, example, path, output_names, opset, dynamo, dynamic_batch)
+    else:
+        # Lightning's `trainer` property raises outside a Trainer unless it knows a trace runs
+        # (what LightningModule.to_torchscript does too).
+        scripting = getattr(model, "_jit_is_scripting", None)
+        if scripting is not None:
+            model._jit_is_scripting = True
+        try:
+            with torch.no_grad():
+                traced = torch.jit.trace(model, example, strict=False)
+        finally:
+            if scripting is not None:
+                model._jit_is_scripting = scripting
+        torch.jit.save(traced, str(path))
+
+    max_diff = None
+    if verify:
+        batches = [example]
+        if dynamic_batch or fmt == "torchscript":
+            batches.append(torch.randn(batch_size + 1, *shape, generator=generator))
+        max_diff = _max_abs_diff(model, path, fmt, batches)
+        if max_diff > atol:
+            raise ConfigError(f"the {fmt} export differs from PyTorch by {max_diff:.2e} > export.atol={atol}; "
+                              "try export.onnx_dynamo=true or another export.opset")
+
+    info = {
+        "format": fmt,
+        "file": path.name,
+        "input": {
+            "name": "images",
+            "shape": ["batch" if dynamic_batch else batch_size, *shape],
+            "dtype": "float32",
+            "layout": "NCHW, RGB",
+            "preprocessing": "resize to height x width, scale to [0, 1], then (x - mean) / std per channel",
+        },
+        "normalization": spec.get("normalization"),
+        "outputs": [{"name": n, "shape": ["batch", *o.shape[1:]]} for n, o in zip(output_names, outputs, strict=True)],
+        "check": {"max_abs_diff": max_diff, "atol": atol} if verify else None,
+        "torch_version": torch.__version__,
+        **(metadata or {}),
+    }
+    metadata_path = path.with_suffix(".json")
+    metadata_path.write_text(json.dumps(info, indent=2))
+    return ExportResult(path=path, metadata_path=metadata_path, max_abs_diff=max_diff)
+
+
+def export(cfg: DictConfig) -> ExportResult:
+    """Export ``cfg.ckpt_path``'s model as set in ``cfg.export`` (format, output_dir, ...)."""
+    model, cfg, metadata = load_model_from_checkpoint(cfg)
+    settings = cfg.export
+    fmt = str(settings.format)
+    if fmt not in EXPORT_FORMATS:
+        raise ConfigError(f"export.format={fmt!r} is not supported; choose one of: {', '.join(EXPORT_FORMATS)}")
+    path = Path(settings.output_dir) / f"{settings.file_name}{EXPORT_FORMATS[fmt]}"
+    result = export_model(
+        model, input_spec(cfg), path, fmt=fmt, batch_size=int(settings.batch_size), opset=int(settings.opset),
+        dynamo=bool(settings.onnx_dynamo), dynamic_batch=bool(settings.dynamic_batch),
+        verify=bool(settings.verify), atol=float(settings.atol),
+        metadata={"task": cfg.task_name, "checkpoint": str(Path(cfg.ckpt_path).resolve()),
+                  "class_names": list(metadata.get("class_names", []))},
+    )
+    checked = f" (max difference from PyTorch {result.max_abs_diff:.1e})" if result.max_abs_diff is not None else ""
+    rank_zero_info(f"exported {fmt} model: {result.path}{checked}\ninput size and normalisation: {result.metadata_path}")
+    return result
+
+
+def export_from_cli(cfg: DictConfig) -> None:
+    """What ``nnframe <task> export`` runs."""
+    export(cfg)
