@@ -19,3 +19,7 @@ class DatasetError(NnframeError):
 
 class CheckpointError(NnframeError):
     """A checkpoint is missing, corrupt, or belongs to another task or model."""
+
+
+class TrainingError(NnframeError):
+    """Training cannot go on (e.g. the loss became NaN); the message names the last good checkpoint."""

@@ -2,7 +2,20 @@
 
 from nnframe.core.callbacks.confusion_matrix_callback import ConfusionMatrixCallback
 from nnframe.core.callbacks.epoch_timing_callback import EpochTimingCallback
+from nnframe.core.callbacks.finite_loss_callback import FiniteLossCallback
 from nnframe.core.callbacks.prediction_grid_callback import PredictionGridCallback
 from nnframe.core.callbacks.prediction_writer import PredictionWriter
+from nnframe.core.callbacks.preemption_checkpoint_callback import PreemptionCheckpointCallback
+from nnframe.core.callbacks.rng_state_callback import RNGStateCallback
+from nnframe.core.callbacks.run_checkpoint import RunCheckpoint
 
-__all__ = ["ConfusionMatrixCallback", "EpochTimingCallback", "PredictionGridCallback", "PredictionWriter"]
+__all__ = [
+    "ConfusionMatrixCallback",
+    "EpochTimingCallback",
+    "FiniteLossCallback",
+    "PredictionGridCallback",
+    "PredictionWriter",
+    "PreemptionCheckpointCallback",
+    "RNGStateCallback",
+    "RunCheckpoint",
+]

@@ -59,6 +59,8 @@ class TaskModule(L.LightningModule):
         self.val_metrics = self.build_metrics().clone(prefix="val/")
         self.test_metrics = self.build_metrics().clone(prefix="test/")
         self.best_metric = MaxMetric() if monitor_mode == "max" else MinMetric()
+        # Saved in checkpoints, so that a resumed run keeps the best value of the epochs before.
+        self.best_metric.persistent(True)
         self.class_names: list[str] = []
         # Set by the runner (task, composed config, class names); saved in every checkpoint
         # so that eval/predict can rebuild the model without the original command line.
@@ -124,9 +126,11 @@ class TaskModule(L.LightningModule):
         return getattr(self, f"{stage}_metrics")
 
     def on_train_start(self) -> None:
-        # The sanity check must not count towards the best value.
+        # The sanity check must not count towards the best value; a resumed run keeps the
+        # best value restored from its checkpoint.
         self.val_metrics.reset()
-        self.best_metric.reset()
+        if self.trainer.ckpt_path is None:
+            self.best_metric.reset()
 
     def on_train_epoch_end(self) -> None:
         self._log_epoch_metrics("train")

@@ -1,6 +1,14 @@
 """Helpers for tests of nnframe and of task packages: compose a run config, toy data and model."""
 
 from nnframe.core.testing.compose import compose_task_config
+from nnframe.core.testing.faults import CrashCallback, PoisonWeightsCallback, SignalCallback
 from nnframe.core.testing.toy import ToyClassifier, ToyDataModule
 
-__all__ = ["ToyClassifier", "ToyDataModule", "compose_task_config"]
+__all__ = [
+    "CrashCallback",
+    "PoisonWeightsCallback",
+    "SignalCallback",
+    "ToyClassifier",
+    "ToyDataModule",
+    "compose_task_config",
+]

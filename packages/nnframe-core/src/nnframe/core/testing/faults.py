@@ -1,0 +1,60 @@
+"""Fault injection for reliability tests: a process that signals itself at a chosen point."""
+
+from __future__ import annotations
+
+import os
+import signal as signals
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback
+
+
+class SignalCallback(Callback):
+    """Send ``signal`` to this process at the start of epoch ``at_epoch`` or after step ``at_step``.
+
+    With ``at_epoch=k`` the signal arrives after epoch ``k-1`` and its checkpoints are complete,
+    i.e. exactly at an epoch boundary; with ``at_step`` it arrives mid-epoch.
+
+    Args:
+        signal: a signal name, e.g. ``SIGKILL`` or ``SIGTERM``.
+        at_epoch: epoch at whose start the signal is sent.
+        at_step: global step after which the signal is sent.
+    """
+
+    def __init__(self, signal: str = "SIGKILL", at_epoch: int | None = None, at_step: int | None = None) -> None:
+        self.signal = signals.Signals[signal]
+        self.at_epoch = at_epoch
+        self.at_step = at_step
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.current_epoch == self.at_epoch:
+            os.kill(os.getpid(), self.signal)
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: object) -> None:
+        if trainer.global_step == self.at_step:
+            os.kill(os.getpid(), self.signal)
+
+
+class PoisonWeightsCallback(Callback):
+    """Set every weight to NaN after step ``at_step``, so the next loss is NaN."""
+
+    def __init__(self, at_step: int) -> None:
+        self.at_step = at_step
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: object) -> None:
+        if trainer.global_step == self.at_step:
+            with torch.no_grad():
+                for parameter in pl_module.parameters():
+                    parameter.fill_(float("nan"))
+
+
+class CrashCallback(Callback):
+    """Raise ``RuntimeError`` after step ``at_step`` (a crash without a signal)."""
+
+    def __init__(self, at_step: int) -> None:
+        self.at_step = at_step
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: object) -> None:
+        if trainer.global_step == self.at_step:
+            raise RuntimeError(f"injected crash after step {self.at_step}")

