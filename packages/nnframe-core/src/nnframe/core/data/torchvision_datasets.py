@@ -8,6 +8,7 @@ tests generate).
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +19,32 @@ from torchvision import datasets
 from nnframe.core.errors import DatasetError
 
 
-class _CIFAR10(datasets.CIFAR10):
+class _ExistenceCheckedCIFAR:
+    """CIFAR loading that checks files exist instead of their checksums (kept for downloads)."""
+
     def _check_integrity(self) -> bool:
         folder = Path(self.root) / self.base_folder
         return all((folder / name).is_file() for name, _ in self.train_list + self.test_list)
 
+    def _load_meta(self) -> None:
+        path = Path(self.root) / self.base_folder / self.meta["filename"]
+        if not path.is_file():
+            raise RuntimeError(f"metadata file {path} not found")
+        with open(path, "rb") as handle:
+            data = pickle.load(handle, encoding="latin1")
+        self.classes = data[self.meta["key"]]
+        self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
 
-class _CIFAR100(datasets.CIFAR100):
+
+class _CIFAR10(_ExistenceCheckedCIFAR, datasets.CIFAR10):
+    pass
+
+
+class _CIFAR100(_ExistenceCheckedCIFAR, datasets.CIFAR100):
+    pass
+
+
+class _STL10(datasets.STL10):
     def _check_integrity(self) -> bool:
         folder = Path(self.root) / self.base_folder
         return all((folder / name).is_file() for name, _ in self.train_list + self.test_list)
