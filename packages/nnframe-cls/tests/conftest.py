@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from omegaconf import DictConfig
-
 from nnframe.core.testing import compose_task_config
+from omegaconf import DictConfig
 
 TINY = [
     "data.num_train=2000",

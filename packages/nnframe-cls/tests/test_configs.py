@@ -6,9 +6,8 @@ from importlib.resources import files
 
 import pytest
 from hydra.utils import get_class
-from omegaconf import OmegaConf
-
 from nnframe.core.testing import compose_task_config
+from omegaconf import OmegaConf
 
 
 def _options(group: str) -> list[str]:

@@ -6,13 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
-from torch import nn
-from torchmetrics import MetricCollection
-from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
-
 from nnframe.cls.models.image_classifier import ImageClassifier
 from nnframe.core.cv_tools import denormalize, labelled_image_grid, resolve_normalization
 from nnframe.core.modules import TaskModule
+from torch import nn
+from torchmetrics import MetricCollection
+from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
 
 class ClassificationModule(TaskModule):

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import torch
-from torch import nn
-
 from nnframe.core.backbones import create_backbone, load_backbone_weights
+from torch import nn
 
 
 class ImageClassifier(nn.Module):
