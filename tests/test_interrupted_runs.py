@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import torch
+
+from nnframe.core.errors import TrainingError
 from nnframe.core.testing import compose_task_config
 from nnframe.core.training import train
 
@@ -70,3 +72,42 @@ def test_sigkill_at_epoch_boundary_then_resume_is_exact(uninterrupted, tmp_path:
         assert torch.equal(expected[name], got[name]), name
     # The TensorBoard run goes on in the same folder at the right steps: no epoch lost or doubled.
     assert _scalar_steps(tmp_path / "tensorboard", "val/acc") == _scalar_steps(reference_dir / "tensorboard", "val/acc")
+
+
+def _checkpoint_step(path: Path) -> int:
+    return int(torch.load(path, map_location="cpu", weights_only=False)["global_step"])
+
+
+def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path: Path) -> None:
+    # A real SIGTERM to this process after step 5 (mid-epoch 0: 8 steps per epoch).
+    handler_before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(SystemExit) as stop:
+        _train(tmp_path, "trainer.max_epochs=2", "+callbacks.term._target_=nnframe.core.testing.SignalCallback",
+               "+callbacks.term.signal=SIGTERM", "+callbacks.term.at_step=5")
+    assert stop.value.code == 143
+    assert _checkpoint_step(tmp_path / "checkpoints" / "last.ckpt") == 5
+    assert signal.getsignal(signal.SIGTERM) == handler_before  # Lightning's handler is gone again
+
+
+def test_crash_mid_epoch_resumes_from_the_step_checkpoint(tmp_path: Path) -> None:
+    steps = ["trainer.max_epochs=2", "callbacks.checkpoint.every_n_train_steps=3"]
+    with pytest.raises(RuntimeError, match="injected crash"):
+        _train(tmp_path, *steps, "+callbacks.crash._target_=nnframe.core.testing.CrashCallback",
+               "+callbacks.crash.at_step=11")
+    last = tmp_path / "checkpoints" / "last.ckpt"
+    assert _checkpoint_step(last) == 9  # the step checkpoint in the middle of epoch 1
+
+    metrics = _train(tmp_path, *steps, "resume=true")
+
+    assert _checkpoint_step(last) == 16
+    assert 0.0 <= metrics["val/acc"] <= 1.0
+
+
+def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
+    with pytest.raises(TrainingError, match=r"step 10 .*last good checkpoint is .*last\.ckpt") as error:
+        _train(tmp_path, "trainer.max_epochs=2",
+               "+callbacks.poison._target_=nnframe.core.testing.PoisonWeightsCallback", "+callbacks.poison.at_step=10")
+    assert "nan" in str(error.value)
+    last = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert last["global_step"] == 8
+    assert all(torch.isfinite(w).all() for w in last["state_dict"].values() if w.is_floating_point())

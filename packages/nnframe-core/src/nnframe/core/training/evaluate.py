@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from omegaconf import DictConfig
 
-from nnframe.core.checkpointing import read_checkpoint_metadata
+from nnframe.core.checkpointing import check_checkpoint_fits, read_checkpoint_metadata
 from nnframe.core.errors import CheckpointError, ConfigError
 from nnframe.core.training.checkpoint_config import apply_checkpoint_config
 from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
@@ -26,6 +26,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     cfg = apply_checkpoint_config(cfg, metadata)
     datamodule = build_datamodule(cfg, stage=None)
     model = build_model(cfg, datamodule.class_names)
+    check_checkpoint_fits(cfg.ckpt_path, model, cfg.task_name)
     loggers = instantiate_group(cfg.get("logger"), "logger")
     trainer = build_trainer(cfg, callbacks=[], loggers=loggers)
     try:

@@ -8,7 +8,7 @@ import hydra
 from lightning.pytorch.utilities import rank_zero_info
 from omegaconf import DictConfig
 
-from nnframe.core.checkpointing import read_checkpoint_metadata
+from nnframe.core.checkpointing import check_checkpoint_fits, read_checkpoint_metadata
 from nnframe.core.errors import ConfigError
 from nnframe.core.training.checkpoint_config import apply_checkpoint_config
 from nnframe.core.training.instantiate import build_model, build_trainer
@@ -30,6 +30,7 @@ def predict(cfg: DictConfig) -> Path:
     datamodule = hydra.utils.instantiate(cfg.data)
     datamodule.predict_dir = cfg.predict.input_dir
     model = build_model(cfg, class_names)
+    check_checkpoint_fits(cfg.ckpt_path, model, cfg.task_name)
     writer = hydra.utils.instantiate(cfg.predict.writer, output_dir=cfg.predict.output_dir, class_names=class_names)
     trainer = build_trainer(cfg, callbacks=[writer], loggers=False)
     trainer.predict(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path, return_predictions=False)

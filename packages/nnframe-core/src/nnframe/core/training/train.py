@@ -9,9 +9,13 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig
 
+from nnframe.core.callbacks.preemption_checkpoint_callback import PreemptionCheckpointCallback
+from nnframe.core.checkpointing import check_checkpoint_fits
 from nnframe.core.errors import CheckpointError, ConfigError
+from nnframe.core.training.config_checks import ensure_writable_dir, validate_config
 from nnframe.core.sweeps import write_run_record
 from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
 from nnframe.core.training.run_summary import apply_extras, print_data_summary, print_metrics
@@ -41,6 +45,16 @@ def resume_checkpoint(cfg: DictConfig) -> str | None:
             return str(last)
         rank_zero_info(f"resume=true but no {last} yet: starting a new run")
     return None
+
+
+SIGTERM_EXIT_CODE = 143  # 128 + SIGTERM, the shell's convention: `train && eval` stops here
+
+
+def _report_sigterm(trainer: L.Trainer, callbacks: list[Any]) -> None:
+    saved = next((cb.saved_path for cb in callbacks if isinstance(cb, PreemptionCheckpointCallback)), None)
+    where = (f"saved {saved}; run the same command with resume=true to continue" if saved else
+             "no checkpoint was written (the preemption_checkpoint callback is off)")
+    rank_zero_info(f"stopped by SIGTERM at epoch {trainer.current_epoch}, step {trainer.global_step}: {where}")
 
 
 def _log_hparams(trainer: L.Trainer, cfg: DictConfig, metrics: dict[str, float]) -> None:
@@ -73,6 +87,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
         Final metrics: the last validation (and train) epoch values and, with ``test=true``,
         the test metrics of the best checkpoint.
     """
+    validate_config(cfg)
+    ensure_writable_dir(cfg.paths.output_dir)
     apply_extras(cfg)
     L.seed_everything(cfg.seed, workers=True)
     datamodule = build_datamodule(cfg, stage="fit")
@@ -83,7 +99,13 @@ def train(cfg: DictConfig) -> dict[str, float]:
     loggers = instantiate_group(cfg.get("logger"), "logger")
     trainer = build_trainer(cfg, callbacks, loggers)
     ckpt_path = resume_checkpoint(cfg)
-    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+    if ckpt_path is not None:
+        check_checkpoint_fits(ckpt_path, model, cfg.task_name)
+    try:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+    except SIGTERMException:
+        _report_sigterm(trainer, callbacks)
+        raise SystemExit(SIGTERM_EXIT_CODE) from None
     metrics = _as_floats(trainer.callback_metrics)
     if not metrics and trainer.state.stage is None and trainer.interrupted:
         raise ConfigError("training was interrupted before any metric was logged")
