@@ -6,12 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
-from nnframe.cls.models.image_classifier import ImageClassifier
-from nnframe.core.cv_tools import denormalize, labelled_image_grid, resolve_normalization
-from nnframe.core.modules import TaskModule
 from torch import nn
 from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
+
+from nnframe.cls.models.image_classifier import ImageClassifier
+from nnframe.core.cv_tools import denormalize, labelled_image_grid, resolve_normalization
+from nnframe.core.modules import TaskModule
 
 
 class ClassificationModule(TaskModule):
