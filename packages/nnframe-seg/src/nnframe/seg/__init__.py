@@ -1,0 +1,27 @@
+"""nnframe semantic segmentation: segmentation-models-pytorch networks trained with Lightning + Hydra.
+
+Public names are imported lazily so that ``nnframe --help`` does not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "ClassAveragedScore": "nnframe.seg.metrics",
+    "CombinedLoss": "nnframe.seg.combined_loss",
+    "SegmentationModule": "nnframe.seg.segmentation_module",
+    "SegmentationPredictionWriter": "nnframe.seg.prediction_writer",
+    "create_segmentation_model": "nnframe.seg.models.smp_model",
+    "segmentation_figure": "nnframe.seg.figures",
+    "segmentation_metrics": "nnframe.seg.metrics",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'nnframe.seg' has no attribute {name!r}")

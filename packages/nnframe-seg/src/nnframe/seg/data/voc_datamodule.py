@@ -1,0 +1,51 @@
+"""Pascal VOC 2012 semantic segmentation through torchvision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from torchvision.datasets import VOCSegmentation
+
+from nnframe.seg.data.segmentation_datamodule import SegmentationDataModule
+from nnframe.seg.data.segmentation_dataset import SegmentationDataset
+from nnframe.seg.data.torchvision_source import open_torchvision_dataset
+
+VOC_CLASS_NAMES: tuple[str, ...] = (
+    "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
+    "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor",
+)
+
+
+class VOCSegmentationDataModule(SegmentationDataModule):
+    """Pascal VOC 2012 (21 classes with background; object borders are 255 = ignored).
+
+    Files (what ``data.download=true`` fetches, ~2 GB): ``<root>/VOCdevkit/VOC2012/JPEGImages``,
+    ``SegmentationClass`` (palette PNGs) and ``ImageSets/Segmentation/{train,val}.txt``. Test is
+    the val split (the official test labels are not public).
+
+    Args:
+        year: the VOC release (``2012``; torchvision also knows 2007-2011).
+        **kwargs: :class:`SegmentationDataModule` arguments.
+    """
+
+    available_splits = ("train", "val")
+
+    def __init__(self, year: str = "2012", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.year = str(year)
+
+    def prepare_data(self) -> None:
+        if self.download:
+            for image_set in ("train", "val"):
+                VOCSegmentation(str(self.root), year=self.year, image_set=image_set, download=True)
+
+    def load_split(self, split: str) -> SegmentationDataset:
+        expected = Path(self.root) / "VOCdevkit" / f"VOC{self.year}"
+        raw = open_torchvision_dataset(
+            VOCSegmentation, f"Pascal VOC {self.year}", expected,
+            f"Add data.download=true, or extract VOCtrainval_11-May-2012.tar under {self.root}",
+            root=str(self.root), year=self.year, image_set=split,
+        )
+        return SegmentationDataset(list(zip(raw.images, raw.masks, strict=True)), VOC_CLASS_NAMES,
+                                   ignore_index=self.ignore_index)

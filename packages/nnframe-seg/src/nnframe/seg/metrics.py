@@ -1,0 +1,63 @@
+"""Class-averaged IoU and Dice from one per-pixel confusion matrix (torchmetrics)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torchmetrics import MetricCollection
+from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix, MulticlassJaccardIndex
+
+
+class ClassAveragedScore(MulticlassConfusionMatrix):
+    """Mean IoU or mean Dice over the classes present in the targets or the predictions.
+
+    Classes that never occur (in target nor prediction) are left out of the mean instead of
+    counting as 0 or 1; pixels equal to ``ignore_index`` are left out entirely.
+
+    Args:
+        num_classes: classes of the model.
+        score: ``iou`` (intersection over union) or ``dice`` (= per-pixel F1).
+        include_background: count class 0 in the mean.
+        ignore_index: target value of unlabelled pixels.
+
+    Shape of ``update``: preds (B, C, H, W) logits or (B, H, W) indices; target (B, H, W).
+    """
+
+    def __init__(self, num_classes: int, score: str = "iou", include_background: bool = True,
+                 ignore_index: int | None = 255, **kwargs: Any) -> None:
+        super().__init__(num_classes, ignore_index=ignore_index, validate_args=False, **kwargs)
+        if score not in ("iou", "dice"):
+            raise ValueError(f"unknown score {score!r}; choose iou or dice")
+        self.score = score
+        self.include_background = include_background
+
+    def compute(self) -> torch.Tensor:
+        confmat = self.confmat.double()
+        tp = confmat.diag()
+        in_target, in_pred = confmat.sum(dim=1), confmat.sum(dim=0)
+        union = in_target + in_pred - tp
+        per_class = tp / union.clamp(min=1) if self.score == "iou" else 2 * tp / (in_target + in_pred).clamp(min=1)
+        present = union > 0
+        if not self.include_background:
+            present[0] = False
+        if not present.any():
+            return torch.tensor(0.0, device=confmat.device)
+        return per_class[present].mean().float()
+
+
+def segmentation_metrics(num_classes: int, ignore_index: int | None = 255,
+                         include_background: bool = True) -> MetricCollection:
+    """``miou``, ``dice``, ``pixel_acc`` and ``iou`` (per class, a vector) for one stage.
+
+    The IoU and Dice metrics share one confusion-matrix state (torchmetrics compute groups).
+    """
+    return MetricCollection(
+        {
+            "miou": ClassAveragedScore(num_classes, "iou", include_background, ignore_index),
+            "dice": ClassAveragedScore(num_classes, "dice", include_background, ignore_index),
+            "iou": MulticlassJaccardIndex(num_classes, average="none", ignore_index=ignore_index, validate_args=False),
+            "pixel_acc": MulticlassAccuracy(num_classes, average="micro", ignore_index=ignore_index,
+                                            validate_args=False),
+        }
+    )

@@ -1,0 +1,9 @@
+"""The ``seg`` task as the ``nnframe`` command sees it (entry point ``nnframe.tasks``)."""
+
+from nnframe.core.task_spec import TaskSpec
+
+TASK = TaskSpec(
+    name="seg",
+    summary="semantic segmentation (smp models; shapes, Oxford-IIIT Pet, Pascal VOC, Cityscapes, mask folders)",
+    config_package="nnframe.seg.configs",
+)

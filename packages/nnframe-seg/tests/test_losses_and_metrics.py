@@ -1,0 +1,72 @@
+"""Every configured loss and the metrics leave ignore_index pixels out entirely."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hydra.utils import instantiate
+
+from nnframe.core.testing import compose_task_config
+from nnframe.seg import ClassAveragedScore, segmentation_metrics
+
+LOSSES = ["ce", "dice", "jaccard", "focal", "lovasz", "ce_dice", "ce_lovasz"]
+IGNORE = 255
+
+
+def _batch(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(seed)
+    logits = torch.randn(2, 4, 8, 12, generator=generator)
+    target = torch.randint(0, 4, (2, 8, 12), generator=generator)
+    return logits, target
+
+
+@pytest.mark.parametrize("name", LOSSES)
+def test_ignored_pixels_do_not_change_the_loss(name: str) -> None:
+    cfg = compose_task_config("nnframe.seg.configs", [f"loss={name}"])
+    loss = instantiate(cfg.model.loss)
+    logits, target = _batch()
+    valid = loss(logits[..., :6], target[..., :6])  # only the left half
+
+    ignored = target.clone()
+    ignored[..., 6:] = IGNORE
+    scrambled = logits.clone()
+    scrambled[..., 6:] = torch.randn_like(scrambled[..., 6:]) * 10
+    assert loss(logits, ignored) == pytest.approx(float(valid), rel=1e-5)
+    assert loss(scrambled, ignored) == pytest.approx(float(valid), rel=1e-5)
+    assert loss(scrambled, target) != pytest.approx(float(valid), rel=1e-3)  # labelled, the right half counts
+
+
+def test_loss_weights_sum_the_terms() -> None:
+    cfg = compose_task_config("nnframe.seg.configs", ["loss=ce_dice", "model.loss.terms.dice.weight=0.25"])
+    loss = instantiate(cfg.model.loss)
+    logits, target = _batch(1)
+    total = loss(logits, target)
+    assert float(total) == pytest.approx(float(loss.last_terms["ce"] + 0.25 * loss.last_terms["dice"]), rel=1e-6)
+
+
+def test_ignored_pixels_do_not_change_the_metrics() -> None:
+    logits, target = _batch(2)
+    ignored = target.clone()
+    ignored[..., 6:] = IGNORE
+    full, half = segmentation_metrics(4, IGNORE), segmentation_metrics(4, IGNORE)
+    full.update(torch.randn_like(logits), ignored)  # noise where ignored, same logits where valid
+    full.reset()
+    scrambled = logits.clone()
+    scrambled[..., 6:] = -scrambled[..., 6:]
+    full.update(scrambled, ignored)
+    half.update(logits[..., :6], target[..., :6])
+    for name, value in half.compute().items():
+        assert torch.allclose(full.compute()[name], value), name
+
+
+def test_mean_iou_counts_present_classes_and_can_leave_out_background() -> None:
+    target = torch.tensor([[0, 0, 1, 1]])
+    preds = torch.tensor([[0, 0, 1, 0]])  # background IoU 2/3, class 1 IoU 1/2, class 2 absent
+    with_background = ClassAveragedScore(3, "iou", include_background=True)
+    without = ClassAveragedScore(3, "iou", include_background=False)
+    dice = ClassAveragedScore(3, "dice", include_background=True)
+    for metric in (with_background, without, dice):
+        metric.update(preds, target)
+    assert float(with_background.compute()) == pytest.approx((2 / 3 + 1 / 2) / 2)
+    assert float(without.compute()) == pytest.approx(1 / 2)
+    assert float(dice.compute()) == pytest.approx((4 / 5 + 2 / 3) / 2)
