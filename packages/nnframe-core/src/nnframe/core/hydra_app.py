@@ -94,7 +94,7 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
     import hydra
     from omegaconf import DictConfig
 
-    register_resolvers()
+    register_resolvers(exit_on_error=True)
     action_spec = spec.actions[action]
     exit_code = 0
 

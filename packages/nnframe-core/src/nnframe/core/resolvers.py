@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from nnframe.core.errors import ConfigError
+from nnframe.core.output_dir import ensure_writable_dir
+
 LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
 _run_dirs: dict[tuple[str, bool], str] = {}
+_exit_on_error = False  # set by the command line: print a user error and exit instead of raising
 
 
 def latest_run_dir(base: str | Path) -> Path | None:
@@ -21,6 +26,17 @@ def latest_run_dir(base: str | Path) -> Path | None:
     return max(runs, key=lambda d: (d / LAST_CHECKPOINT).stat().st_mtime, default=None)
 
 
+def _check_writable(base: str) -> None:
+    """A clear message now, rather than Hydra's traceback when it fails to create the run dir."""
+    try:
+        ensure_writable_dir(base, "output folder")
+    except ConfigError as error:
+        if not _exit_on_error:
+            raise
+        print(f"nnframe: error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None  # OmegaConf and Hydra wrap exceptions, not SystemExit
+
+
 def run_dir(base: str, resume: bool = False) -> str:
     """Directory of this run: a new timestamped one, or with ``resume`` the latest resumable one.
 
@@ -28,6 +44,7 @@ def run_dir(base: str, resume: bool = False) -> str:
     """
     key = (str(base), bool(resume))
     if key not in _run_dirs:
+        _check_writable(base)
         previous = latest_run_dir(base) if resume else None
         if previous is not None:
             _run_dirs[key] = str(previous)
@@ -40,8 +57,15 @@ def run_dir(base: str, resume: bool = False) -> str:
     return _run_dirs[key]
 
 
-def register_resolvers() -> None:
-    """Register nnframe's resolvers once (idempotent)."""
+def register_resolvers(exit_on_error: bool = False) -> None:
+    """Register nnframe's resolvers once (idempotent).
+
+    Args:
+        exit_on_error: for the command line: a resolver that finds a user error prints it
+            and exits with code 2 (instead of an exception that Hydra prints with a traceback).
+    """
+    global _exit_on_error
+    _exit_on_error = _exit_on_error or exit_on_error
     if not OmegaConf.has_resolver("nnframe.run_dir"):
         OmegaConf.register_new_resolver("nnframe.run_dir", run_dir)
     if not OmegaConf.has_resolver("nnframe.cwd"):

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from numbers import Real
-from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from nnframe.core.errors import ConfigError
+from nnframe.core.output_dir import ensure_writable_dir
+
+__all__ = ["RULES", "ensure_writable_dir", "validate_config"]
 
 
 def _int(value: Any) -> bool:
@@ -26,7 +26,8 @@ def _devices(value: Any) -> bool:
     if value == "auto" or (_int(value) and (value >= 1 or value == -1)):
         return True
     if isinstance(value, str):  # "0,1" or "2"
-        return all(part.strip().isdigit() for part in value.split(",") if part.strip()) and bool(value.strip())
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        return bool(parts) and all(part.isdigit() for part in parts)
     return OmegaConf.is_list(value) or isinstance(value, list)
 
 
@@ -34,7 +35,8 @@ def _devices(value: Any) -> bool:
 # anything else is checked by the object it builds.
 RULES: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "seed": ("an integer", _int),
-    "trainer.max_epochs": ("an integer >= 1, or -1 for no limit", lambda v: v is None or _int(v) and (v >= 1 or v == -1)),
+    "trainer.max_epochs": ("an integer >= 1, or -1 for no limit",
+                           lambda v: v is None or _int(v) and (v >= 1 or v == -1)),
     "trainer.min_epochs": ("an integer >= 0", lambda v: v is None or _int(v) and v >= 0),
     "trainer.max_steps": ("an integer >= 1, or -1 for no limit", lambda v: _int(v) and (v >= 1 or v == -1)),
     "trainer.devices": ("a number of devices (>= 1, -1 for all), 'auto', or a list of device ids", _devices),
@@ -47,10 +49,12 @@ RULES: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "data.eval_batch_size": ("an integer >= 1 or null", lambda v: v is None or _int(v) and v >= 1),
     "data.num_workers": ("an integer >= 0", lambda v: _int(v) and v >= 0),
     "data.image_size": ("an integer >= 1", lambda v: _int(v) and v >= 1),
-    "data.num_classes": ("an integer >= 1, or null to take it from the data", lambda v: v is None or _int(v) and v >= 1),
+    "data.num_classes": ("an integer >= 1, or null to take it from the data",
+                         lambda v: v is None or _int(v) and v >= 1),
     "data.val_fraction": ("a number in [0, 1)", lambda v: _number(v) and 0 <= v < 1),
     "model.optimizer.lr": ("a number > 0", lambda v: _number(v) and v > 0),
-    "callbacks.checkpoint.every_n_train_steps": ("an integer >= 1 or null", lambda v: v is None or _int(v) and v >= 1),
+    "callbacks.checkpoint.every_n_train_steps": ("an integer >= 1 or null",
+                                                 lambda v: v is None or _int(v) and v >= 1),
 }
 
 
@@ -71,24 +75,4 @@ def validate_config(cfg: DictConfig) -> None:
         if not valid(value):
             problems.append(f"{key}={value!r} must be {expected}")
     if problems:
-        raise ConfigError("invalid config: " + "; ".join(problems) + " (fix the override or the experiment config)")
-
-
-def ensure_writable_dir(path: str | Path, what: str = "output directory") -> Path:
-    """Create ``path`` if needed and check that a file can be written in it.
-
-    Raises:
-        ConfigError: naming the folder, the reason, and how to choose another one.
-    """
-    path = Path(path)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=path, prefix=".nnframe-write-test-")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as error:
-        raise ConfigError(
-            f"cannot write to the {what} {path}: {error.strerror or error}. Choose a writable folder with "
-            "paths.log_dir=/path/to/outputs (or the NNFRAME_OUTPUT_DIR environment variable)"
-        ) from error
-    return path
+        raise ConfigError(f"invalid config: {'; '.join(problems)} (fix the override or the experiment config)")

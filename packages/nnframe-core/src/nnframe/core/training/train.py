@@ -54,7 +54,8 @@ def _report_sigterm(trainer: L.Trainer, callbacks: list[Any]) -> None:
     saved = next((cb.saved_path for cb in callbacks if isinstance(cb, PreemptionCheckpointCallback)), None)
     where = (f"saved {saved}; run the same command with resume=true to continue" if saved else
              "no checkpoint was written (the preemption_checkpoint callback is off)")
-    rank_zero_info(f"stopped by SIGTERM at epoch {trainer.current_epoch}, step {trainer.global_step}: {where}")
+    rank_zero_info(f"stopped by SIGTERM at epoch {trainer.current_epoch}, step {trainer.global_step}: "
+                   f"{where}")
 
 
 def _log_hparams(trainer: L.Trainer, cfg: DictConfig, metrics: dict[str, float]) -> None:

@@ -1,0 +1,29 @@
+"""Checking that runs can be written where the config says (no torch import: the CLI uses it)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from nnframe.core.errors import ConfigError
+
+
+def ensure_writable_dir(path: str | Path, what: str = "output directory") -> Path:
+    """Create ``path`` if needed and check that a file can be written in it.
+
+    Raises:
+        ConfigError: naming the folder, the reason, and how to choose another one.
+    """
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".nnframe-write-test-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        raise ConfigError(
+            f"cannot write to the {what} {path}: {error.strerror or error}. Choose a writable folder with "
+            "paths.log_dir=/path/to/outputs (or the NNFRAME_OUTPUT_DIR environment variable)"
+        ) from error
+    return path
