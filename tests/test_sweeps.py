@@ -9,6 +9,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+
 from nnframe.core.cli import main
 from nnframe.core.sweeps import collect_runs, format_runs_table
 
@@ -49,28 +50,29 @@ def test_multirun_gives_each_run_its_own_directory_and_tensorboard_run(log_dir: 
 
 def test_optuna_study_records_a_failed_trial_and_resumes_from_sqlite(log_dir: Path) -> None:
     study_dir = log_dir / "cls" / "train" / "shapes" / "optuna_cls_shapes"
-    # Seed 0 samples val/missing first: that trial fails (the metric is never logged), the
-    # study must go on and complete the second one.
+    # Seed 0 samples the second choice first: lr=-1 is rejected, so that trial fails; the
+    # study must go on and complete the second trial (lr=0.001).
     sweep = ["cls", "train", "hparams_search=optuna", "hydra/sweeper/sampler=random",
-             "hydra.sweeper.sampler.seed=0", "hydra.sweeper.params=null", *TINY]
-    main([*sweep, "hydra.sweeper.n_trials=2", "optimized_metric=choice(val/acc,val/missing)"])
+             "hydra.sweeper.sampler.seed=0", "hydra.sweeper.params=null", "model.optimizer.lr=choice(0.001,-1.0)",
+             *TINY]
+    main([*sweep, "hydra.sweeper.n_trials=2"])
     storage = f"sqlite:///{study_dir / 'optuna.db'}"
     study = optuna.load_study(study_name="cls_shapes", storage=storage)
-    states = [t.state for t in study.trials]
-    assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.COMPLETE]
+    assert [t.state.name for t in study.trials] == ["FAIL", "COMPLETE"]
+    assert study.best_trial.params == {"model.optimizer.lr": 0.001}
     failed = json.loads((study_dir / "trial_0" / "run.json").read_text())
-    assert failed["status"] == "failed" and "val/missing" in failed["error"]
+    assert failed["status"] == "failed" and "-1.0" in failed["error"]
 
-    # An interrupted sweep leaves a RUNNING trial behind; running the sweep again resumes it:
-    # the stale trial is marked failed, only the missing trials run, in new directories.
+    # An interrupted sweep leaves a RUNNING trial behind; running the sweep again resumes the
+    # study: the stale trial is marked failed and only the missing trial runs, in a new directory.
     study.ask()
-    assert main([*sweep, "hydra.sweeper.n_trials=4", "model.optimizer.lr=interval(1e-3,1e-2)"]) == 0
+    main([*sweep, "hydra.sweeper.n_trials=4"])
     study = optuna.load_study(study_name="cls_shapes", storage=storage)
-    assert [t.state.name for t in study.trials] == ["FAIL", "COMPLETE", "FAIL", "COMPLETE"]
+    assert [t.state.name for t in study.trials] == ["FAIL", "COMPLETE", "FAIL", "FAIL"]
     assert sorted(p.name for p in study_dir.glob("trial_*")) == ["trial_0", "trial_1", "trial_3"]
 
     rows = collect_runs(study_dir)
-    assert [row.status for row in rows] == ["completed", "completed", "failed"]
+    assert [(row.path.name, row.status) for row in rows] == [
+        ("trial_1", "completed"), ("trial_0", "failed"), ("trial_3", "failed")]
     table = format_runs_table(rows, study_dir)
-    assert table.splitlines()[2].split()[2] == "completed"
-    assert "failed: trial_0" in table
+    assert "best (max val/acc):" in table and "failed: trial_0:" in table
