@@ -43,6 +43,7 @@ def test_writes_checkpoints_tensorboard_and_config(trained_run: tuple[Path, dict
         assert scalar in tags["scalars"], scalar
     assert "val/predictions" in tags["images"]
     assert "val/confusion_matrix" in tags["images"]
+    assert "_hparams_/session_start_info" in events.PluginTagToContent("hparams")  # the HPARAMS tab
 
 
 def test_eval_reproduces_validation_metric(trained_run: tuple[Path, dict[str, float]], tmp_path: Path) -> None:

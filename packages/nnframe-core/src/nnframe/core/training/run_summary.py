@@ -19,8 +19,14 @@ FIRST_FIELDS = ("data", "model", "callbacks", "logger", "trainer", "paths")
 
 
 @rank_zero_only
-def print_config_tree(cfg: DictConfig, save_dir: str | Path | None = None) -> None:
-    """Print the composed config as a tree (main groups first); save it as ``config.yaml``."""
+def save_config(cfg: DictConfig, save_dir: str | Path) -> None:
+    """Write the resolved config to ``<save_dir>/config.yaml`` (atomically)."""
+    atomic_text_write(Path(save_dir) / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+
+
+@rank_zero_only
+def print_config_tree(cfg: DictConfig) -> None:
+    """Print the composed config as a tree, main groups first."""
     tree = rich.tree.Tree("CONFIG", style="dim", guide_style="dim")
     order = [f for f in FIRST_FIELDS if f in cfg] + [f for f in cfg if f not in FIRST_FIELDS]
     for field in order:
@@ -29,8 +35,6 @@ def print_config_tree(cfg: DictConfig, save_dir: str | Path | None = None) -> No
         text = OmegaConf.to_yaml(node, resolve=True) if isinstance(node, DictConfig) else str(node)
         branch.add(rich.syntax.Syntax(text, "yaml"))
     rich.print(tree)
-    if save_dir is not None:
-        atomic_text_write(Path(save_dir) / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
 
 
 @rank_zero_only
@@ -54,12 +58,13 @@ def print_data_summary(summary: dict[str, Any]) -> None:
 
 
 def apply_extras(cfg: DictConfig) -> None:
-    """Optional start-of-run utilities controlled by ``cfg.extras``."""
+    """Start-of-run utilities: save ``config.yaml`` in the run dir; the rest by ``cfg.extras``."""
     extras = cfg.get("extras") or {}
     if extras.get("ignore_warnings"):
         warnings.filterwarnings("ignore")
     if extras.get("print_config"):
-        print_config_tree(cfg, save_dir=cfg.paths.output_dir)
+        print_config_tree(cfg)
+    save_config(cfg, cfg.paths.output_dir)
 
 
 @rank_zero_only
