@@ -5,13 +5,18 @@ from SQLite, and ``nnframe runs`` ranking the runs."""
 from __future__ import annotations
 
 import json
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import optuna
 import pytest
 
 from nnframe.core.cli import main
+from nnframe.core.hydra_app import run_action
 from nnframe.core.sweeps import collect_runs, format_runs_table
+from nnframe.core.task_registry import discover_tasks
+from nnframe.core.task_spec import ActionSpec
 
 # Two optimizer steps per epoch, no figures: a run takes a few seconds.
 TINY = [
@@ -76,3 +81,26 @@ def test_optuna_study_records_a_failed_trial_and_resumes_from_sqlite(log_dir: Pa
         ("trial_1", "completed"), ("trial_0", "failed"), ("trial_3", "failed")]
     table = format_runs_table(rows, study_dir)
     assert "best (max val/acc):" in table and "failed: trial_0:" in table
+
+
+def _record_worker_command(cfg) -> float:
+    """An action that records what a DDP worker of this job would re-run."""
+    from hydra.core.hydra_config import HydraConfig
+
+    _worker_commands.append((list(sys.argv), HydraConfig.get().run.dir, cfg.paths.output_dir))
+    return 0.0
+
+
+_worker_commands: list[tuple[list[str], str, str]] = []
+
+
+def test_ddp_workers_of_a_sweep_job_rerun_that_job_only(log_dir: Path) -> None:
+    spec = replace(discover_tasks()["cls"], actions={"train": ActionSpec(f"{__name__}:_record_worker_command", "")})
+    _worker_commands.clear()
+    assert run_action(spec, "train", ["-m", "seed=1,2", "trainer.max_epochs=3"]) == 0
+    assert len(_worker_commands) == 2
+    for argv, run_dir, output_dir in _worker_commands:
+        # no -m, no sweep: the job's own values, and Lightning's hydra.run.dir is the job's directory
+        assert argv[1:4] == ["cls", "train", argv[3]] and argv[3] in ("seed=1", "seed=2")
+        assert argv[4:] == ["trainer.max_epochs=3"]
+        assert run_dir == output_dir and Path(output_dir).parent.name.startswith("multirun_")

@@ -67,6 +67,29 @@ def _in_multirun() -> bool:
     return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
 
+# Overrides that make a sweep, not a run: a DDP worker re-running them would start a sweep of its own.
+_SWEEP_OVERRIDES = ("action=", "hparams_search=", "hydra/sweeper", "hydra.sweeper.", "hydra/launcher",
+                    "hydra.launcher.", "hydra.sweep.", "hydra.mode=")
+
+
+def worker_argv(argv: list[str], task: str, action: str) -> list[str]:
+    """The command line of this job of a multirun, for Lightning to re-launch in DDP workers.
+
+    Lightning starts the other ranks of a local DDP run by re-running ``sys.argv`` with
+    ``hydra.run.dir=<HydraConfig run.dir>``; the sweep's command line (``-m``, ``a,b``) would
+    start a whole sweep in every worker. Instead: this job's own overrides, and this job's
+    directory as the run directory.
+    """
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import read_write
+
+    hydra_cfg = HydraConfig.get()
+    overrides = [o for o in hydra_cfg.overrides.task if not o.lstrip("+~").startswith(_SWEEP_OVERRIDES)]
+    with read_write(hydra_cfg):
+        hydra_cfg.run.dir = hydra_cfg.runtime.output_dir
+    return [argv[0], task, action, *overrides]
+
+
 def _record_failure(cfg: Any, error: Exception) -> None:
     """Leave ``run.json`` (status failed) in the run directory, for ``nnframe runs``.
 
@@ -102,9 +125,9 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
         nonlocal exit_code
         function = import_function(action_spec.function)  # heavy imports happen only here
         _route_lightning_logs_to_hydra()
-        # The real command line, so that Lightning can re-launch it for DDP worker processes.
-        sys.argv = saved_argv
         sweeping = _in_multirun()
+        # The command line Lightning re-launches for DDP worker processes.
+        sys.argv = worker_argv(saved_argv, spec.name, action) if sweeping else saved_argv
         try:
             return function(cfg)
         except NnframeError as error:
