@@ -49,7 +49,7 @@ def test_wrong_value_types_are_named_before_training(capsys) -> None:
     assert "Traceback" not in output
 
 
-def test_output_directory_that_cannot_be_written(capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_output_directory_that_cannot_be_written(capsys, tmp_path: Path, monkeypatch) -> None:
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("NNFRAME_OUTPUT_DIR", str(blocker / "outputs"))
@@ -78,12 +78,13 @@ def five_class_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("action", ["train", "eval", "predict"])
-def test_checkpoint_of_an_incompatible_model(capsys, tmp_path: Path, five_class_checkpoint: Path, action: str) -> None:
+def test_checkpoint_of_an_incompatible_model(capsys, tmp_path: Path, five_class_checkpoint: Path,
+                                             action: str) -> None:
     images = tmp_path / "images"
     images.mkdir()
     Image.new("RGB", (16, 16)).save(images / "0.png")
-    code, output = _run(capsys, "cls", action, *SMALL, f"ckpt_path={five_class_checkpoint}", "model.num_classes=3",
-                        f"predict.input_dir={images}")
+    code, output = _run(capsys, "cls", action, *SMALL, f"ckpt_path={five_class_checkpoint}",
+                        "model.num_classes=3", f"predict.input_dir={images}")
     assert code == 2
     assert f"{five_class_checkpoint} does not fit the configured model" in output
     assert "(5,) vs (3,)" in output  # the head's bias: 5 classes in the checkpoint, 3 configured

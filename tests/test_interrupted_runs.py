@@ -36,7 +36,8 @@ def _cli(run_dir: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
     """``nnframe cls train`` in a real process (``python -m nnframe.core.cli``)."""
     command = [sys.executable, "-m", "nnframe.core.cli", "cls", "train", *TINY, *overrides,
                f"hydra.run.dir={run_dir}"]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
 
 
 def _weights(path: Path) -> dict[str, torch.Tensor]:
@@ -66,12 +67,14 @@ def test_sigkill_at_epoch_boundary_then_resume_is_exact(uninterrupted, tmp_path:
     resumed = _train(tmp_path, "resume=true")
 
     assert resumed == metrics
-    expected, got = _weights(reference_dir / "checkpoints" / "last.ckpt"), _weights(tmp_path / "checkpoints" / "last.ckpt")
+    expected = _weights(reference_dir / "checkpoints" / "last.ckpt")
+    got = _weights(tmp_path / "checkpoints" / "last.ckpt")
     assert expected.keys() == got.keys()
     for name in expected:
         assert torch.equal(expected[name], got[name]), name
     # The TensorBoard run goes on in the same folder at the right steps: no epoch lost or doubled.
-    assert _scalar_steps(tmp_path / "tensorboard", "val/acc") == _scalar_steps(reference_dir / "tensorboard", "val/acc")
+    steps = _scalar_steps(tmp_path / "tensorboard", "val/acc")
+    assert steps == _scalar_steps(reference_dir / "tensorboard", "val/acc")
 
 
 def _checkpoint_step(path: Path) -> int:
@@ -82,7 +85,8 @@ def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path: Path) -> None:
     # A real SIGTERM to this process after step 5 (mid-epoch 0: 8 steps per epoch).
     handler_before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(SystemExit) as stop:
-        _train(tmp_path, "trainer.max_epochs=2", "+callbacks.term._target_=nnframe.core.testing.SignalCallback",
+        _train(tmp_path, "trainer.max_epochs=2",
+               "+callbacks.term._target_=nnframe.core.testing.SignalCallback",
                "+callbacks.term.signal=SIGTERM", "+callbacks.term.at_step=5")
     assert stop.value.code == 143
     assert _checkpoint_step(tmp_path / "checkpoints" / "last.ckpt") == 5
@@ -106,7 +110,8 @@ def test_crash_mid_epoch_resumes_from_the_step_checkpoint(tmp_path: Path) -> Non
 def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
     with pytest.raises(TrainingError, match=r"step 10 .*last good checkpoint is .*last\.ckpt") as error:
         _train(tmp_path, "trainer.max_epochs=2",
-               "+callbacks.poison._target_=nnframe.core.testing.PoisonWeightsCallback", "+callbacks.poison.at_step=10")
+               "+callbacks.poison._target_=nnframe.core.testing.PoisonWeightsCallback",
+               "+callbacks.poison.at_step=10")
     assert "nan" in str(error.value)
     last = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
     assert last["global_step"] == 8

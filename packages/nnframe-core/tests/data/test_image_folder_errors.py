@@ -65,5 +65,6 @@ def test_classes_that_differ_between_splits_are_listed(tmp_path: Path) -> None:
 
 def test_num_classes_that_disagrees_with_the_data(tmp_path: Path) -> None:
     _images(tmp_path / "train", ("cat", "dog"))
-    with pytest.raises(DatasetError, match=r"data.num_classes=3 but the dataset has 2 classes.*data.num_classes=2"):
+    message = r"data.num_classes=3 but the dataset has 2 classes.*data.num_classes=2"
+    with pytest.raises(DatasetError, match=message):
         _datamodule(tmp_path, num_classes=3).setup("fit")

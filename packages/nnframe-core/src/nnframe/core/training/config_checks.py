@@ -75,4 +75,5 @@ def validate_config(cfg: DictConfig) -> None:
         if not valid(value):
             problems.append(f"{key}={value!r} must be {expected}")
     if problems:
-        raise ConfigError(f"invalid config: {'; '.join(problems)} (fix the override or the experiment config)")
+        raise ConfigError(f"invalid config: {'; '.join(problems)} "
+                          "(fix the override or the experiment config)")
