@@ -90,6 +90,26 @@ def worker_argv(argv: list[str], task: str, action: str) -> list[str]:
     return [argv[0], task, action, *overrides]
 
 
+def _reset_distributed(environment: dict[str, str]) -> None:
+    """Undo what a DDP job leaves in this process before the sweep's next job.
+
+    Lightning's DDP launcher keeps its process group and sets rendezvous variables
+    (``MASTER_PORT``, ``LOCAL_RANK``, ...) in ``os.environ``; the next job would take them for an
+    external launcher's (torchrun, SLURM) and wait for workers that never come. Variables that
+    were there before the job (set by a real external launcher) are kept.
+    """
+    if "torch" in sys.modules:
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
+    for key in set(os.environ) - set(environment):
+        del os.environ[key]
+    for key, value in environment.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
+
+
 def _record_failure(cfg: Any, error: Exception) -> None:
     """Leave ``run.json`` (status failed) in the run directory, for ``nnframe runs``.
 
@@ -128,6 +148,7 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
         sweeping = _in_multirun()
         # The command line Lightning re-launches for DDP worker processes.
         sys.argv = worker_argv(saved_argv, spec.name, action) if sweeping else saved_argv
+        environment = dict(os.environ)
         try:
             return function(cfg)
         except NnframeError as error:
@@ -149,6 +170,9 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
             if cfg.get("hydra_sweep_continue_on_error", True):
                 raise
             raise SystemExit(1) from None
+        finally:
+            if sweeping:
+                _reset_distributed(environment)
 
     task_function.__module__ = f"nnframe.{spec.name}"
     task_function.__qualname__ = task_function.__name__ = f"{spec.name}_{action}"
