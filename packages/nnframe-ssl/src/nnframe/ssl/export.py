@@ -1,0 +1,34 @@
+"""``nnframe ssl export``: the pretrained backbone as a file ``nnframe cls train`` starts from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lightning.pytorch.utilities import rank_zero_info
+from omegaconf import DictConfig
+
+from nnframe.core.backbones import save_backbone_weights
+from nnframe.ssl._checkpoint import load_ssl_module
+
+
+def export_backbone(cfg: DictConfig) -> Path:
+    """Write the backbone of ``cfg.ckpt_path`` to ``cfg.export.output`` (core's backbone format).
+
+    Returns:
+        The written file; use it as ``nnframe cls train model.backbone=<name>
+        model.backbone_weights=<file>``.
+    """
+    model, cfg = load_ssl_module(cfg, "export")
+    output = Path(cfg.export.output)
+    metadata = {"source": "nnframe ssl", "checkpoint": str(cfg.ckpt_path),
+                "method": type(model.method).__name__, "in_chans": int(cfg.model.get("in_chans", 3))}
+    save_backbone_weights(output, model.backbone, model.backbone_name, metadata=metadata)
+    rank_zero_info(f"backbone {model.backbone_name!r} written to {output}\n"
+                   f"fine-tune it: nnframe cls train model.backbone={model.backbone_name} "
+                   f"model.backbone_weights={output}")
+    return output
+
+
+def export_from_cli(cfg: DictConfig) -> None:
+    """What ``nnframe ssl export`` runs."""
+    export_backbone(cfg)

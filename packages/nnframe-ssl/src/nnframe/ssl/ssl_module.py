@@ -1,0 +1,151 @@
+"""The self-supervised task module: a backbone trained by a method, monitored by kNN."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from lightly.utils.scheduler import cosine_schedule
+from lightning.pytorch.utilities import rank_zero_info
+from torchmetrics import MetricCollection
+from torchmetrics.classification import MulticlassAccuracy
+
+from nnframe.core.backbones import create_backbone
+from nnframe.core.modules import TaskModule
+from nnframe.ssl._data import eval_loader, labelled_train_dataset
+from nnframe.ssl.knn import embed, knn_accuracy, knn_top1_predictions
+from nnframe.ssl.methods import SSLMethod
+
+
+class SSLModule(TaskModule):
+    """Pretrains ``backbone`` with ``method`` on batches of augmented views.
+
+    Training batches are ``(views, target)`` (the target is ignored); validation and test
+    batches are ``(images, labels)``: the labels serve only the kNN classifier, whose bank is
+    the labelled training split with the evaluation transform, embedded again at the start of
+    every validation epoch (as in lightly's benchmarks).
+
+    Logs ``train/loss``, ``train/momentum`` (momentum methods), ``val/knn_top1``,
+    ``val/knn_top1_best``, ``test/knn_top1`` and, once before training, ``val/knn_top1_init``
+    (the same backbone at its random initialisation, the baseline to beat).
+
+    Args:
+        method: partial of an :class:`~nnframe.ssl.methods.SSLMethod`, called with the backbone.
+        optimizer: partial optimizer.
+        num_classes: classes of the labelled evaluation data.
+        backbone: registered backbone name (``simple_cnn``, ``cifar_resnet18``) or a timm model.
+        in_chans: input channels.
+        pretrained: start from the published weights (timm).
+        knn_k: neighbours of the kNN classifier.
+        knn_t: temperature of the kNN classifier.
+        knn_bank_size: at most this many bank samples (None: the whole split).
+        scheduler, scheduler_interval, monitor, monitor_mode, compile: see
+            :class:`~nnframe.core.modules.TaskModule`.
+    """
+
+    def __init__(
+        self,
+        method: Callable[..., SSLMethod],
+        optimizer: Callable[..., torch.optim.Optimizer],
+        num_classes: int,
+        backbone: str = "simple_cnn",
+        in_chans: int = 3,
+        pretrained: bool = False,
+        knn_k: int = 200,
+        knn_t: float = 0.1,
+        knn_bank_size: int | None = None,
+        scheduler: Callable[..., Any] | None = None,
+        monitor: str = "val/knn_top1",
+        **kwargs: Any,
+    ) -> None:
+        self.num_classes = num_classes
+        net = create_backbone(backbone, pretrained=pretrained, in_chans=in_chans)
+        super().__init__(net=net, optimizer=optimizer, scheduler=scheduler, monitor=monitor, **kwargs)
+        self.backbone_name = backbone
+        self.method = method(backbone=self.net)
+        self.knn_k = knn_k
+        self.knn_t = knn_t
+        self.knn_bank_size = knn_bank_size
+        self._bank: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._bank_dataset: Any = None
+
+    @property
+    def backbone(self) -> torch.nn.Module:
+        """The encoder being pretrained (what ``export`` writes)."""
+        return self.net
+
+    # --- TaskModule API ----------------------------------------------------------------------
+
+    def build_metrics(self) -> MetricCollection:
+        return MetricCollection({"knn_top1": MulticlassAccuracy(self.num_classes, average="micro")})
+
+    def compute_loss(self, outputs: Any, target: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError("SSLModule computes its loss from views; see training_step")
+
+    # --- training ----------------------------------------------------------------------------
+
+    def momentum(self) -> float | None:
+        """The EMA momentum of this step (cosine schedule), or None for methods without one."""
+        if not self.method.uses_momentum:
+            return None
+        total = max(1, int(self.trainer.estimated_stepping_batches)) if self._trainer is not None else 1
+        return cosine_schedule(min(self.global_step, total), total, self.method.momentum_start,
+                               self.method.momentum_end)
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        views, _ = batch
+        momentum = self.momentum()
+        if momentum is not None:
+            self.method.momentum_update(self.net, momentum)
+            self.log("train/momentum", momentum, on_step=True, on_epoch=False)
+        loss = self.method.loss(self.net, list(views), self.current_epoch)
+        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(views[0]))
+        return loss
+
+    def on_after_backward(self) -> None:
+        self.method.on_after_backward(self.current_epoch)
+
+    # --- kNN evaluation ----------------------------------------------------------------------
+
+    def _build_bank(self) -> None:
+        datamodule = self.trainer.datamodule
+        if self._bank_dataset is None:
+            self._bank_dataset = labelled_train_dataset(datamodule)
+        self._bank = embed(self.net, eval_loader(datamodule, self._bank_dataset), self.device, self.knn_bank_size)
+
+    def on_train_start(self) -> None:
+        super().on_train_start()
+        if self.global_step > 0 or self.trainer.datamodule is None:
+            return  # resumed: the baseline was measured by the first run
+        self._build_bank()
+        assert self._bank is not None
+        features, labels = embed(self.net, self.trainer.datamodule.val_dataloader(), self.device)
+        accuracy = knn_accuracy(features, labels, *self._bank, self.num_classes, self.knn_k, self.knn_t)
+        self.log("val/knn_top1_init", accuracy)
+        rank_zero_info(f"kNN top-1 of the randomly initialised backbone: {accuracy:.4f}")
+
+    def on_validation_epoch_start(self) -> None:
+        self._build_bank()
+
+    def on_test_epoch_start(self) -> None:
+        self._build_bank()
+
+    def _evaluation_step(self, stage: str, batch: Any) -> dict[str, torch.Tensor]:
+        images, target = batch
+        keep = target >= 0
+        images, target = images[keep], target[keep]
+        assert self._bank is not None, "the kNN bank is built at the start of each evaluation epoch"
+        features = F.normalize(self.net(images).flatten(1), dim=1)
+        preds = knn_top1_predictions(features, *self._bank, self.num_classes, self.knn_k, self.knn_t)
+        self.stage_metrics(stage).update(preds, target)
+        return {"preds": preds, "target": target}
+
+    def on_validation_epoch_end(self) -> None:
+        super().on_validation_epoch_end()
+        self._bank = None  # free the memory between epochs
+
+    def on_test_epoch_end(self) -> None:
+        super().on_test_epoch_end()
+        self._bank = None
