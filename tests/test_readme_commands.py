@@ -4,7 +4,8 @@ Commands are taken from fenced code blocks (``nnframe``, ``uv run nnframe`` or `
 nnframe.core.cli`` at the start of a line, ``\\`` continuations joined). Each one runs in-process
 with ``--cfg job --resolve``: the config is composed and resolved, nothing is trained. A sweep
 (``-m``, ``a,b``, ``choice(...)``, ``interval(...)``) is checked with its first value. ``<...>``
-placeholders become a dummy word. Tasks that are not installed are skipped.
+placeholders become a dummy word and a bare ``...`` (elided arguments) is dropped. Tasks that are
+not installed are skipped.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def extract_commands(text: str) -> list[tuple[int, dict[str, str], list[str]]]:
             continue
         match = _PREFIX.match(line)
         if match:
-            words = shlex.split(_PLACEHOLDER.sub("placeholder", line[match.end():]), comments=True)
+            words = [w for w in shlex.split(_PLACEHOLDER.sub("placeholder", line[match.end():]), comments=True)
+                     if w != "..."]
             env = dict(word.split("=", 1) for word in shlex.split(match.group("env")))
             commands.append((number, env, words))
     return commands
