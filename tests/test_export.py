@@ -10,11 +10,14 @@ import numpy as np
 import onnxruntime
 import pytest
 import torch
+
 from nnframe.core.cli import main
 from nnframe.core.errors import ConfigError
 from nnframe.core.export import export, load_model_from_checkpoint
 from nnframe.core.testing import compose_task_config
 from nnframe.core.training import train
+
+pytestmark = pytest.mark.slow  # trains a model once for the module
 
 CONFIGS = "nnframe.cls.configs"
 TINY = [

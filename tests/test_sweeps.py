@@ -34,6 +34,7 @@ def log_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow
 def test_multirun_gives_each_run_its_own_directory_and_tensorboard_run(log_dir: Path, capsys) -> None:
     assert main(["cls", "train", "-m", "model.optimizer.lr=1e-3,1e-2", *TINY]) == 0
     (sweep_dir,) = (log_dir / "cls" / "train" / "shapes").glob("multirun_*")
@@ -53,6 +54,7 @@ def test_multirun_gives_each_run_its_own_directory_and_tensorboard_run(log_dir: 
     assert scores == sorted(scores, reverse=True)  # val/acc is maximised: best first
 
 
+@pytest.mark.slow
 def test_optuna_study_records_a_failed_trial_and_resumes_from_sqlite(log_dir: Path) -> None:
     study_dir = log_dir / "cls" / "train" / "shapes" / "optuna_cls_shapes"
     # Seed 0 samples the second choice first: lr=-1 is rejected, so that trial fails; the

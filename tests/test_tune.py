@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from nnframe.core.testing import compose_task_config
@@ -19,6 +20,7 @@ TINY = [
 ]
 
 
+@pytest.mark.slow
 def test_tune_finds_batch_size_and_lr_and_logs_the_curve(tmp_path: Path) -> None:
     cfg = compose_task_config("nnframe.cls.configs", TINY, output_dir=tmp_path, action="tune")
     result = tune(cfg)
