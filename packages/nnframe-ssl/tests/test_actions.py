@@ -11,7 +11,8 @@ from nnframe.core.backbones import create_backbone, load_backbone_weights
 from nnframe.core.errors import ConfigError
 from nnframe.core.testing import compose_task_config
 from nnframe.core.training import train
-from nnframe.ssl import export_backbone, linear_probe
+from nnframe.ssl import export_backbone
+from nnframe.ssl.linear_probe import linear_probe
 from nnframe.ssl.task import TASK
 
 CONFIGS = "nnframe.ssl.configs"

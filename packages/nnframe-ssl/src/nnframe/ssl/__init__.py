@@ -17,7 +17,6 @@ _EXPORTS = {
     "ViewsTransform": "nnframe.ssl.transforms",
     "byol_transform": "nnframe.ssl.transforms",
     "export_backbone": "nnframe.ssl.export",
-    "linear_probe": "nnframe.ssl.linear_probe",
 }
 
 __all__ = sorted(_EXPORTS)

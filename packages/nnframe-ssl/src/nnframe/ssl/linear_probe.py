@@ -85,14 +85,16 @@ def linear_probe(cfg: DictConfig) -> dict[str, float]:
     """
     model, cfg = load_ssl_module(cfg, "linear")
     torch.manual_seed(cfg.seed)
-    datamodule = build_datamodule(cfg, stage=None)
+    datamodule = build_datamodule(cfg, stage="validate")
+    splits = ["val", "test"] if cfg.get("test") else ["val"]
+    if "test" in splits:
+        datamodule.setup("test")
     backbone = model.backbone.eval()
     train_x, train_y = extract_features(backbone, eval_loader(datamodule, labelled_train_dataset(datamodule)))
     settings = cfg.linear
     probe = fit_linear_probe(train_x, train_y, model.num_classes, epochs=settings.epochs, lr=settings.lr,
                              weight_decay=settings.weight_decay, batch_size=settings.batch_size, seed=cfg.seed)
     metrics = {"linear/train_acc": accuracy(probe, train_x, train_y)}
-    splits = ["val", "test"] if cfg.get("test") else ["val"]
     for split in splits:
         x, y = extract_features(backbone, eval_loader(datamodule, datamodule.datasets[split]))
         metrics[f"linear/{split}_acc"] = accuracy(probe, x, y)
