@@ -6,6 +6,7 @@ from nnframe.core.callbacks.finite_loss_callback import FiniteLossCallback
 from nnframe.core.callbacks.prediction_grid_callback import PredictionGridCallback
 from nnframe.core.callbacks.prediction_writer import PredictionWriter
 from nnframe.core.callbacks.preemption_checkpoint_callback import PreemptionCheckpointCallback
+from nnframe.core.callbacks.rich_progress_bar import RichProgressBar
 from nnframe.core.callbacks.rng_state_callback import RNGStateCallback
 from nnframe.core.callbacks.run_checkpoint import RunCheckpoint
 
@@ -17,5 +18,6 @@ __all__ = [
     "PredictionWriter",
     "PreemptionCheckpointCallback",
     "RNGStateCallback",
+    "RichProgressBar",
     "RunCheckpoint",
 ]

@@ -1,5 +1,7 @@
 """Dataset and datamodule bases, the embedded shapes dataset, and image-folder helpers."""
 
+from nnframe.core.data.device_augment import BatchAugmentation, plan_from_transform
+from nnframe.core.data.device_batch_loader import DeviceBatchLoader, dataset_tensors
 from nnframe.core.data.image_files import IMAGE_EXTENSIONS, ImageFileDataset, find_image_files, load_image
 from nnframe.core.data.image_folder_datamodule import ImageFolderDataModule
 from nnframe.core.data.image_folder_dataset import ImageFolderDataset
@@ -12,6 +14,10 @@ from nnframe.core.data.vision_datamodule import VisionDataModule
 from nnframe.core.data.vision_dataset import VisionDataset, WrappedDataset
 
 __all__ = [
+    "BatchAugmentation",
+    "DeviceBatchLoader",
+    "dataset_tensors",
+    "plan_from_transform",
     "TORCHVISION_DATASETS",
     "ImageFolderDataModule",
     "ImageFolderDataset",

@@ -1,0 +1,34 @@
+"""Lightning's Rich progress bar, updated every N training steps instead of every step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+from lightning.pytorch.callbacks import RichProgressBar as _LightningRichProgressBar
+
+
+class RichProgressBar(_LightningRichProgressBar):
+    """A :class:`lightning.pytorch.callbacks.RichProgressBar` that reads the logged metrics and
+    asks for a redraw only every ``refresh_rate`` training steps (and at the last one).
+
+    Lightning's bar does both after every step: reading the metrics converts the logged tensors
+    to Python floats (a device synchronisation on a GPU) and every redraw request wakes Rich's
+    render thread, which competes with the training loop for the GIL. With small, fast steps
+    that costs several per cent of the throughput (see ``benchmarks/overhead.py``).
+
+    Args:
+        refresh_rate: update the bar every N training steps (0 hides it).
+        leave: keep the finished bars on screen.
+        **kwargs: other :class:`lightning.pytorch.callbacks.RichProgressBar` arguments.
+    """
+
+    def __init__(self, refresh_rate: int = 10, leave: bool = False, **kwargs: Any) -> None:
+        super().__init__(refresh_rate=refresh_rate, leave=leave, **kwargs)
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any,
+                           batch_idx: int) -> None:
+        total = self.total_train_batches
+        last = isinstance(total, int | float) and batch_idx + 1 >= total
+        if self.refresh_rate and ((batch_idx + 1) % int(self.refresh_rate) == 0 or last):
+            super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)

@@ -1,0 +1,189 @@
+"""The on-device data path: a whole in-memory dataset as one uint8 tensor on the training device.
+
+For small datasets (shapes, CIFAR, MNIST, STL-10 at low resolution) a DataLoader applying PIL
+or tensor transforms image by image is the bottleneck on a GPU; holding the dataset on the
+device and augmenting whole batches there removes it (as the fastest CIFAR-10 trainers do).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, SequentialSampler, Subset
+from torchvision.transforms.v2 import functional as TF
+
+from nnframe.core.data.device_augment import BatchAugmentation, TransformPlan
+from nnframe.core.errors import DatasetError
+
+
+def _as_nchw_uint8(data: Any) -> torch.Tensor:
+    tensor = torch.as_tensor(np.asarray(data)) if not isinstance(data, torch.Tensor) else data
+    if tensor.dtype != torch.uint8:
+        raise DatasetError(f"data.on_device needs uint8 images, the dataset holds {tensor.dtype}")
+    if tensor.ndim == 3:  # (N, H, W) grey (MNIST)
+        return tensor[:, None]
+    if tensor.shape[-1] in (1, 3) and tensor.shape[1] not in (1, 3):  # (N, H, W, C) (CIFAR)
+        return tensor.permute(0, 3, 1, 2).contiguous()
+    return tensor  # (N, C, H, W) (shapes, STL-10)
+
+
+def dataset_tensors(dataset: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
+    """The whole dataset as ``(images, labels)``: (N, C, H, W) uint8 and (N,) int64, untransformed.
+
+    Reads the arrays of in-memory datasets directly (nnframe's shapes; torchvision's CIFAR,
+    MNIST, FashionMNIST, STL-10, possibly wrapped in a ``Subset``), else loads every sample.
+    """
+    indices: list[int] | None = None
+    source: Any = dataset
+    while True:
+        if isinstance(source, Subset):
+            sub = list(source.indices)
+            indices = sub if indices is None else [sub[i] for i in indices]
+            source = source.dataset
+        elif hasattr(source, "dataset") and not hasattr(source, "data") and not hasattr(source, "images"):
+            source = source.dataset  # nnframe's WrappedDataset
+        else:
+            break
+    images = getattr(source, "images", None)
+    if images is None:
+        images = getattr(source, "data", None)
+    labels = getattr(source, "labels", None)
+    if labels is None:
+        labels = getattr(source, "targets", None)
+    if images is not None and labels is not None and len(images) == len(labels):
+        images_t, labels_t = _as_nchw_uint8(images), torch.as_tensor(np.asarray(labels), dtype=torch.long)
+    else:
+        images_t, labels_t = _load_all(dataset)
+        indices = None
+    if indices is not None:
+        index = torch.as_tensor(indices, dtype=torch.long)
+        images_t, labels_t = images_t[index], labels_t[index]
+    return images_t, labels_t
+
+
+def _load_all(dataset: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    load = getattr(dataset, "load", None) or dataset.__getitem__
+    images, labels = [], []
+    for index in range(len(dataset)):
+        image, label = load(index)
+        images.append(TF.to_image(image))
+        labels.append(int(label))
+    if len({tuple(i.shape) for i in images}) > 1:
+        raise DatasetError("data.on_device needs images of one size; resize them or set data.on_device=false")
+    return _as_nchw_uint8(torch.stack(images)), torch.tensor(labels, dtype=torch.long)
+
+
+def prepare_images(images: torch.Tensor, plan: TransformPlan) -> torch.Tensor:
+    """Apply the plan's one-off resize / centre crop to the stored uint8 images."""
+    if plan.resize is not None and min(images.shape[-2:]) != plan.resize:
+        images = TF.resize(images, [plan.resize], antialias=True)
+    if plan.center_crop is not None and tuple(images.shape[-2:]) != (plan.center_crop, plan.center_crop):
+        images = TF.center_crop(images, [plan.center_crop])
+    return images.contiguous()
+
+
+class DeviceBatchLoader:
+    """Yields augmented batches from a dataset held on ``device``.
+
+    Order: a permutation drawn from ``(seed, epoch)`` as :class:`EpochSeededRandomSampler` does
+    (Lightning calls :meth:`set_epoch`), split across processes by rank. Augmentation draws come
+    from a device generator seeded the same way, so a run is reproducible.
+
+    Args:
+        images: (N, C, H, W) uint8, on any device; moved to ``device`` once.
+        labels: (N,) int64.
+        batch_size: images per batch (per process).
+        augmentation: what runs on every batch.
+        device: the training device.
+        shuffle: random order per epoch (training) or the stored order (evaluation).
+        drop_last: drop the last incomplete batch.
+        views: 1 yields ``(images, labels)``; 2 yields ``((view1, view2), labels)`` with
+            independent augmentation draws (two-view self-supervised methods).
+        seed: base seed of order and augmentation.
+        rank, world_size: this process's shard.
+    """
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int,
+                 augmentation: BatchAugmentation, device: torch.device | str = "cpu", shuffle: bool = True,
+                 drop_last: bool = False, views: int = 1, seed: int = 0, rank: int = 0, world_size: int = 1) -> None:
+        self.device = torch.device(device)
+        self.images = images.to(self.device)
+        self.labels = labels.to(self.device)
+        self.batch_size = batch_size
+        self.augmentation = augmentation
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.views = views
+        self.seed = seed
+        self.rank = rank
+        self.world_size = world_size
+        self.epoch = 0
+        # Lightning calls loader.sampler.set_epoch(epoch) every epoch and reads these to decide
+        # whether a loader shuffles.
+        self.sampler: Any = self if shuffle else SequentialSampler(range(len(images)))
+        self.batch_sampler = None
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the order and augmentation draws of ``epoch``."""
+        self.epoch = epoch
+
+    def _indices(self) -> torch.Tensor:
+        n = len(self.images)
+        if self.shuffle:
+            order = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed + self.epoch))
+        else:
+            order = torch.arange(n)
+        return order[self.rank::self.world_size].to(self.device)
+
+    def __len__(self) -> int:
+        n = math.ceil(len(self.images) / self.world_size) if self.shuffle else len(self._indices())
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def __iter__(self) -> Iterator[Any]:
+        generator = torch.Generator(device=self.device).manual_seed(
+            (self.seed + 1) * 1_000_003 + self.epoch * 7919 + self.rank)
+        indices = self._indices()
+        for start in range(0, len(indices), self.batch_size):
+            index = indices[start:start + self.batch_size]
+            if self.drop_last and len(index) < self.batch_size:
+                break
+            raw = self.images.index_select(0, index)
+            target = self.labels.index_select(0, index)
+            if self.views == 1:
+                yield self.augmentation(raw, generator), target
+            else:
+                yield tuple(self.augmentation(raw, generator) for _ in range(self.views)), target
+
+
+
+def build_device_loader(datamodule: Any, split: str, train: bool) -> DeviceBatchLoader:
+    """The on-device loader of ``datamodule``'s ``split`` (used by ``VisionDataModule`` with
+    ``on_device=true``): the split's transform is translated to batch operations, the stored
+    images prepared once and cached on the trainer's device."""
+    from nnframe.core.data.device_augment import plan_from_transform
+
+    transform = datamodule.train_transform if train else datamodule.eval_transform
+    plan = plan_from_transform(transform)
+    trainer = datamodule.trainer
+    device = trainer.strategy.root_device if trainer is not None else torch.device("cpu")
+    cache: dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor]] = datamodule.__dict__.setdefault(
+        "_device_tensors", {})
+    key = (split, str(device))
+    if key not in cache:
+        images, labels = dataset_tensors(datamodule.datasets[split])
+        cache[key] = (prepare_images(images, plan).to(device), labels.to(device))
+    images, labels = cache[key]
+    loader = DeviceBatchLoader(
+        images, labels, datamodule.batch_size if train else datamodule.eval_batch_size, plan.augmentation,
+        device=device, shuffle=train, drop_last=datamodule.drop_last if train else False,
+        views=int(getattr(datamodule, "views", 1)), seed=datamodule.seed,
+        rank=trainer.global_rank if trainer is not None else 0,
+        world_size=trainer.world_size if trainer is not None else 1,
+    )
+    if train and trainer is not None:
+        loader.set_epoch(datamodule._current_epoch())
+    return loader

@@ -1,0 +1,90 @@
+"""The on-device batch augmentation does what the per-image pipeline does."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from nnframe.core.cv_tools import classification_eval_transform, classification_train_transform
+from nnframe.core.data.device_augment import (
+    plan_from_transform,
+    random_crop_with_padding,
+    random_hflip,
+    random_resized_crop_boxes,
+)
+from nnframe.core.data.device_batch_loader import DeviceBatchLoader
+from nnframe.core.errors import ConfigError
+
+
+def _distinct_images(n: int = 64, size: int = 8) -> torch.Tensor:
+    """Images whose pixel values (1..255) identify their position, so a crop can be located."""
+    base = torch.arange(1, size * size + 1, dtype=torch.uint8).view(1, 1, size, size)
+    return base.repeat(n, 3, 1, 1)
+
+
+def test_random_crop_stays_inside_the_padded_image() -> None:
+    images = _distinct_images()
+    padding = 2
+    crops = random_crop_with_padding(images, padding, torch.Generator().manual_seed(0))
+    assert crops.shape == images.shape and crops.dtype == torch.uint8
+    padded = F.pad(images, (padding,) * 4)
+    offsets = set()
+    for crop, source in zip(crops, padded, strict=True):
+        # Every crop is a window of the zero-padded image at an offset within [0, 2 * padding].
+        matches = [(y, x) for y in range(2 * padding + 1) for x in range(2 * padding + 1)
+                   if torch.equal(source[:, y:y + 8, x:x + 8], crop)]
+        assert matches, "a crop is not a window of the padded image"
+        offsets.add(matches[0])
+    assert len(offsets) > 5, "offsets should vary from image to image"
+
+
+def test_hflip_flips_about_half_of_the_images_exactly() -> None:
+    images = _distinct_images(200).float()
+    out = random_hflip(images, 0.5, torch.Generator().manual_seed(1))
+    flipped = torch.tensor([torch.equal(o, i.flip(-1)) for o, i in zip(out, images, strict=True)])
+    kept = torch.tensor([torch.equal(o, i) for o, i in zip(out, images, strict=True)])
+    assert bool((flipped | kept).all())
+    assert 60 < int(flipped.sum()) < 140
+
+
+def test_resized_crop_boxes_respect_scale_and_bounds() -> None:
+    boxes = random_resized_crop_boxes(500, 32, 32, (0.2, 1.0), (3 / 4, 4 / 3), torch.device("cpu"),
+                                      torch.Generator().manual_seed(2))
+    w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    assert bool((boxes[:, :2] >= 0).all()) and bool((boxes[:, 2] <= 32).all()) and bool((boxes[:, 3] <= 32).all())
+    area = w * h / (32 * 32)
+    assert bool((area > 0.15).all()) and bool((area <= 1.0).all())
+
+
+def test_plan_translates_the_classification_presets() -> None:
+    train = plan_from_transform(classification_train_transform(32, "cifar10", crop_padding=4, hflip=True))
+    assert (train.resize, train.augmentation.crop_padding, train.augmentation.hflip) == (32, 4, 0.5)
+    assert train.augmentation.mean == pytest.approx((0.4914, 0.4822, 0.4465))
+    evaluation = plan_from_transform(classification_eval_transform(32, "cifar10"))
+    assert evaluation.augmentation.crop_padding == 0 and evaluation.augmentation.hflip == 0
+    with pytest.raises(ConfigError, match="ColorJitter"):
+        plan_from_transform(classification_train_transform(32, "cifar10", color_jitter=0.4))
+
+
+def test_batch_augmentation_matches_per_image_normalisation() -> None:
+    images = torch.randint(0, 256, (4, 3, 16, 16), dtype=torch.uint8)
+    transform = classification_eval_transform(16, "shapes")
+    plan = plan_from_transform(transform)
+    expected = torch.stack([transform(image) for image in images])
+    assert torch.allclose(plan.augmentation(images), expected, atol=1e-5)
+
+
+def test_loader_shuffles_per_epoch_and_yields_two_views() -> None:
+    images = _distinct_images(10)
+    labels = torch.arange(10)
+    plan = plan_from_transform(classification_train_transform(8, "shapes", crop_padding=1))
+    loader = DeviceBatchLoader(images, labels, batch_size=4, augmentation=plan.augmentation, seed=3, views=2)
+    assert len(loader) == 3
+    epoch0 = torch.cat([target for _, target in loader])
+    assert sorted(epoch0.tolist()) == list(range(10))
+    loader.set_epoch(1)
+    (view1, view2), target = next(iter(loader))
+    assert view1.shape == view2.shape == (4, 3, 8, 8) and view1.dtype == torch.float32
+    assert not torch.equal(view1, view2), "the two views draw their augmentations independently"
+    assert not torch.equal(torch.cat([t for _, t in loader]), epoch0)
