@@ -14,9 +14,10 @@ from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
 from hydra.types import HydraContext
 from lightning.pytorch.strategies import FSDPStrategy
+from omegaconf import DictConfig
+
 from nnframe.core.resolvers import register_resolvers
 from nnframe.core.testing import compose_task_config
-from omegaconf import DictConfig
 
 CONFIGS = "nnframe.cls.configs"
 

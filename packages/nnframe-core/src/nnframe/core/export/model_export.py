@@ -15,12 +15,13 @@ from typing import Any
 import lightning as L
 import torch
 from lightning.pytorch.utilities import rank_zero_info
+from omegaconf import DictConfig
+
 from nnframe.core.checkpointing import read_checkpoint_metadata
 from nnframe.core.cv_tools import resolve_normalization
 from nnframe.core.errors import CheckpointError, ConfigError
 from nnframe.core.training.checkpoint_config import apply_checkpoint_config
 from nnframe.core.training.instantiate import build_model
-from omegaconf import DictConfig
 
 EXPORT_FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
 

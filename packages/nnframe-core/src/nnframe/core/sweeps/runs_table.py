@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from nnframe.core.sweeps.run_record import read_run_record
 
 # Overrides that are the same mechanism for every run, not hyperparameters.

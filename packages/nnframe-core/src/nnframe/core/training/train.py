@@ -15,8 +15,8 @@ from omegaconf import DictConfig
 from nnframe.core.callbacks.preemption_checkpoint_callback import PreemptionCheckpointCallback
 from nnframe.core.checkpointing import check_checkpoint_fits
 from nnframe.core.errors import CheckpointError, ConfigError
-from nnframe.core.training.config_checks import ensure_writable_dir, validate_config
 from nnframe.core.sweeps import write_run_record
+from nnframe.core.training.config_checks import ensure_writable_dir, validate_config
 from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
 from nnframe.core.training.run_summary import apply_extras, print_data_summary, print_metrics
 

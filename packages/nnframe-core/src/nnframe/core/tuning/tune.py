@@ -12,10 +12,11 @@ import lightning as L
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.tuner import Tuner
 from lightning.pytorch.utilities import rank_zero_info
+from omegaconf import DictConfig, OmegaConf, open_dict
+
 from nnframe.core.errors import ConfigError
 from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
 from nnframe.core.training.run_summary import apply_extras
-from omegaconf import DictConfig, OmegaConf, open_dict
 
 LR_KEY = "model.optimizer.lr"
 BATCH_SIZE_KEY = "data.batch_size"
