@@ -20,8 +20,8 @@ CONFIGS = "nnframe.cls.configs"
 # Tiny and deterministic; random augmentations stay on (random crop, flip) so that the
 # RNG state really matters for an exact resume.
 TINY = [
-    "data.num_train=256", "data.num_val=64", "data.num_test=64", "data.image_size=16", "data.batch_size=32",
-    "trainer.max_epochs=3", "trainer.deterministic=true", "trainer.accelerator=cpu", "seed=7", "test=false",
+    "data.num_train=256", "data.num_val=32", "data.num_test=64", "data.image_size=16", "data.batch_size=32",
+    "trainer.max_epochs=2", "trainer.deterministic=true", "trainer.accelerator=cpu", "seed=7", "test=false",
     "extras.print_config=false", "extras.print_data_summary=false", "+trainer.enable_progress_bar=false",
     "trainer.num_sanity_val_steps=0", "callbacks.progress_bar=null", "callbacks.prediction_grid=null",
     "callbacks.confusion_matrix=null", "callbacks.epoch_timing=null", "callbacks.lr_monitor=null",
@@ -60,9 +60,9 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, f
 def test_sigkill_at_epoch_boundary_then_resume_is_exact(uninterrupted, tmp_path: Path) -> None:
     metrics, reference_dir = uninterrupted
     killed = _cli(tmp_path, "+callbacks.kill._target_=nnframe.core.testing.SignalCallback",
-                  "+callbacks.kill.signal=SIGKILL", "+callbacks.kill.at_epoch=2")
+                  "+callbacks.kill.signal=SIGKILL", "+callbacks.kill.at_epoch=1")
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    assert torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=False)["epoch"] == 1
+    assert torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=False)["epoch"] == 0
 
     resumed = _train(tmp_path, "resume=true")
 
