@@ -17,7 +17,7 @@ from nnframe.core.training import evaluate
 
 CONFIGS = "nnframe.cls.configs"
 TINY = [
-    "data.num_train=256", "data.num_val=64", "data.num_test=64", "data.image_size=16", "trainer.max_epochs=2",
+    "data.num_train=128", "data.num_val=32", "data.num_test=32", "data.image_size=16", "trainer.max_epochs=1",
     "seed=7", "test=false", "extras.print_config=false", "extras.print_data_summary=false",
     "+trainer.enable_progress_bar=false", "trainer.num_sanity_val_steps=0", "callbacks.progress_bar=null",
     "callbacks.prediction_grid=null", "callbacks.confusion_matrix=null", "callbacks.epoch_timing=null",
