@@ -40,3 +40,11 @@ def test_training_run_logs_knn_accuracy_and_the_random_init_baseline(tiny, run_d
         assert key in metrics, sorted(metrics)
     assert 0.0 <= metrics["val/knn_top1"] <= 1.0
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+    # TensorBoard: the grid of augmented views, the kNN curve, and the embedding projector.
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run_dir / "tensorboard")).Reload()
+    assert "train/views" in events.Tags()["images"]
+    assert {"val/knn_top1", "val/knn_top1_init", "train/loss_epoch"} <= set(events.Tags()["scalars"])
+    projector = (run_dir / "tensorboard" / "projector_config.pbtxt").read_text()
+    assert "metadata.tsv" in projector and "sprite.png" in projector
