@@ -81,7 +81,7 @@ def _checkpoint_step(path: Path) -> int:
     return int(torch.load(path, map_location="cpu", weights_only=False)["global_step"])
 
 
-def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path: Path) -> None:
+def test_sigterm_saves_a_checkpoint_exits_cleanly_and_resumes(tmp_path: Path) -> None:
     # A real SIGTERM to this process after step 5 (mid-epoch 0: 8 steps per epoch).
     handler_before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(SystemExit) as stop:
@@ -91,6 +91,11 @@ def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path: Path) -> None:
     assert stop.value.code == 143
     assert _checkpoint_step(tmp_path / "checkpoints" / "last.ckpt") == 5
     assert signal.getsignal(signal.SIGTERM) == handler_before  # Lightning's handler is gone again
+
+    assert _train(tmp_path, "resume=true")["val/acc"] >= 0  # goes on from step 5 to the end
+    assert _checkpoint_step(tmp_path / "checkpoints" / "last.ckpt") == 16
+    # Resuming a finished run trains nothing and reports the validation metrics of its weights.
+    assert set(_train(tmp_path, "resume=true")) >= {"val/acc", "val/loss"}
 
 
 def test_crash_mid_epoch_resumes_from_the_step_checkpoint(tmp_path: Path) -> None:

@@ -32,5 +32,9 @@ class PreemptionCheckpointCallback(Callback):
             else Path(trainer.default_root_dir) / "checkpoints"
         last = ModelCheckpoint.CHECKPOINT_NAME_LAST if isinstance(checkpoint, ModelCheckpoint) else "last"
         self.saved_path = folder / f"{last}{ModelCheckpoint.FILE_EXTENSION}"
+        if isinstance(checkpoint, ModelCheckpoint):
+            # Saved in the checkpoint's callback state: the resumed run then rewrites this file
+            # instead of starting a `last-v1.ckpt` beside it.
+            checkpoint.last_model_path = str(self.saved_path)
         trainer.save_checkpoint(self.saved_path)
         rank_zero_info(f"SIGTERM at step {trainer.global_step}: saved {self.saved_path}")

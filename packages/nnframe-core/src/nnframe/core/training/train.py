@@ -108,6 +108,13 @@ def train(cfg: DictConfig) -> dict[str, float]:
         _report_sigterm(trainer, callbacks)
         raise SystemExit(SIGTERM_EXIT_CODE) from None
     metrics = _as_floats(trainer.callback_metrics)
+    if not metrics and ckpt_path is not None and not trainer.interrupted:
+        # The checkpoint had already reached max_epochs/max_steps (e.g. stopped after its last
+        # batch): nothing was trained, so report its validation metrics instead of none.
+        rank_zero_info(f"{ckpt_path} has finished training: validating it "
+                       "(raise trainer.max_epochs to go on)")
+        trainer.validate(model, datamodule=datamodule, verbose=False)
+        metrics = _as_floats(trainer.callback_metrics)
     if not metrics and trainer.state.stage is None and trainer.interrupted:
         raise ConfigError("training was interrupted before any metric was logged")
 
