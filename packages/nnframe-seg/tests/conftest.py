@@ -13,7 +13,7 @@ from nnframe.core.cv_tools import class_palette
 
 # A shapes config that trains in well under a minute on a busy CPU.
 TINY = [
-    "data.num_train=384",
+    "data.num_train=640",
     "data.num_val=96",
     "data.num_test=96",
     "data.image_size=32",

@@ -76,9 +76,8 @@ class PixelHistogramSummary:
             rows.append([f"{index}: {name}", *cells])
         rows.append([f"{self.ignore_index}: ignored",
                      *(f"{100 * h[1] / max(h[0].sum() + h[1], 1):.2f}%" for h in histograms.values())])
-        sampled = ", ".join(f"{split} {histograms[split][2]}" for split in splits)
-        summary.setdefault("extra", {})[f"pixels per class (masks read: {sampled})"] = {
-            "columns": ("class", *splits),
+        summary.setdefault("extra", {})["pixels per class"] = {
+            "columns": ("class", *(f"{split} ({histograms[split][2]} masks)" for split in splits)),
             "rows": rows,
         }
         return summary
