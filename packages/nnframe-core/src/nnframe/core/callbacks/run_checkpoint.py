@@ -19,20 +19,26 @@ class RunCheckpoint(ModelCheckpoint):
     at those points too; the top-k logic is unchanged. Arguments are ``ModelCheckpoint``'s.
     """
 
-    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any, **kwargs: Any) -> None:
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any,
+                           **kwargs: Any) -> None:
         deferred = self._defer_save_until_validation
         super().on_train_batch_end(trainer, pl_module, *args, **kwargs)
-        if self._defer_save_until_validation and not deferred and self._last_global_step_saved != trainer.global_step:
-            # Top-k waits for the monitored metric; the resume point must not.
-            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+        candidates = self._monitor_candidates(trainer)
+        if self._defer_save_until_validation and not deferred and self.monitor not in candidates:
+            # Top-k waits for the monitored metric (first epoch); the resume point must not.
+            saved_step = self._last_global_step_saved
+            self._save_last_checkpoint(trainer, candidates)
+            # Keep the deferred top-k save at validation end from being skipped as "saved at this step".
+            self._last_global_step_saved = saved_step
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        due = not self._should_skip_saving_checkpoint(trainer) and not self._should_save_on_train_epoch_end(trainer)
+        due = not (self._should_skip_saving_checkpoint(trainer) or self._should_save_on_train_epoch_end(trainer))
         super().on_validation_end(trainer, pl_module)
         self._save_last_if_missed(trainer, due)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        due = not self._should_skip_saving_checkpoint(trainer) and self._should_save_on_train_epoch_end(trainer)
+        skip = self._should_skip_saving_checkpoint(trainer)
+        due = not skip and self._should_save_on_train_epoch_end(trainer)
         super().on_train_epoch_end(trainer, pl_module)
         self._save_last_if_missed(trainer, due)
 

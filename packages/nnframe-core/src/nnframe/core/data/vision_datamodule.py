@@ -9,10 +9,11 @@ from typing import Any
 
 import lightning as L
 import torch
+from torch.utils.data import DataLoader, Dataset
+
 from nnframe.core.data.epoch_sampler import EpochSeededRandomSampler
 from nnframe.core.data.image_files import ImageFileDataset
 from nnframe.core.errors import DatasetError
-from torch.utils.data import DataLoader, Dataset
 
 _STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",), None: ("train", "val", "test")}
 
