@@ -68,3 +68,17 @@ def test_num_classes_that_disagrees_with_the_data(tmp_path: Path) -> None:
     message = r"data.num_classes=3 but the dataset has 2 classes.*data.num_classes=2"
     with pytest.raises(DatasetError, match=message):
         _datamodule(tmp_path, num_classes=3).setup("fit")
+
+
+def test_corrupt_image_read_in_a_dataloader_worker_is_shown_without_the_worker_traceback(tmp_path: Path) -> None:
+    from torch.utils.data import DataLoader
+
+    from nnframe.core.errors import user_message
+
+    root = _images(tmp_path / "train", ("cat",), per_class=1)
+    bad = root / "cat" / "0.png"
+    bad.write_bytes(b"garbage")
+    with pytest.raises(DatasetError) as error:
+        next(iter(DataLoader(ImageFolderDataset(root), num_workers=1)))
+    assert "Original Traceback" in str(error.value)
+    assert user_message(error.value).startswith(f"cannot read image {bad}")

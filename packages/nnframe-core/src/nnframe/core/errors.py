@@ -9,6 +9,17 @@ class NnframeError(Exception):
     """
 
 
+def user_message(error: BaseException) -> str:
+    """The message to show a user: for an error re-raised from a DataLoader worker, only the
+    original message, without the worker's traceback that PyTorch puts in front of it."""
+    message = str(error)
+    if "Original Traceback" in message:
+        last = message.rstrip().splitlines()[-1]
+        prefix = f"{type(error).__module__}.{type(error).__name__}: "
+        message = last.removeprefix(prefix).removeprefix(f"{type(error).__name__}: ")
+    return message
+
+
 class ConfigError(NnframeError):
     """A config value is missing, unknown or of the wrong type."""
 

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from nnframe.core.errors import NnframeError
+from nnframe.core.errors import NnframeError, user_message
 from nnframe.core.resolvers import register_resolvers
 from nnframe.core.task_spec import TaskSpec
 
@@ -152,8 +152,8 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
         try:
             return function(cfg)
         except NnframeError as error:
-            log.error("%s", error)
-            print(f"nnframe: error: {error}", file=sys.stderr)
+            log.error("%s", user_message(error))
+            print(f"nnframe: error: {user_message(error)}", file=sys.stderr)
             exit_code = 2
             if not sweeping:
                 raise SystemExit(2) from None
