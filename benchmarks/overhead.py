@@ -4,7 +4,8 @@ Both train the same model on the same data (the same datamodule and its DataLoad
 same batch size, optimizer, LR schedule, seed and number of steps; the plain loop starts from
 the global RNG state nnframe's training started from (Lightning draws from it while it sets
 up), so both draw the same augmentations and must end with the same loss (checked to 5
-decimals). Runs alternate A B A B; the first ``--drop`` steps of each run are left out.
+decimals). Runs are interleaved A B, B A, A B...; the first ``--drop`` steps of each run are
+left out.
 
 Two clocks: wall time (what a user waits) and process CPU time (all threads of the process:
 progress-bar rendering and logger threads count). On a shared, loaded machine wall time swings
@@ -20,6 +21,7 @@ overhead shows most) and ``resnet18`` (timm ResNet-18 on 32x32 shapes). CPU only
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import tempfile
 import time
@@ -123,12 +125,23 @@ def compare(setting: str, repeats: int = 3, steps: int = 60, drop: int = 10, bat
     """
     ours: list[RunResult] = []
     raw: list[RunResult] = []
+    rng_state: torch.Tensor | None = None  # the same in every repeat (same seed, same set-up)
     with tempfile.TemporaryDirectory() as tmp:
         for repeat in range(repeats):
             cfg = compose(setting, steps, batch_size, Path(tmp) / f"run{repeat}", extra or [])
-            result, rng_state = run_nnframe(cfg, drop)
-            ours.append(result)
-            raw.append(run_raw(cfg, drop, rng_state))
+            # A B, then B A, ...: a drift of the machine's load over time favours neither side.
+            order = ("nnframe", "raw") if repeat % 2 == 0 or rng_state is None else ("raw", "nnframe")
+            for side in order:
+                gc.collect()  # neither run pays for collecting the other's garbage
+                if side == "nnframe":
+                    result, rng_state = run_nnframe(cfg, drop)
+                    ours.append(result)
+                else:
+                    assert rng_state is not None
+                    raw.append(run_raw(cfg, drop, rng_state))
+            print(f"  repeat {repeat} ({' then '.join(order)}): nnframe {ours[-1].img_s('wall'):.0f} / raw "
+                  f"{raw[-1].img_s('wall'):.0f} img/s wall, {ours[-1].img_s('cpu'):.0f} / {raw[-1].img_s('cpu'):.0f} "
+                  "img/s CPU", flush=True)
     figures: dict[str, float] = {}
     for clock in ("wall", "cpu"):
         a = statistics.median(r.img_s(clock) for r in ours)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import logging
 import time
 from pathlib import Path
@@ -50,6 +51,12 @@ def _bench_data_config(cfg: DictConfig, on_device: bool | None) -> DictConfig:
         if on_device is not None:
             data_cfg.data.on_device = on_device
     return data_cfg
+
+
+def _release_memory() -> None:
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 class BenchmarkSuite:
@@ -122,7 +129,7 @@ class BenchmarkSuite:
             except torch.cuda.OutOfMemoryError:
                 break
             finally:
-                torch.cuda.empty_cache()
+                _release_memory()
         if best == 0:
             raise ConfigError(f"{case.name}: even batch size {start} does not fit; lower bench.min_batch_size")
         return best
@@ -146,6 +153,8 @@ class BenchmarkSuite:
         except (RuntimeError, torch.cuda.OutOfMemoryError) as error:  # OOM, compile failure: keep the suite going
             log.warning("%s %s failed: %s", case.name, case.precision, error)
             record.update(status="failed", note=str(error).splitlines()[0][:300])
+        finally:
+            _release_memory()  # the next case starts from an empty device
         return record
 
     def _measure(self, case: BenchCase) -> dict[str, Any]:
