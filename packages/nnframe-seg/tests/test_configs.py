@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from importlib.resources import files
 
 import pytest
@@ -45,3 +47,9 @@ def test_nnframe_list_shows_seg_options(capsys: pytest.CaptureFixture[str]) -> N
     for line in ("experiment", "loss", "model", "data"):
         assert any(row.split()[:1] == [line] for row in seg.splitlines()), line
     assert "ce_dice" in seg and "voc_deeplabv3plus" in seg and "mask_folder" in seg
+
+
+def test_importing_the_package_does_not_import_torch() -> None:
+    # A fresh interpreter: this test session has imported torch already.
+    code = "import sys, nnframe.seg, nnframe.seg.task; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
