@@ -50,12 +50,6 @@ class _STL10(datasets.STL10):
         return all((folder / name).is_file() for name, _ in self.train_list + self.test_list)
 
 
-class _STL10(datasets.STL10):
-    def _check_integrity(self) -> bool:
-        folder = Path(self.root) / self.base_folder
-        return all((folder / name).is_file() for name, _ in self.train_list + self.test_list)
-
-
 @dataclass(frozen=True)
 class TorchvisionDatasetInfo:
     """How to load one torchvision dataset: its class, folder under the data root, and split kwargs."""
