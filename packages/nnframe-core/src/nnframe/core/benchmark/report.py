@@ -21,7 +21,7 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("infer ms p50/p90", "infer_ms_median|infer_ms_p90", "{:.1f}"),
     ("train peak MiB", "train_peak_mem_mb", "{:.0f}"),
     ("train GFLOP/img", "train_gflop_per_img", "{:.2f}"),
-    ("train TFLOP/s", "train_tflop_s", "{:.2f}"),
+    ("train TFLOP/s", "train_tflop_s", "{:.3g}"),
     ("MFU", "train_mfu", "{:.1%}"),
     ("e2e loader img/s", "e2e_loader_img_s", "{:.0f}"),
     ("e2e on-device img/s", "e2e_on_device_img_s", "{:.0f}"),
