@@ -13,12 +13,12 @@ from nnframe.core.cv_tools import class_palette
 
 # A shapes config that trains in well under a minute on a busy CPU.
 TINY = [
-    "data.num_train=640",
+    "data.num_train=480",
     "data.num_val=96",
     "data.num_test=96",
     "data.image_size=32",
-    "data.batch_size=32",
-    "trainer.max_epochs=4",
+    "data.batch_size=16",
+    "trainer.max_epochs=8",
     "trainer.accelerator=cpu",
     "extras.print_config=false",
     "callbacks.progress_bar=null",
