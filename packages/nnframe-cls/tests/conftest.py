@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from nnframe.core.testing import compose_task_config
 from omegaconf import DictConfig
+
+from nnframe.core.testing import compose_task_config
 
 TINY = [
     "data.num_train=2000",

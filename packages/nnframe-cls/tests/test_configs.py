@@ -6,8 +6,9 @@ from importlib.resources import files
 
 import pytest
 from hydra.utils import get_class
-from nnframe.core.testing import compose_task_config
 from omegaconf import OmegaConf
+
+from nnframe.core.testing import compose_task_config
 
 
 def _options(group: str) -> list[str]:

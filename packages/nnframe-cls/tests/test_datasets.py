@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
+
 from nnframe.core.data import ImageFolderDataModule, TorchvisionDataModule
 from nnframe.core.errors import DatasetError
 from nnframe.core.testing import compose_task_config
-from PIL import Image
 
 
 def write_cifar10(root: Path, per_batch: int = 8) -> np.ndarray:

@@ -6,10 +6,11 @@ import csv
 from pathlib import Path
 
 import pytest
+from PIL import Image
+
 from nnframe.core.data import generate_shapes
 from nnframe.core.testing import compose_task_config
 from nnframe.core.training import evaluate, predict, train
-from PIL import Image
 
 from .conftest import TINY
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from nnframe.core.backbones import create_backbone, list_backbones, register_backbone
 from nnframe.core.errors import ConfigError
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import torch
-from nnframe.core.backbones import create_backbone, load_backbone_weights
 from torch import nn
+
+from nnframe.core.backbones import create_backbone, load_backbone_weights
 
 
 class ImageClassifier(nn.Module):

@@ -6,7 +6,15 @@ import time
 from typing import Any
 
 import lightning as L
+import torch
 from lightning.pytorch.utilities import rank_zero_info
+
+
+def _images_in(batch: Any) -> int:
+    """Images in a batch: the leading size of its first tensor, through lists of views."""
+    while isinstance(batch, list | tuple) and batch:
+        batch = batch[0]
+    return int(batch.shape[0]) if isinstance(batch, torch.Tensor) and batch.ndim > 0 else 0
 
 
 class EpochTimingCallback(L.Callback):
@@ -38,10 +46,7 @@ class EpochTimingCallback(L.Callback):
                            batch_idx: int) -> None:
         self._last_end = time.perf_counter()
         self._compute += self._last_end - self._step_start
-        try:
-            self._images += len(batch[0])
-        except (TypeError, IndexError, KeyError):
-            pass
+        self._images += _images_in(batch)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         total = time.perf_counter() - self._epoch_start
