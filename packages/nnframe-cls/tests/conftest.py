@@ -21,6 +21,12 @@ TINY = [
 ]
 
 
+@pytest.fixture(scope="session")
+def tiny_overrides() -> list[str]:
+    """Overrides of a shapes run that trains in seconds."""
+    return list(TINY)
+
+
 @pytest.fixture
 def tiny_cfg(tmp_path: Path) -> DictConfig:
     """A shapes config that trains in seconds, writing into ``tmp_path``."""

@@ -12,15 +12,13 @@ from nnframe.core.data import generate_shapes
 from nnframe.core.testing import compose_task_config
 from nnframe.core.training import evaluate, predict, train
 
-from .conftest import TINY
-
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def trained_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, float]]:
+def trained_run(tmp_path_factory: pytest.TempPathFactory, tiny_overrides: list[str]) -> tuple[Path, dict[str, float]]:
     run_dir = tmp_path_factory.mktemp("cls") / "run"
-    cfg = compose_task_config("nnframe.cls.configs", TINY, output_dir=run_dir)
+    cfg = compose_task_config("nnframe.cls.configs", tiny_overrides, output_dir=run_dir)
     return run_dir, train(cfg)
 
 
