@@ -36,7 +36,9 @@ def _cli(run_dir: Path, *overrides: str) -> subprocess.CompletedProcess[str]:
     """``nnframe cls train`` in a real process (``python -m nnframe.core.cli``)."""
     command = [sys.executable, "-m", "nnframe.core.cli", "cls", "train", *TINY, *overrides,
                f"hydra.run.dir={run_dir}"]
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    # Same intra-op thread count as this process: float reductions differ between thread counts,
+    # and another package's conftest may have changed it for the whole session.
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "OMP_NUM_THREADS": str(torch.get_num_threads())}
     return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
 
 
