@@ -25,7 +25,9 @@ def import_function(path: str) -> Callable[..., Any]:
 def _route_lightning_logs_to_hydra() -> None:
     """Lightning adds its own console handler when imported; under Hydra its records already
     reach Hydra's console and log file, so drop Lightning's handler to print each line once."""
-    for name in ("lightning.pytorch", "lightning.fabric"):
+    import lightning.pytorch  # noqa: F401  (import first: the handler is added at import time)
+
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
