@@ -5,8 +5,7 @@ Public names are imported lazily so that ``nnframe --help`` does not import torc
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from nnframe.core.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "ClassificationModule": "nnframe.cls.classification_module",
@@ -16,8 +15,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'nnframe.cls' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)
