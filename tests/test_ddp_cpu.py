@@ -12,15 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from nnframe.core.testing import compose_task_config
+from nnframe.core.testing import QUIET_RUN, compose_task_config
 from nnframe.core.training import evaluate
 
 CONFIGS = "nnframe.cls.configs"
 TINY = [
-    "data.num_train=128", "data.num_val=32", "data.num_test=32", "data.image_size=16", "trainer.max_epochs=1",
-    "seed=7", "test=false", "extras.print_config=false", "extras.print_data_summary=false",
-    "+trainer.enable_progress_bar=false", "trainer.num_sanity_val_steps=0", "callbacks.progress_bar=null",
-    "callbacks.prediction_grid=null", "callbacks.confusion_matrix=null", "callbacks.epoch_timing=null",
+    *QUIET_RUN,
+    "data.num_train=128",
+    "data.num_val=32",
+    "data.num_test=32",
+    "data.image_size=16",
+    "trainer.max_epochs=1",
+    "seed=7",
 ]
 
 

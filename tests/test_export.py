@@ -14,17 +14,21 @@ import torch
 from nnframe.core.cli import main
 from nnframe.core.errors import ConfigError
 from nnframe.core.export import export, load_model_from_checkpoint
-from nnframe.core.testing import compose_task_config
+from nnframe.core.testing import QUIET_RUN, compose_task_config
 from nnframe.core.training import train
 
 pytestmark = pytest.mark.slow  # trains a model once for the module
 
 CONFIGS = "nnframe.cls.configs"
 TINY = [
-    "data.num_train=64", "data.num_val=32", "data.num_test=32", "data.image_size=24", "data.batch_size=32",
-    "trainer.max_epochs=1", "trainer.accelerator=cpu", "test=false", "trainer.num_sanity_val_steps=0",
-    "extras.print_config=false", "extras.print_data_summary=false", "callbacks.progress_bar=null",
-    "callbacks.prediction_grid=null", "callbacks.confusion_matrix=null", "callbacks.epoch_timing=null",
+    *QUIET_RUN,
+    "data.num_train=64",
+    "data.num_val=32",
+    "data.num_test=32",
+    "data.image_size=24",
+    "data.batch_size=32",
+    "trainer.max_epochs=1",
+    "trainer.accelerator=cpu",
     "logger=csv",
 ]
 

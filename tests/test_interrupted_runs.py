@@ -13,18 +13,24 @@ import pytest
 import torch
 
 from nnframe.core.errors import TrainingError
-from nnframe.core.testing import compose_task_config
+from nnframe.core.testing import QUIET_RUN, compose_task_config
 from nnframe.core.training import train
 
 CONFIGS = "nnframe.cls.configs"
 # Tiny and deterministic; random augmentations stay on (random crop, flip) so that the
 # RNG state really matters for an exact resume.
 TINY = [
-    "data.num_train=256", "data.num_val=32", "data.num_test=64", "data.image_size=16", "data.batch_size=32",
-    "trainer.max_epochs=2", "trainer.deterministic=true", "trainer.accelerator=cpu", "seed=7", "test=false",
-    "extras.print_config=false", "extras.print_data_summary=false", "+trainer.enable_progress_bar=false",
-    "trainer.num_sanity_val_steps=0", "callbacks.progress_bar=null", "callbacks.prediction_grid=null",
-    "callbacks.confusion_matrix=null", "callbacks.epoch_timing=null", "callbacks.lr_monitor=null",
+    *QUIET_RUN,
+    "data.num_train=256",
+    "data.num_val=32",
+    "data.num_test=64",
+    "data.image_size=16",
+    "data.batch_size=32",
+    "trainer.max_epochs=2",
+    "trainer.deterministic=true",
+    "trainer.accelerator=cpu",
+    "seed=7",
+    "callbacks.lr_monitor=null",
 ]
 
 

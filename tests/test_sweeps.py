@@ -17,13 +17,18 @@ from nnframe.core.hydra_app import run_action
 from nnframe.core.sweeps import collect_runs, format_runs_table
 from nnframe.core.task_registry import discover_tasks
 from nnframe.core.task_spec import ActionSpec
+from nnframe.core.testing import QUIET_RUN
 
 # Two optimizer steps per epoch, no figures: a run takes a few seconds.
 TINY = [
-    "data.num_train=64", "data.num_val=32", "data.num_test=32", "data.image_size=16", "data.batch_size=32",
-    "trainer.max_epochs=1", "trainer.accelerator=cpu", "test=false", "trainer.num_sanity_val_steps=0",
-    "extras.print_config=false", "extras.print_data_summary=false", "callbacks.progress_bar=null",
-    "callbacks.prediction_grid=null", "callbacks.confusion_matrix=null", "callbacks.epoch_timing=null",
+    *QUIET_RUN,
+    "data.num_train=64",
+    "data.num_val=32",
+    "data.num_test=32",
+    "data.image_size=16",
+    "data.batch_size=32",
+    "trainer.max_epochs=1",
+    "trainer.accelerator=cpu",
 ]
 
 

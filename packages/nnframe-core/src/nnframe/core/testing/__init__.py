@@ -1,10 +1,11 @@
 """Helpers for tests of nnframe and of task packages: compose a run config, toy data and model."""
 
-from nnframe.core.testing.compose import compose_task_config
+from nnframe.core.testing.compose import QUIET_RUN, compose_task_config
 from nnframe.core.testing.faults import CrashCallback, PoisonWeightsCallback, SignalCallback
 from nnframe.core.testing.toy import ToyClassifier, ToyDataModule
 
 __all__ = [
+    "QUIET_RUN",
     "CrashCallback",
     "PoisonWeightsCallback",
     "SignalCallback",
