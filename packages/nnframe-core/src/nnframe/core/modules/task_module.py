@@ -12,6 +12,8 @@ import torch
 from torch import nn
 from torchmetrics import MaxMetric, MetricCollection, MinMetric
 
+from nnframe.core.optim.param_groups import parameter_groups
+
 
 class TaskModule(L.LightningModule):
     """A network, its loss and its metrics, trained with a Hydra-configured optimizer.
@@ -34,6 +36,9 @@ class TaskModule(L.LightningModule):
         monitor: the metric that picks the best checkpoint, e.g. ``val/acc``.
         monitor_mode: ``max`` or ``min``.
         compile: wrap ``net`` in ``torch.compile`` at fit start.
+        exclude_norm_and_bias_from_weight_decay: put biases and normalisation parameters in
+            a parameter group without weight decay (and so without LARS adaptation), as the
+            SimCLR, BYOL, Barlow Twins, VICReg and DINO papers do.
     """
 
     def __init__(
@@ -45,6 +50,7 @@ class TaskModule(L.LightningModule):
         monitor: str = "val/acc",
         monitor_mode: str = "max",
         compile: bool = False,
+        exclude_norm_and_bias_from_weight_decay: bool = False,
     ) -> None:
         super().__init__()
         self.net = net
@@ -54,6 +60,7 @@ class TaskModule(L.LightningModule):
         self.monitor = monitor
         self.monitor_mode = monitor_mode
         self.compile = compile
+        self.exclude_norm_and_bias_from_weight_decay = exclude_norm_and_bias_from_weight_decay
         # Attribute names, not a ModuleDict: "train" would clash with nn.Module.train.
         self.train_metrics = self.build_metrics().clone(prefix="train/")
         self.val_metrics = self.build_metrics().clone(prefix="val/")
@@ -165,8 +172,16 @@ class TaskModule(L.LightningModule):
         self.log_dict(scalars, prog_bar=False)
         return values
 
+    def parameter_groups(self) -> list[dict[str, Any]]:
+        """The optimizer's parameter groups (see :func:`nnframe.core.optim.parameter_groups`:
+        modules tagged with ``set_param_group_options`` get their own groups)."""
+        return parameter_groups(self, self.exclude_norm_and_bias_from_weight_decay)
+
     def configure_optimizers(self) -> Any:
-        params: Iterable[nn.Parameter] = [p for p in self.parameters() if p.requires_grad]
+        groups = self.parameter_groups()
+        # One plain group: pass the parameters themselves, as before groups existed.
+        params: Iterable[nn.Parameter] | list[dict[str, Any]] = (
+            groups[0]["params"] if len(groups) == 1 and set(groups[0]) == {"params"} else groups)
         optimizer = self.optimizer_factory(params=params)
         if self.scheduler_factory is None:
             return optimizer
