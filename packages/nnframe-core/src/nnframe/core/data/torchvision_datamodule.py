@@ -1,4 +1,5 @@
-"""Datamodule over the labelled torchvision datasets (CIFAR-10/100, MNIST, FashionMNIST, STL-10)."""
+"""Datamodule over the labelled torchvision datasets (CIFAR-10/100, MNIST, FashionMNIST, STL-10,
+Imagenette)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ class TorchvisionDataModule(VisionDataModule):
     CIFAR benchmarks) or a seeded ``val_fraction`` of the training split.
 
     Args:
-        dataset: ``cifar10``, ``cifar100``, ``mnist``, ``fashion_mnist`` or ``stl10``.
+        dataset: ``cifar10``, ``cifar100``, ``mnist``, ``fashion_mnist``, ``stl10``, or
+            ``imagenette`` / ``imagenette_320`` / ``imagenette_160`` (full size, 320 px, 160 px;
+            its ``val`` split is the test split).
         root: data root; the dataset's own folder is created below it.
         download: download with torchvision's code when missing (needs a network).
         train_split: the split used for training (``train``; STL-10 also ``train+unlabeled``).

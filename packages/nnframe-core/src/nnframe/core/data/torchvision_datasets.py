@@ -11,6 +11,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,16 @@ class _STL10(datasets.STL10):
         return all((folder / name).is_file() for name, _ in self.train_list + self.test_list)
 
 
+class _Imagenette(datasets.Imagenette):
+    """Imagenette with one readable name per class (torchvision gives tuples of synonyms) and
+    ``targets`` (for the class counts and seeded subsets)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.classes = [names[0] for names in self.classes]
+        self.targets = [label for _, label in self._samples]
+
+
 @dataclass(frozen=True)
 class TorchvisionDatasetInfo:
     """How to load one torchvision dataset: its class, folder under the data root, and split kwargs."""
@@ -58,6 +69,15 @@ class TorchvisionDatasetInfo:
     folder: str
     splits: dict[str, dict[str, Any]]
     url_hint: str
+
+
+def _imagenette(size: str, folder: str) -> TorchvisionDatasetInfo:
+    """Imagenette at one of its sizes: ``<folder>/{train,val}/<wnid>/*.JPEG``. It has no
+    test split: its ``val`` split serves as the test split too (as in the benchmarks)."""
+    val = {"split": "val"}
+    return TorchvisionDatasetInfo(partial(_Imagenette, size=size), folder,
+                                  {"train": {"split": "train"}, "val": val, "test": val},
+                                  f"https://s3.amazonaws.com/fast-ai-imageclas/{folder}.tgz")
 
 
 TORCHVISION_DATASETS: dict[str, TorchvisionDatasetInfo] = {
@@ -74,6 +94,11 @@ TORCHVISION_DATASETS: dict[str, TorchvisionDatasetInfo] = {
                                     {"train": {"split": "train"}, "test": {"split": "test"},
                                      "unlabeled": {"split": "unlabeled"}, "train+unlabeled": {"split": "train+unlabeled"}},
                                     "http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz"),
+    # Imagenette (10 easy ImageNet classes, https://github.com/fastai/imagenette) at full size,
+    # shortest side 320 px, or 160 px.
+    "imagenette": _imagenette("full", "imagenette2"),
+    "imagenette_320": _imagenette("320px", "imagenette2-320"),
+    "imagenette_160": _imagenette("160px", "imagenette2-160"),
 }
 
 

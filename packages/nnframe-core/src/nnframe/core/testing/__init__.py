@@ -1,6 +1,8 @@
-"""Helpers for tests of nnframe and of task packages: compose a run config, toy data and model."""
+"""Helpers for tests of nnframe and of task packages: compose a run config, toy data and model,
+tiny copies of real datasets."""
 
 from nnframe.core.testing.compose import QUIET_RUN, compose_task_config
+from nnframe.core.testing.datasets import write_imagenette
 from nnframe.core.testing.faults import CrashCallback, PoisonWeightsCallback, SignalCallback
 from nnframe.core.testing.toy import ToyClassifier, ToyDataModule
 
@@ -12,4 +14,5 @@ __all__ = [
     "ToyClassifier",
     "ToyDataModule",
     "compose_task_config",
+    "write_imagenette",
 ]
