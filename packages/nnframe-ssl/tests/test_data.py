@@ -1,4 +1,5 @@
-"""CIFAR-10, STL-10 and ImageFolder data for SSL, from small files in each dataset's own layout."""
+"""CIFAR-10, STL-10, Imagenette and ImageFolder data for SSL, from small files in each dataset's own
+layout."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import torch
 from PIL import Image
 
 from nnframe.core.errors import DatasetError
-from nnframe.core.testing import compose_task_config
+from nnframe.core.testing import compose_task_config, write_imagenette
 from nnframe.ssl._data import labelled_train_dataset
 
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "horse", "ship", "truck", "frog"]
@@ -102,3 +103,27 @@ def test_image_folder(tiny, tmp_path: Path, run_dir: Path) -> None:
     assert datamodule.class_names == ["cat", "dog"]
     assert len(datamodule.datasets["train"]) == 10 and len(datamodule.datasets["val"]) == 4
     _assert_views_and_eval_items(datamodule, 16)
+
+
+def test_imagenette_through_torchvision(tiny, tmp_path: Path, run_dir: Path) -> None:
+    write_imagenette(tmp_path / "data", per_class={"train": 4, "val": 2})  # 2 of the 10 classes
+    datamodule = _datamodule(tiny, ["data=imagenette", f"data.root={tmp_path / 'data'}", "data.num_classes=2"],
+                             run_dir)
+    assert datamodule.class_names == ["tench", "English springer"]
+    assert len(datamodule.datasets["train"]) == 8 and len(datamodule.datasets["val"]) == 4  # val split
+    assert [datamodule.datasets["val"][i][1] for i in range(4)] == [0, 0, 1, 1]
+    _assert_views_and_eval_items(datamodule, 16)
+    bank = labelled_train_dataset(datamodule)
+    assert len(bank) == 8 and sorted(bank[i][1] for i in range(8)) == [0] * 4 + [1] * 4
+
+
+def test_imagenette_experiment_uses_the_torchvision_data(tiny, run_dir: Path) -> None:
+    cfg = compose_task_config("nnframe.ssl.configs", [*tiny("simclr", shapes=False), "experiment=imagenette_resnet18"],
+                              output_dir=run_dir)
+    assert cfg.data.dataset == "imagenette_160" and cfg.data.download is False
+    assert cfg.data.root == cfg.paths.data_dir and cfg.data.num_classes == 10
+
+
+def test_missing_imagenette_names_the_download_option(tiny, tmp_path: Path, run_dir: Path) -> None:
+    with pytest.raises(DatasetError, match=r"data.download=true.*imagenette2-160"):
+        _datamodule(tiny, ["data=imagenette", f"data.root={tmp_path / 'nothing'}"], run_dir)
