@@ -1,7 +1,9 @@
 """`trainer=ddp_cpu trainer.devices=2` from the same command: Lightning re-launches the command
-for rank 1 into the same run directory; rank 0 alone writes checkpoints and logs.
+for rank 1 into the same run directory; rank 0 alone writes checkpoints and logs; metrics are
+reduced over both ranks; the run learns as well as one process with the same global batch.
 
-Slow (about 90 s on a 2-core machine: three processes each import torch and Lightning)."""
+Slow (about 2 minutes on a 2-core machine: three processes each import torch and Lightning,
+and one 2-process and one 1-process run of 4 short epochs)."""
 
 from __future__ import annotations
 
@@ -13,41 +15,70 @@ from pathlib import Path
 import pytest
 
 from nnframe.core.testing import QUIET_RUN, compose_task_config
-from nnframe.core.training import evaluate
+from nnframe.core.training import evaluate, train
+
+pytestmark = pytest.mark.slow
 
 CONFIGS = "nnframe.cls.configs"
+GLOBAL_BATCH = 32
+# Short, yet long enough that both runs are near their plateau (~0.9 val/acc; chance is 0.2):
+# earlier, the two trajectories (different data order and augmentation draws) still differ by
+# a few points. No augmentation, to learn faster.
 TINY = [
     *QUIET_RUN,
-    "data.num_train=128",
-    "data.num_val=32",
+    "data.num_train=4000",
+    "data.num_val=1000",
     "data.num_test=32",
     "data.image_size=16",
-    "trainer.max_epochs=1",
+    "data.train_transform.crop=resize",
+    "data.train_transform.hflip=false",
+    "model.optimizer.lr=0.006",
+    "trainer.max_epochs=4",
     "seed=7",
 ]
 
 
-@pytest.mark.slow
-def test_two_process_ddp_on_cpu_writes_one_run_and_reduces_metrics(tmp_path: Path) -> None:
-    run_dir = tmp_path / "outputs" / "ddp"
+@pytest.fixture(scope="module")
+def ddp_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 2-process run, each process with half the global batch."""
+    outputs = tmp_path_factory.mktemp("outputs")
+    run_dir = outputs / "ddp"
     command = [sys.executable, "-m", "nnframe.core.cli", "cls", "train", *TINY, "trainer=ddp_cpu",
-               "trainer.devices=2", "data.batch_size=16", f"hydra.run.dir={run_dir}"]
+               "trainer.devices=2", f"data.batch_size={GLOBAL_BATCH // 2}", f"hydra.run.dir={run_dir}"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=500)
     assert done.returncode == 0, done.stderr[-3000:]
+    return run_dir
 
+
+def _metrics(run_dir: Path) -> dict[str, float]:
+    return json.loads((run_dir / "run.json").read_text())["metrics"]
+
+
+def test_two_processes_write_one_run(ddp_run: Path) -> None:
     # One run directory; rank 1 only adds its log file to it.
-    assert sorted(p.name for p in (tmp_path / "outputs").iterdir()) == ["ddp"]
-    assert (run_dir / "train_ddp_process_1.log").is_file()
-    checkpoints = sorted(p.name for p in (run_dir / "checkpoints").iterdir())
+    assert [p.name for p in ddp_run.parent.iterdir()] == ["ddp"]
+    assert (ddp_run / "train_ddp_process_1.log").is_file()
+    checkpoints = sorted(p.name for p in (ddp_run / "checkpoints").iterdir())
     assert len(checkpoints) == 2 and checkpoints[1] == "last.ckpt"  # best + last, each written once
-    assert not list(run_dir.rglob("version_*"))
-    ddp = json.loads((run_dir / "run.json").read_text())["metrics"]
+    assert not list(ddp_run.rglob("version_*"))
+    # TensorBoard event files are named events.out.tfevents.<time>.<host>.<pid>.<n>: one writer.
+    writers = {p.name.rsplit(".", 2)[1] for p in (ddp_run / "tensorboard").glob("events.out.tfevents.*")}
+    assert len(writers) == 1
 
-    # Metrics are reduced over both ranks: one process evaluating the same weights on the
-    # whole validation split gets the same values.
-    last = run_dir / "checkpoints" / "last.ckpt"
+
+def test_validation_metrics_are_reduced_over_both_ranks(ddp_run: Path, tmp_path: Path) -> None:
+    # One process evaluating the same weights on the whole validation split gets the same values.
+    last = ddp_run / "checkpoints" / "last.ckpt"
     check = evaluate(compose_task_config(CONFIGS, [*TINY, "logger=csv", f"ckpt_path={last}"],
                                          output_dir=tmp_path / "eval", action="eval"))
+    ddp = _metrics(ddp_run)
     assert check["val/acc"] == pytest.approx(ddp["val/acc"], abs=1e-6)
     assert check["val/loss"] == pytest.approx(ddp["val/loss"], rel=1e-4)
 
+
+def test_accuracy_matches_one_process_with_the_same_global_batch(ddp_run: Path, tmp_path: Path) -> None:
+    single = train(compose_task_config(CONFIGS, [*TINY, "logger=csv", f"data.batch_size={GLOBAL_BATCH}"],
+                                       output_dir=tmp_path / "single"))
+    ddp = _metrics(ddp_run)
+    assert ddp["val/acc"] > 0.8 and single["val/acc"] > 0.8
+    assert abs(ddp["val/acc"] - single["val/acc"]) <= 0.05
