@@ -7,6 +7,7 @@ and one 2-process and one 1-process run of 4 short epochs)."""
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -40,11 +41,13 @@ TINY = [
 
 @pytest.fixture(scope="module")
 def ddp_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The 2-process run, each process with half the global batch."""
+    """The 2-process run (each with half the global batch), logging to TensorBoard and CSV."""
     outputs = tmp_path_factory.mktemp("outputs")
     run_dir = outputs / "ddp"
     command = [sys.executable, "-m", "nnframe.core.cli", "cls", "train", *TINY, "trainer=ddp_cpu",
-               "trainer.devices=2", f"data.batch_size={GLOBAL_BATCH // 2}", f"hydra.run.dir={run_dir}"]
+               "trainer.devices=2", f"data.batch_size={GLOBAL_BATCH // 2}", "logger=many",
+               "+callbacks.rank_loss._target_=nnframe.core.testing.RankLossRecorder",
+               f"+callbacks.rank_loss.dirpath={run_dir}", f"hydra.run.dir={run_dir}"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=500)
     assert done.returncode == 0, done.stderr[-3000:]
     return run_dir
@@ -55,7 +58,7 @@ def _metrics(run_dir: Path) -> dict[str, float]:
 
 
 def test_two_processes_write_one_run(ddp_run: Path) -> None:
-    # One run directory; rank 1 only adds its log file to it.
+    # One run directory; rank 1 only adds its log file (and here the recorder's file) to it.
     assert [p.name for p in ddp_run.parent.iterdir()] == ["ddp"]
     assert (ddp_run / "train_ddp_process_1.log").is_file()
     checkpoints = sorted(p.name for p in (ddp_run / "checkpoints").iterdir())
@@ -74,6 +77,18 @@ def test_validation_metrics_are_reduced_over_both_ranks(ddp_run: Path, tmp_path:
     ddp = _metrics(ddp_run)
     assert check["val/acc"] == pytest.approx(ddp["val/acc"], abs=1e-6)
     assert check["val/loss"] == pytest.approx(ddp["val/loss"], rel=1e-4)
+
+
+def test_epoch_train_loss_is_the_mean_over_both_ranks(ddp_run: Path) -> None:
+    ranks = [json.loads((ddp_run / f"train_loss_rank{r}.json").read_text()) for r in (0, 1)]
+    with (ddp_run / "csv" / "metrics.csv").open() as file:
+        logged = [float(row["train/loss_epoch"]) for row in csv.DictReader(file) if row["train/loss_epoch"]]
+    assert len(logged) == len(ranks[0]) == len(ranks[1]) == 4  # one value per epoch, written once
+    for epoch, value in enumerate(logged):
+        (sum0, n0), (sum1, n1) = ranks[0][epoch], ranks[1][epoch]
+        assert value == pytest.approx((sum0 + sum1) / (n0 + n1), rel=1e-5), epoch
+    # The ranks' own means differ by far more than that tolerance, so rank 0's alone would fail.
+    assert any(abs(s0 / n0 - s1 / n1) > 1e-3 for (s0, n0), (s1, n1) in zip(*ranks, strict=True))
 
 
 def test_accuracy_matches_one_process_with_the_same_global_batch(ddp_run: Path, tmp_path: Path) -> None:

@@ -101,7 +101,7 @@ class SSLModule(TaskModule):
             self.method.momentum_update(self.net, momentum)
             self.log("train/momentum", momentum, on_step=True, on_epoch=False)
         loss = self.method.loss(self.net, list(views), self.current_epoch)
-        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(views[0]))
+        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(views[0]), sync_dist=True)
         return loss
 
     def on_after_backward(self) -> None:

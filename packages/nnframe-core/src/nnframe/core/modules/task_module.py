@@ -18,7 +18,7 @@ from nnframe.core.optim.param_groups import parameter_groups
 class TaskModule(L.LightningModule):
     """A network, its loss and its metrics, trained with a Hydra-configured optimizer.
 
-    Logging convention: ``<stage>/<name>`` (``train/loss``, ``val/acc``), and the best value of
+    Logging convention: ``<stage>/<name>`` (``train/loss_epoch``, ``val/acc``), and the best value of
     the monitored metric so far as ``<monitor>_best`` (``val/acc_best``).
 
     A subclass provides:
@@ -112,8 +112,19 @@ class TaskModule(L.LightningModule):
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         loss, outputs, target = self.model_step(batch)
         self.train_metrics.update(outputs.detach(), target)
-        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(target))
+        self.log_train_loss(loss, batch_size=len(target))
         return loss
+
+    def log_train_loss(self, loss: torch.Tensor, batch_size: int) -> None:
+        """Log ``train/loss_step`` (this process's value) and ``train/loss_epoch`` (the mean over
+        all samples of the epoch, across every process under DDP).
+
+        Two calls because one call's ``sync_dist`` applies to its step value too, which would cost
+        a collective every step; the epoch mean needs one per epoch.
+        """
+        self.log("train/loss_step", loss, on_step=True, on_epoch=False, prog_bar=True, batch_size=batch_size)
+        self.log("train/loss_epoch", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=batch_size,
+                 sync_dist=True)
 
     def _evaluation_step(self, stage: str, batch: Any) -> dict[str, torch.Tensor]:
         loss, outputs, target = self.model_step(batch)
