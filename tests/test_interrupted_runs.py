@@ -3,6 +3,7 @@ checkpoint, SIGTERM saves a checkpoint and stops cleanly, a NaN loss never reach
 
 from __future__ import annotations
 
+import csv
 import os
 import signal
 import subprocess
@@ -59,10 +60,16 @@ def _scalar_steps(log_dir: Path, tag: str) -> list[int]:
     return [event.step for event in events.Scalars(tag)]
 
 
+def _csv_rows(run_dir: Path) -> list[tuple[int, list[str]]]:
+    """``(step, logged metric names)`` of each row of the run's ``metrics.csv``."""
+    with (run_dir / "csv" / "metrics.csv").open(newline="") as file:
+        return [(int(row.pop("step")), sorted(k for k, v in row.items() if v)) for row in csv.DictReader(file)]
+
+
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, float], Path]:
     run_dir = tmp_path_factory.mktemp("uninterrupted")
-    return _train(run_dir), run_dir
+    return _train(run_dir, "logger=many"), run_dir
 
 
 def test_sigkill_at_epoch_boundary_then_resume_is_exact(uninterrupted, tmp_path: Path) -> None:
@@ -83,6 +90,24 @@ def test_sigkill_at_epoch_boundary_then_resume_is_exact(uninterrupted, tmp_path:
     # The TensorBoard run goes on in the same folder at the right steps: no epoch lost or doubled.
     steps = _scalar_steps(tmp_path / "tensorboard", "val/acc")
     assert steps == _scalar_steps(reference_dir / "tensorboard", "val/acc")
+
+
+def test_resumed_run_continues_its_csv_and_tensorboard_logs(uninterrupted, tmp_path: Path) -> None:
+    _, reference_dir = uninterrupted
+    _train(tmp_path, "logger=many", "trainer.max_epochs=1")
+    _train(tmp_path, "logger=many", "resume=true")  # on to trainer.max_epochs=2
+
+    # metrics.csv keeps the first epoch's rows and goes on at the restored step: the same rows
+    # (steps and metrics) as the uninterrupted run's, none lost or doubled.
+    assert [p.name for p in (tmp_path / "csv").iterdir()] == ["metrics.csv"]
+    rows = _csv_rows(tmp_path)
+    assert rows == _csv_rows(reference_dir)
+    assert {step for step, names in rows if "val/acc" in names} == {7, 15}
+    # TensorBoard: the resumed run's event files sit next to the first run's (no version folder),
+    # steps going on.
+    assert not [p for p in (tmp_path / "tensorboard").iterdir() if p.is_dir()]
+    for tag in ("val/acc", "train/loss_epoch"):
+        assert _scalar_steps(tmp_path / "tensorboard", tag) == _scalar_steps(reference_dir / "tensorboard", tag)
 
 
 def _checkpoint_step(path: Path) -> int:
