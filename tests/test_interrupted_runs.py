@@ -155,3 +155,16 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_pat
     last = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
     assert last["global_step"] == 8
     assert all(torch.isfinite(w).all() for w in last["state_dict"].values() if w.is_floating_point())
+
+
+def test_deferred_nan_check_names_the_first_bad_step_and_writes_no_nan_checkpoint(tmp_path: Path) -> None:
+    # The accelerator mode (no synchronisation per step), run on the CPU: the record is read
+    # every 4 steps and before each checkpoint, which therefore never holds NaN weights.
+    with pytest.raises(TrainingError, match=r"step 10 .*last good checkpoint is .*last\.ckpt"):
+        _train(tmp_path, "trainer.max_epochs=2", "callbacks.finite_loss.defer=true",
+               "callbacks.finite_loss.check_every_n_steps=4",
+               "+callbacks.poison._target_=nnframe.core.testing.PoisonWeightsCallback",
+               "+callbacks.poison.at_step=10")
+    last = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert last["global_step"] == 8  # the step-12 save found the record of step 10 and stopped
+    assert all(torch.isfinite(w).all() for w in last["state_dict"].values() if w.is_floating_point())
