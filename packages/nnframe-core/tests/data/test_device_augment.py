@@ -5,13 +5,20 @@ from __future__ import annotations
 import pytest
 import torch
 from torch.nn import functional as F
+from torchvision.transforms import v2
+from torchvision.transforms.v2 import functional as TF
 
 from nnframe.core.cv_tools import classification_eval_transform, classification_train_transform
 from nnframe.core.data.device_augment import (
     plan_from_transform,
     random_crop_with_padding,
+    random_gaussian_blur,
     random_hflip,
     random_resized_crop_boxes,
+    random_rot90,
+    random_solarize,
+    random_vflip,
+    shift_hue,
 )
 from nnframe.core.data.device_batch_loader import DeviceBatchLoader
 from nnframe.core.errors import ConfigError
@@ -63,8 +70,50 @@ def test_plan_translates_the_classification_presets() -> None:
     assert train.augmentation.mean == pytest.approx((0.4914, 0.4822, 0.4465))
     evaluation = plan_from_transform(classification_eval_transform(32, "cifar10"))
     assert evaluation.augmentation.crop_padding == 0 and evaluation.augmentation.hflip == 0
-    with pytest.raises(ConfigError, match="ColorJitter"):
-        plan_from_transform(classification_train_transform(32, "cifar10", color_jitter=0.4))
+    jittered = plan_from_transform(classification_train_transform(32, "cifar10", color_jitter=0.4))
+    assert jittered.augmentation.jitter == pytest.approx((0.4, 0.4, 0.4, 0.0))
+    assert jittered.augmentation.jitter_p == 1.0
+    with pytest.raises(ConfigError, match="RandomRotation"):
+        plan_from_transform(v2.Compose([v2.RandomRotation(10)]))
+
+
+def test_plan_translates_random_apply_jitter_grayscale_and_vertical_flip() -> None:
+    transform = v2.Compose([v2.RandomApply([v2.ColorJitter(0.8, 0.8, 0.8, 0.2)], p=0.8),
+                            v2.RandomGrayscale(0.2), v2.RandomVerticalFlip(0.3)])
+    augmentation = plan_from_transform(transform).augmentation
+    assert augmentation.jitter == pytest.approx((0.8, 0.8, 0.8, 0.2))
+    assert (augmentation.jitter_p, augmentation.grayscale_p, augmentation.vflip) == pytest.approx((0.8, 0.2, 0.3))
+    with pytest.raises(ConfigError, match="symmetric"):
+        plan_from_transform(v2.ColorJitter(brightness=(0.9, 1.5)))
+
+
+def test_hue_shift_matches_torchvision_per_image() -> None:
+    images = torch.rand(6, 3, 8, 8)
+    shifts = torch.tensor([-0.5, -0.3, -0.05, 0.0, 0.2, 0.45])
+    expected = torch.stack([TF.adjust_hue(image, float(s)) for image, s in zip(images, shifts, strict=True)])
+    assert torch.allclose(shift_hue(images, shifts.view(-1, 1, 1)), expected, atol=1e-4)
+
+
+def test_blur_matches_a_gaussian_of_the_drawn_sigma() -> None:
+    images = torch.rand(1, 3, 15, 15)
+    sigma = 1.3
+    out = random_gaussian_blur(images, (sigma, sigma), p=1.0)
+    expected = TF.gaussian_blur(images, kernel_size=[9, 9], sigma=[sigma, sigma])
+    assert torch.allclose(out[..., 4:-4, 4:-4], expected[..., 4:-4, 4:-4], atol=1e-3)  # borders pad differently
+    assert torch.equal(random_gaussian_blur(images, (sigma, sigma), p=0.0), images)
+
+
+def test_rotation_vertical_flip_and_solarisation_act_per_image() -> None:
+    images = torch.rand(200, 3, 6, 6)
+    generator = torch.Generator().manual_seed(4)
+    rotated = random_rot90(images, 0.5, generator)
+    turned = torch.tensor([torch.equal(o, i.rot90(1, dims=(-2, -1))) for o, i in zip(rotated, images, strict=True)])
+    kept = torch.tensor([torch.equal(o, i) for o, i in zip(rotated, images, strict=True)])
+    assert bool((turned | kept).all()) and 60 < int(turned.sum()) < 140
+    flipped = random_vflip(images, 1.0, generator)
+    assert torch.equal(flipped, images.flip(-2))
+    solarized = random_solarize(images, 1.0, 0.5, generator)
+    assert torch.equal(solarized, torch.where(images >= 0.5, 1 - images, images))
 
 
 def test_batch_augmentation_matches_per_image_normalisation() -> None:
@@ -88,3 +137,16 @@ def test_loader_shuffles_per_epoch_and_yields_two_views() -> None:
     assert view1.shape == view2.shape == (4, 3, 8, 8) and view1.dtype == torch.float32
     assert not torch.equal(view1, view2), "the two views draw their augmentations independently"
     assert not torch.equal(torch.cat([t for _, t in loader]), epoch0)
+
+
+def test_loader_applies_one_augmentation_per_view() -> None:
+    images = torch.randint(0, 256, (8, 3, 8, 8), dtype=torch.uint8)
+    plain = plan_from_transform(classification_eval_transform(8, "shapes")).augmentation
+    solarizing = plan_from_transform(v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True)])).augmentation
+    solarizing.solarize_p = 1.0
+    loader = DeviceBatchLoader(images, torch.arange(8), batch_size=8, augmentation=[plain, solarizing],
+                               shuffle=False)
+    (first, second), _ = next(iter(loader))
+    assert torch.allclose(first, plain(images))
+    x = images.float() / 255
+    assert torch.allclose(second, torch.where(x >= 0.5, 1 - x, x))

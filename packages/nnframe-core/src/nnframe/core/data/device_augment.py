@@ -10,8 +10,9 @@ with ``roi_align`` (bilinear, without the antialiasing the per-image resize uses
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch.nn import functional as F
@@ -93,10 +94,11 @@ def random_resized_crop(images: torch.Tensor, size: int, scale: Sequence[float] 
     return roi_align(images, indexed, output_size=(size, size), spatial_scale=1.0, sampling_ratio=2, aligned=True)
 
 
-def color_jitter(images: torch.Tensor, brightness: float, contrast: float, saturation: float, p: float = 1.0,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
-    """Random brightness, contrast and saturation factors in ``[1 - s, 1 + s]`` per image, applied
-    (in that fixed order) with probability ``p``. Shape: (B, 3, H, W) float in [0, 1]."""
+def color_jitter(images: torch.Tensor, brightness: float, contrast: float, saturation: float, hue: float = 0.0,
+                 p: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Random brightness, contrast and saturation factors in ``[1 - s, 1 + s]`` and a hue shift in
+    ``[-hue, hue]`` (fraction of the colour wheel) per image, applied (in that fixed order) with
+    probability ``p``. Shape: (B, 3, H, W) float in [0, 1]."""
     b = images.shape[0]
 
     def factors(strength: float) -> torch.Tensor:
@@ -112,8 +114,35 @@ def color_jitter(images: torch.Tensor, brightness: float, contrast: float, satur
     if saturation > 0:
         gray = _gray(out)
         out = ((out - gray) * factors(saturation) + gray).clamp(0, 1)
+    if hue > 0 and images.shape[1] == 3:
+        shift = torch.empty(b, 1, 1, device=images.device).uniform_(-hue, hue, generator=generator)
+        out = shift_hue(out, shift)
     apply = torch.rand(b, device=images.device, generator=generator) < p
     return torch.where(apply[:, None, None, None], out, images)
+
+
+def shift_hue(images: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """Rotate the hue of each image by ``shift`` (fraction of a turn) in HSV space, as
+    ``adjust_hue`` does, with one shift per image. Shape: (B, 3, H, W) in [0, 1]; shift (B, 1, 1)."""
+    r, g, b = images.unbind(1)
+    value, _ = images.max(1)
+    delta = value - images.min(1)[0]
+    saturation = torch.where(value > 0, delta / value.clamp(min=1e-8), torch.zeros_like(value))
+    safe = delta.clamp(min=1e-8)
+    rc, gc, bc = (value - r) / safe, (value - g) / safe, (value - b) / safe
+    h = torch.where(value == r, bc - gc, torch.where(value == g, 2 + rc - bc, 4 + gc - rc))
+    h = torch.where(delta > 0, h / 6, torch.zeros_like(h))
+    h = torch.remainder(h + shift, 1.0) * 6
+    sector = torch.floor(h)
+    f = h - sector
+    sector = sector.long().remainder(6)[:, None]
+    p, q, t = value * (1 - saturation), value * (1 - saturation * f), value * (1 - saturation * (1 - f))
+
+    def pick(*options: torch.Tensor) -> torch.Tensor:
+        return torch.stack(options, 1).gather(1, sector).squeeze(1)
+
+    return torch.stack([pick(value, q, p, p, t, value), pick(t, value, value, q, p, p),
+                        pick(p, p, t, value, value, q)], dim=1)
 
 
 def random_grayscale(images: torch.Tensor, p: float, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -122,6 +151,56 @@ def random_grayscale(images: torch.Tensor, p: float, generator: torch.Generator 
         return images
     apply = torch.rand(images.shape[0], device=images.device, generator=generator) < p
     return torch.where(apply[:, None, None, None], _gray(images).expand_as(images), images)
+
+
+def random_vflip(images: torch.Tensor, p: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Flip each image upside down with probability ``p``. Shape: (B, C, H, W)."""
+    if p <= 0:
+        return images
+    flip = torch.rand(images.shape[0], device=images.device, generator=generator) < p
+    return torch.where(flip[:, None, None, None], images.flip(-2), images)
+
+
+def random_rot90(images: torch.Tensor, p: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Rotate each square image by 90 degrees counter-clockwise with probability ``p`` (as
+    lightly's ``RandomRotate``). Shape: (B, C, H, H)."""
+    if p <= 0:
+        return images
+    rotate = torch.rand(images.shape[0], device=images.device, generator=generator) < p
+    return torch.where(rotate[:, None, None, None], images.rot90(1, dims=(-2, -1)), images)
+
+
+def random_gaussian_blur(images: torch.Tensor, sigmas: Sequence[float], p: float,
+                         generator: torch.Generator | None = None) -> torch.Tensor:
+    """Blur each image with probability ``p`` by a Gaussian of standard deviation drawn from
+    ``sigmas`` (pixels; PIL's radius), one separable depthwise convolution for the whole batch.
+
+    Shape: (B, C, H, W) float.
+    """
+    if p <= 0:
+        return images
+    b, c, h, w = images.shape
+    sigma = torch.empty(b, device=images.device).uniform_(sigmas[0], sigmas[1], generator=generator)
+    radius = max(1, min(int(math.ceil(3 * sigmas[1])), (min(h, w) - 1) // 2))
+    offsets = torch.arange(-radius, radius + 1, device=images.device, dtype=images.dtype)
+    kernel = torch.exp(-0.5 * (offsets[None] / sigma[:, None]) ** 2)
+    kernel = (kernel / kernel.sum(1, keepdim=True)).repeat_interleave(c, 0)  # (B*C, K)
+    x = images.reshape(1, b * c, h, w)
+    x = F.conv2d(F.pad(x, (0, 0, radius, radius), mode="reflect"), kernel[:, None, :, None], groups=b * c)
+    x = F.conv2d(F.pad(x, (radius, radius, 0, 0), mode="reflect"), kernel[:, None, None, :], groups=b * c)
+    apply = torch.rand(b, device=images.device, generator=generator) < p
+    return torch.where(apply[:, None, None, None], x.reshape(b, c, h, w), images)
+
+
+def random_solarize(images: torch.Tensor, p: float, threshold: float = 0.5,
+                    generator: torch.Generator | None = None) -> torch.Tensor:
+    """Invert the pixels at or above ``threshold`` of each image with probability ``p``.
+    Shape: (B, C, H, W) float in [0, 1]."""
+    if p <= 0:
+        return images
+    apply = torch.rand(images.shape[0], device=images.device, generator=generator) < p
+    solarized = torch.where(images >= threshold, 1 - images, images)
+    return torch.where(apply[:, None, None, None], solarized, images)
 
 
 def _gray(images: torch.Tensor) -> torch.Tensor:
@@ -141,8 +220,12 @@ class BatchAugmentation:
         hflip: horizontal flip probability.
         resized_crop_size: side of a random resized crop (None = off).
         resized_crop_scale, resized_crop_ratio: its area and aspect ranges.
-        jitter: (brightness, contrast, saturation) strengths; jitter_p their probability.
+        vflip: vertical flip probability.
+        rot90_p: probability of a 90-degree rotation.
+        jitter: (brightness, contrast, saturation[, hue]) strengths; jitter_p their probability.
         grayscale_p: probability of a grayscale image.
+        blur_p, blur_sigmas: probability and standard-deviation range of a Gaussian blur.
+        solarize_p, solarize_threshold: probability and threshold (in [0, 1]) of solarisation.
 
     Shape: (B, C, H, W) uint8 -> (B, C, H', W') float32.
     """
@@ -154,9 +237,15 @@ class BatchAugmentation:
     resized_crop_size: int | None = None
     resized_crop_scale: Sequence[float] = (0.08, 1.0)
     resized_crop_ratio: Sequence[float] = (3 / 4, 4 / 3)
+    vflip: float = 0.0
+    rot90_p: float = 0.0
     jitter: Sequence[float] = (0.0, 0.0, 0.0)
     jitter_p: float = 0.0
     grayscale_p: float = 0.0
+    blur_p: float = 0.0
+    blur_sigmas: Sequence[float] = (0.1, 2.0)
+    solarize_p: float = 0.0
+    solarize_threshold: float = 0.5
 
     def __call__(self, images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         images = random_crop_with_padding(images, self.crop_padding, generator)
@@ -167,9 +256,13 @@ class BatchAugmentation:
             x = random_resized_crop(x, self.resized_crop_size, self.resized_crop_scale, self.resized_crop_ratio,
                                     generator)
             x = random_hflip(x, self.hflip, generator)
+        x = random_vflip(x, self.vflip, generator)
+        x = random_rot90(x, self.rot90_p, generator)
         if self.jitter_p > 0 and any(self.jitter):
             x = color_jitter(x, *self.jitter, p=self.jitter_p, generator=generator)
         x = random_grayscale(x, self.grayscale_p, generator)
+        x = random_gaussian_blur(x, self.blur_sigmas, self.blur_p, generator)
+        x = random_solarize(x, self.solarize_p, self.solarize_threshold, generator)
         mean = torch.tensor(self.mean, device=x.device).view(1, -1, 1, 1)
         std = torch.tensor(self.std, device=x.device).view(1, -1, 1, 1)
         return (x - mean) / std
@@ -190,11 +283,19 @@ class TransformPlan:
     augmentation: BatchAugmentation
 
 
-def plan_from_transform(transform: object) -> TransformPlan:
-    """Translate a ``v2.Compose`` of the classification presets into a :class:`TransformPlan`.
+#: Translates one step of a per-image pipeline into :class:`BatchAugmentation` arguments.
+StepTranslator = Callable[[Any], Mapping[str, Any]]
 
-    Supported: ToImage, Resize, CenterCrop, RandomCrop (zero padding), RandomResizedCrop,
-    RandomHorizontalFlip, ToDtype, Normalize.
+
+def plan_from_transform(transform: object, translators: Mapping[type, StepTranslator] | None = None,
+                        ) -> TransformPlan:
+    """Translate a per-image ``v2.Compose`` into a :class:`TransformPlan`.
+
+    Supported: ToImage, ToDtype, Resize and CenterCrop (before any random step), RandomCrop (zero
+    padding), RandomResizedCrop, RandomHorizontalFlip, RandomVerticalFlip, ColorJitter (also in a
+    RandomApply), RandomGrayscale, Normalize, plus any step type in ``translators`` (the SSL
+    package adds lightly's blur, solarisation and rotation). ColorJitter runs brightness,
+    contrast, saturation, hue in this fixed order (torchvision draws a random order per image).
 
     Raises:
         ConfigError: a step has no batch version (names it and the way out).
@@ -203,11 +304,14 @@ def plan_from_transform(transform: object) -> TransformPlan:
     resize = center_crop = None
     mean: Sequence[float] = (0.0, 0.0, 0.0)
     std: Sequence[float] = (1.0, 1.0, 1.0)
-    kwargs: dict[str, object] = {}
+    kwargs: dict[str, Any] = {}
     for step in steps:
-        if isinstance(step, v2.ToImage | v2.ToDtype):
+        translate = next((fn for kind, fn in (translators or {}).items() if isinstance(step, kind)), None)
+        if translate is not None:
+            kwargs.update(translate(step))
+        elif isinstance(step, v2.ToImage | v2.ToDtype):
             continue
-        if isinstance(step, v2.Resize) and not kwargs:
+        elif isinstance(step, v2.Resize) and not kwargs:
             resize = _side(step.size, "Resize")
         elif isinstance(step, v2.CenterCrop) and not kwargs:
             center_crop = _side(step.size, "CenterCrop")
@@ -221,6 +325,15 @@ def plan_from_transform(transform: object) -> TransformPlan:
                           resized_crop_scale=tuple(step.scale), resized_crop_ratio=tuple(step.ratio))
         elif isinstance(step, v2.RandomHorizontalFlip):
             kwargs["hflip"] = float(step.p)
+        elif isinstance(step, v2.RandomVerticalFlip):
+            kwargs["vflip"] = float(step.p)
+        elif isinstance(step, v2.ColorJitter):
+            kwargs.update(jitter=_jitter_strengths(step), jitter_p=1.0)
+        elif (isinstance(step, v2.RandomApply) and len(step.transforms) == 1
+              and isinstance(step.transforms[0], v2.ColorJitter)):
+            kwargs.update(jitter=_jitter_strengths(step.transforms[0]), jitter_p=float(step.p))
+        elif isinstance(step, v2.RandomGrayscale):
+            kwargs["grayscale_p"] = float(step.p)
         elif isinstance(step, v2.Normalize):
             mean, std = tuple(step.mean), tuple(step.std)
         else:
@@ -228,7 +341,26 @@ def plan_from_transform(transform: object) -> TransformPlan:
                 f"data.on_device=true has no batch version of {type(step).__name__}; remove it from the "
                 "transform or set data.on_device=false"
             )
-    return TransformPlan(resize, center_crop, BatchAugmentation(mean, std, **kwargs))  # type: ignore[arg-type]
+    return TransformPlan(resize, center_crop, BatchAugmentation(mean, std, **kwargs))
+
+
+def _jitter_strengths(jitter: v2.ColorJitter) -> tuple[float, float, float, float]:
+    """``(brightness, contrast, saturation, hue)`` strengths of a ColorJitter (its ranges are
+    ``[1 - s, 1 + s]`` and ``[-h, h]``); asymmetric ranges have no batch version."""
+    strengths = []
+    for name in ("brightness", "contrast", "saturation", "hue"):
+        span = getattr(jitter, name)
+        if span is None:
+            strengths.append(0.0)
+            continue
+        low, high = float(span[0]), float(span[1])
+        centre = 0.0 if name == "hue" else 1.0
+        expected_low = -high if name == "hue" else max(0.0, 2.0 - high)
+        if abs(low - expected_low) > 1e-6:
+            raise ConfigError(f"data.on_device supports ColorJitter ranges symmetric about {centre}, "
+                              f"got {name}={span}")
+        strengths.append(high - centre)
+    return strengths[0], strengths[1], strengths[2], strengths[3]
 
 
 def _side(size: object, name: str) -> int:

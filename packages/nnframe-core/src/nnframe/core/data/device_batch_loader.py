@@ -8,7 +8,7 @@ device and augmenting whole batches there removes it (as the fastest CIFAR-10 tr
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -16,8 +16,8 @@ import torch
 from torch.utils.data import Dataset, SequentialSampler, Subset
 from torchvision.transforms.v2 import functional as TF
 
-from nnframe.core.data.device_augment import BatchAugmentation, TransformPlan
-from nnframe.core.errors import DatasetError
+from nnframe.core.data.device_augment import BatchAugmentation, TransformPlan, plan_from_transform
+from nnframe.core.errors import ConfigError, DatasetError
 
 
 def _as_nchw_uint8(data: Any) -> torch.Tensor:
@@ -97,27 +97,34 @@ class DeviceBatchLoader:
         images: (N, C, H, W) uint8, on any device; moved to ``device`` once.
         labels: (N,) int64.
         batch_size: images per batch (per process).
-        augmentation: what runs on every batch.
+        augmentation: what runs on every batch; a sequence of them yields one view per element
+            (asymmetric or multi-crop self-supervised views).
         device: the training device.
         shuffle: random order per epoch (training) or the stored order (evaluation).
         drop_last: drop the last incomplete batch.
         views: 1 yields ``(images, labels)``; 2 yields ``((view1, view2), labels)`` with
-            independent augmentation draws (two-view self-supervised methods).
+            independent draws of one augmentation (two-view self-supervised methods); ignored
+            when ``augmentation`` is a sequence.
         seed: base seed of order and augmentation.
         rank, world_size: this process's shard.
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int,
-                 augmentation: BatchAugmentation, device: torch.device | str = "cpu", shuffle: bool = True,
-                 drop_last: bool = False, views: int = 1, seed: int = 0, rank: int = 0, world_size: int = 1) -> None:
+                 augmentation: BatchAugmentation | Sequence[BatchAugmentation],
+                 device: torch.device | str = "cpu", shuffle: bool = True, drop_last: bool = False,
+                 views: int = 1, seed: int = 0, rank: int = 0, world_size: int = 1) -> None:
         self.device = torch.device(device)
         self.images = images.to(self.device)
         self.labels = labels.to(self.device)
         self.batch_size = batch_size
-        self.augmentation = augmentation
+        if isinstance(augmentation, BatchAugmentation):
+            self.augmentations = [augmentation] * views
+            self.multi_view = views > 1
+        else:
+            self.augmentations = list(augmentation)
+            self.multi_view = True
         self.shuffle = shuffle
         self.drop_last = drop_last
-        self.views = views
         self.seed = seed
         self.rank = rank
         self.world_size = world_size
@@ -153,21 +160,27 @@ class DeviceBatchLoader:
                 break
             raw = self.images.index_select(0, index)
             target = self.labels.index_select(0, index)
-            if self.views == 1:
-                yield self.augmentation(raw, generator), target
+            if not self.multi_view:
+                yield self.augmentations[0](raw, generator), target
             else:
-                yield tuple(self.augmentation(raw, generator) for _ in range(self.views)), target
-
+                yield tuple(augment(raw, generator) for augment in self.augmentations), target
 
 
 def build_device_loader(datamodule: Any, split: str, train: bool) -> DeviceBatchLoader:
     """The on-device loader of ``datamodule``'s ``split`` (used by ``VisionDataModule`` with
     ``on_device=true``): the split's transform is translated to batch operations, the stored
-    images prepared once and cached on the trainer's device."""
-    from nnframe.core.data.device_augment import plan_from_transform
+    images prepared once and cached on the trainer's device.
 
+    A transform that makes several views provides ``batch_plans()``: one
+    :class:`TransformPlan` per view, all with the same one-off resize and centre crop.
+    """
     transform = datamodule.train_transform if train else datamodule.eval_transform
-    plan = plan_from_transform(transform)
+    batch_plans = getattr(transform, "batch_plans", None)
+    plans = list(batch_plans()) if callable(batch_plans) else [plan_from_transform(transform)]
+    if len({(p.resize, p.center_crop) for p in plans}) != 1:
+        raise ConfigError("data.on_device needs every view to start from the same stored image size "
+                          "(one Resize/CenterCrop for all views); set data.on_device=false")
+    plan = plans[0]
     trainer = datamodule.trainer
     device = trainer.strategy.root_device if trainer is not None else torch.device("cpu")
     cache: dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor]] = datamodule.__dict__.setdefault(
@@ -178,9 +191,10 @@ def build_device_loader(datamodule: Any, split: str, train: bool) -> DeviceBatch
         cache[key] = (prepare_images(images, plan).to(device), labels.to(device))
     images, labels = cache[key]
     loader = DeviceBatchLoader(
-        images, labels, datamodule.batch_size if train else datamodule.eval_batch_size, plan.augmentation,
+        images, labels, datamodule.batch_size if train else datamodule.eval_batch_size,
+        [p.augmentation for p in plans] if callable(batch_plans) else plan.augmentation,
         device=device, shuffle=train, drop_last=datamodule.drop_last if train else False,
-        views=int(getattr(datamodule, "views", 1)), seed=datamodule.seed,
+        seed=datamodule.seed,
         rank=trainer.global_rank if trainer is not None else 0,
         world_size=trainer.world_size if trainer is not None else 1,
     )
