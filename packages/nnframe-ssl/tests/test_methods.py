@@ -47,3 +47,19 @@ def test_dino_gets_multi_crop_views(tiny, run_dir) -> None:
     views, _ = datamodule.datasets["train"][0]
     sizes = [tuple(v.shape[-2:]) for v in views]
     assert sizes[:2] == [(16, 16), (16, 16)] and len(sizes) == 4 and sizes[2][0] < 16
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_batch_views_match_the_per_image_views(method: str, tiny, run_dir) -> None:
+    """data.on_device=true gives each method the views its lightly transform makes per image."""
+    cfg = compose_task_config("nnframe.ssl.configs", [*tiny(method), "data.on_device=true"], output_dir=run_dir)
+    datamodule = hydra.utils.instantiate(cfg.data)
+    datamodule.setup("fit")
+    per_image, _ = datamodule.datasets["train"][0]
+    batch_views, _ = next(iter(datamodule.train_dataloader()))
+    assert [tuple(v.shape[1:]) for v in batch_views] == [tuple(v.shape) for v in per_image]
+    stacked = torch.cat([v.flatten() for v in per_image])
+    # Same normalisation: the values of both paths cover the same range (not e.g. 0-255 vs 0-1).
+    for view in batch_views:
+        assert view.dtype == torch.float32 and torch.isfinite(view).all()
+        assert abs(float(view.mean()) - float(stacked.mean())) < 1.0

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+import torch
 from torch.utils.data import DataLoader, Dataset
+
+from nnframe.core.data.device_augment import plan_from_transform
+from nnframe.core.data.device_batch_loader import DeviceBatchLoader, dataset_tensors, prepare_images
 
 
 def labelled_train_dataset(datamodule: Any) -> Dataset:
@@ -20,7 +25,15 @@ def labelled_train_dataset(datamodule: Any) -> Dataset:
     return datamodule.build_dataset("train", datamodule.eval_transform)
 
 
-def eval_loader(datamodule: Any, dataset: Dataset) -> DataLoader:
-    """A sequential loader over ``dataset`` with the datamodule's evaluation settings."""
+def eval_loader(datamodule: Any, dataset: Dataset) -> Iterable[Any]:
+    """A sequential loader over ``dataset`` with the datamodule's evaluation settings (on the
+    training device, batch-transformed, when the datamodule has ``on_device=true``)."""
+    if getattr(datamodule, "on_device", False):
+        plan = plan_from_transform(datamodule.eval_transform)
+        images, labels = dataset_tensors(dataset)
+        trainer = getattr(datamodule, "trainer", None)
+        device = trainer.strategy.root_device if trainer is not None else torch.device("cpu")
+        return DeviceBatchLoader(prepare_images(images, plan), labels, datamodule.eval_batch_size,
+                                 plan.augmentation, device=device, shuffle=False)
     return DataLoader(dataset, batch_size=datamodule.eval_batch_size, shuffle=False,
                       num_workers=datamodule.num_workers, pin_memory=datamodule.pin_memory)

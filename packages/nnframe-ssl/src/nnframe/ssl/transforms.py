@@ -14,10 +14,16 @@ from typing import Any
 
 import torch
 from lightly.transforms import BYOLTransform, BYOLView1Transform, BYOLView2Transform
+from lightly.transforms.gaussian_blur import GaussianBlur
+from lightly.transforms.rotation import RandomRotate
+from lightly.transforms.solarize import RandomSolarization
+from lightly.transforms.torchvision_v2_compatibility import ToTensor
 from PIL import Image
 from torchvision.transforms.v2 import functional as F
 
 from nnframe.core.cv_tools import resolve_normalization
+from nnframe.core.data.device_augment import StepTranslator, TransformPlan, plan_from_transform
+from nnframe.core.errors import ConfigError
 
 # DINO's local crops are 96 px for 224 px global crops; keep that ratio at other sizes.
 _LOCAL_CROP_RATIO = 96 / 224
@@ -29,6 +35,22 @@ def _to_pil(image: Any) -> Image.Image:
     if isinstance(image, torch.Tensor):
         return F.to_pil_image(image)
     return Image.fromarray(image)
+
+
+def _rotation_step(step: RandomRotate) -> dict[str, Any]:
+    if step.angle % 360 != 90:
+        raise ConfigError(f"data.on_device rotates by 90 degrees only, the views rotate by {step.angle}; "
+                          "set data.on_device=false")
+    return {"rot90_p": float(step.prob)}
+
+
+#: lightly's own per-image steps and their batch versions (``data.on_device=true``).
+LIGHTLY_BATCH_STEPS: dict[type, StepTranslator] = {
+    ToTensor: lambda step: {},
+    GaussianBlur: lambda step: {"blur_p": float(step.prob), "blur_sigmas": tuple(step.sigmas)},
+    RandomSolarization: lambda step: {"solarize_p": float(step.prob), "solarize_threshold": step.threshold / 255},
+    RandomRotate: _rotation_step,
+}
 
 
 class ViewsTransform:
@@ -59,6 +81,19 @@ class ViewsTransform:
 
     def __call__(self, image: Any, target: Any = None) -> tuple[list[torch.Tensor], Any]:
         return list(self.transform(_to_pil(image))), target
+
+    def batch_plans(self) -> list[TransformPlan]:
+        """One on-device plan per view, for ``data.on_device=true`` (see
+        :func:`~nnframe.core.data.device_batch_loader.build_device_loader`).
+
+        Raises:
+            ConfigError: a view uses a step without a batch version (names it).
+        """
+        views = getattr(self.transform, "transforms", None)
+        if views is None:
+            raise ConfigError(f"data.on_device cannot read the views of {type(self.transform).__name__}; "
+                              "set data.on_device=false")
+        return [plan_from_transform(getattr(view, "transform", view), LIGHTLY_BATCH_STEPS) for view in views]
 
     def __repr__(self) -> str:
         return f"ViewsTransform({self.transform!r})"
