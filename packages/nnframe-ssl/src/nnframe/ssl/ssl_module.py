@@ -27,7 +27,7 @@ class SSLModule(TaskModule):
     the labelled training split with the evaluation transform, embedded again at the start of
     every validation epoch (as in lightly's benchmarks).
 
-    Logs ``train/loss``, ``train/momentum`` (momentum methods), ``val/knn_top1``,
+    Logs ``train/loss_step``, ``train/loss_epoch``, ``train/momentum`` (momentum methods), ``val/knn_top1``,
     ``val/knn_top1_best``, ``test/knn_top1`` and, once before training, ``val/knn_top1_init``
     (the same backbone at its random initialisation, the baseline to beat).
 
@@ -101,7 +101,7 @@ class SSLModule(TaskModule):
             self.method.momentum_update(self.net, momentum)
             self.log("train/momentum", momentum, on_step=True, on_epoch=False)
         loss = self.method.loss(self.net, list(views), self.current_epoch)
-        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(views[0]), sync_dist=True)
+        self.log_train_loss(loss, batch_size=len(views[0]))
         return loss
 
     def on_after_backward(self) -> None:
