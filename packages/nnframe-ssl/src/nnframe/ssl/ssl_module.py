@@ -111,9 +111,22 @@ class SSLModule(TaskModule):
 
     def _build_bank(self) -> None:
         datamodule = self.trainer.datamodule
+        self._broadcast_buffers()
         if self._bank_dataset is None:
             self._bank_dataset = labelled_train_dataset(datamodule)
         self._bank = embed(self.net, eval_loader(datamodule, self._bank_dataset), self.device, self.knn_bank_size)
+
+    def _broadcast_buffers(self) -> None:
+        """Give every process rank 0's BatchNorm statistics before embedding the bank.
+
+        DDP copies rank 0's buffers at the start of each forward through its wrapper, but each
+        process then updates its own statistics in its last training step; the bank is embedded
+        outside the wrapper, so without this each process would embed it with other statistics
+        than the checkpoint (and than the queries) have.
+        """
+        if self.trainer.world_size > 1 and torch.distributed.is_available() and torch.distributed.is_initialized():
+            for buffer in self.net.buffers():
+                torch.distributed.broadcast(buffer, src=0)
 
     def on_train_start(self) -> None:
         super().on_train_start()
@@ -121,7 +134,9 @@ class SSLModule(TaskModule):
             return  # resumed: the baseline was measured by the first run
         self._build_bank()
         assert self._bank is not None
-        features, labels = embed(self.net, self.trainer.datamodule.val_dataloader(), self.device)
+        # The whole validation split on every process (not its DDP shard): the same value everywhere.
+        datamodule = self.trainer.datamodule
+        features, labels = embed(self.net, eval_loader(datamodule, datamodule.datasets["val"]), self.device)
         accuracy = knn_accuracy(features, labels, *self._bank, self.num_classes, self.knn_k, self.knn_t)
         self.log("val/knn_top1_init", accuracy)
         rank_zero_info(f"kNN top-1 of the randomly initialised backbone: {accuracy:.4f}")
