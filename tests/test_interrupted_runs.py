@@ -54,10 +54,13 @@ def _weights(path: Path) -> dict[str, torch.Tensor]:
 
 
 def _scalar_steps(log_dir: Path, tag: str) -> list[int]:
+    """Steps of ``tag`` over every event file of ``log_dir``, sorted: TensorBoard orders the
+    files by creation second, then host and pid, so a resumed run that logs within the same
+    second as the killed one may be read first (the UI plots by step either way)."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     events = EventAccumulator(str(log_dir)).Reload()
-    return [event.step for event in events.Scalars(tag)]
+    return sorted(event.step for event in events.Scalars(tag))
 
 
 def _csv_rows(run_dir: Path) -> list[tuple[int, list[str]]]:
