@@ -11,6 +11,7 @@ switch), ``<task>.md`` and the combined ``README.md``.
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,9 @@ def run_all(matrix: dict[str, list[str]], extra: list[str], results_root: Path,
             results[name] = run_benchmark(cfg)
         write_results(results[name], out_dir, title=f"nnframe {name} bench", stem=name)
     if out_dir is not None:
-        combined = [record for records in results.values() for record in records]
+        # Every task's records in this device's folder, so that `--tasks` refreshes some rows only.
+        combined = [json.loads(line) for path in sorted(out_dir.glob("*.jsonl"))
+                    for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         (out_dir / "README.md").write_text(
             "# nnframe benchmarks\n\nWritten by `benchmarks/run_all.py`; one JSON record per row in "
             "`<task>.jsonl`.\n\n" + markdown_table(combined), encoding="utf-8")
