@@ -149,6 +149,26 @@ def test_crash_mid_epoch_resumes_from_the_step_checkpoint(tmp_path: Path) -> Non
     assert 0.0 <= metrics["val/acc"] <= 1.0
 
 
+def test_resume_from_a_step_checkpoint_logs_each_step_once(tmp_path: Path) -> None:
+    # Crash after step 5 with the last checkpoint after step 3. Lightning logs batch b at step b,
+    # so the crashed run logged step 3 (a batch after the checkpoint; batch 4 crashed before its
+    # log) and the resumed run logs it again: the logs must hold each step once.
+    steps = ["trainer.max_epochs=1", "callbacks.checkpoint.every_n_train_steps=3", "logger=many",
+             "trainer.log_every_n_steps=1", "+logger.csv.flush_logs_every_n_steps=1"]
+    with pytest.raises(RuntimeError, match="injected crash"):
+        _train(tmp_path, *steps, "+callbacks.crash._target_=nnframe.core.testing.CrashCallback",
+               "+callbacks.crash.at_step=5")
+    assert _checkpoint_step(tmp_path / "checkpoints" / "last.ckpt") == 3
+    assert 3 in {step for step, names in _csv_rows(tmp_path) if "train/loss_step" in names}
+
+    _train(tmp_path, *steps, "resume=true")
+
+    csv_steps = [step for step, names in _csv_rows(tmp_path) if "train/loss_step" in names]
+    assert csv_steps == list(range(8)), csv_steps  # one row per training step, 8 steps per epoch
+    tensorboard_steps = _scalar_steps(tmp_path / "tensorboard", "train/loss_step")
+    assert tensorboard_steps == list(range(8)), tensorboard_steps
+
+
 def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
     with pytest.raises(TrainingError, match=r"step 10 .*last good checkpoint is .*last\.ckpt") as error:
         _train(tmp_path, "trainer.max_epochs=2",

@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 from nnframe.core.callbacks.preemption_checkpoint_callback import PreemptionCheckpointCallback
 from nnframe.core.checkpointing import check_checkpoint_fits
 from nnframe.core.errors import CheckpointError, ConfigError
+from nnframe.core.loggers import checkpoint_global_step, continue_logs_from
 from nnframe.core.sweeps import write_run_record
 from nnframe.core.training.config_checks import ensure_writable_dir, validate_config
 from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
@@ -102,6 +103,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     ckpt_path = resume_checkpoint(cfg)
     if ckpt_path is not None:
         check_checkpoint_fits(ckpt_path, model, cfg.task_name)
+        continue_logs_from(trainer.loggers, checkpoint_global_step(ckpt_path))
     try:
         trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
     except SIGTERMException:
