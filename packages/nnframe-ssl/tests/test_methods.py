@@ -6,6 +6,7 @@ import hydra
 import pytest
 import torch
 
+from nnframe.core.errors import ConfigError
 from nnframe.core.testing import compose_task_config
 from nnframe.ssl import SSLModule
 
@@ -63,3 +64,13 @@ def test_batch_views_match_the_per_image_views(method: str, tiny, run_dir) -> No
     for view in batch_views:
         assert view.dtype == torch.float32 and torch.isfinite(view).all()
         assert abs(float(view.mean()) - float(stacked.mean())) < 1.0
+
+
+def test_views_without_a_batch_version_name_the_step_and_the_way_out(tiny, run_dir) -> None:
+    cfg = compose_task_config("nnframe.ssl.configs", [*tiny("simclr"), "data.on_device=true",
+                                                      "+method.views.rr_prob=0.5", "+method.views.rr_degrees=15"],
+                              output_dir=run_dir)
+    datamodule = hydra.utils.instantiate(cfg.data)
+    datamodule.setup("fit")
+    with pytest.raises(ConfigError, match=r"RandomRotateDegrees.*data\.on_device=false"):
+        datamodule.train_dataloader()
