@@ -30,10 +30,17 @@ def eval_loader(datamodule: Any, dataset: Dataset) -> Iterable[Any]:
     training device, batch-transformed, when the datamodule has ``on_device=true``)."""
     if getattr(datamodule, "on_device", False):
         plan = plan_from_transform(datamodule.eval_transform)
-        images, labels = dataset_tensors(dataset)
         trainer = getattr(datamodule, "trainer", None)
         device = trainer.strategy.root_device if trainer is not None else torch.device("cpu")
-        return DeviceBatchLoader(prepare_images(images, plan), labels, datamodule.eval_batch_size,
-                                 plan.augmentation, device=device, shuffle=False)
+        # The bank is embedded every epoch: prepare and move its images once.
+        cache: dict[Any, tuple[Dataset, torch.Tensor, torch.Tensor]] = datamodule.__dict__.setdefault(
+            "_eval_tensors", {})
+        key = (id(dataset), str(device))
+        if key not in cache or cache[key][0] is not dataset:  # holding the dataset keeps its id unique
+            images, labels = dataset_tensors(dataset)
+            cache[key] = (dataset, prepare_images(images, plan).to(device), labels.to(device))
+        _, images, labels = cache[key]
+        return DeviceBatchLoader(images, labels, datamodule.eval_batch_size, plan.augmentation, device=device,
+                                 shuffle=False)
     return DataLoader(dataset, batch_size=datamodule.eval_batch_size, shuffle=False,
                       num_workers=datamodule.num_workers, pin_memory=datamodule.pin_memory)
