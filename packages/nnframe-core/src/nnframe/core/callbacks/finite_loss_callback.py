@@ -15,9 +15,9 @@ class FiniteLossCallback(Callback):
     """Raise :class:`~nnframe.core.errors.TrainingError` when the training loss is not finite.
 
     Reading a GPU tensor's value waits for the GPU, so on an accelerator the check is deferred:
-    each step only folds ``isfinite(loss)`` into a device-side record of the first bad step (no
-    synchronisation), which is read every ``check_every_n_steps`` steps and always before a
-    checkpoint is written. On the CPU reading is free and every step is checked before
+    each step only keeps a device-side ``not isfinite(loss)`` flag (no synchronisation); the flags
+    are read together every ``check_every_n_steps`` steps and always before a checkpoint is
+    written. On the CPU reading is free and every step is checked before
     ``backward``, so the optimizer never steps on a NaN gradient. Either way no checkpoint with
     NaN weights is written: ``last.ckpt`` stays the last good one. The message names the first
     bad step and that checkpoint.
@@ -33,7 +33,10 @@ class FiniteLossCallback(Callback):
             raise ValueError(f"check_every_n_steps must be at least 1, got {check_every_n_steps}")
         self.check_every_n_steps = check_every_n_steps
         self.defer = defer
-        self._first_bad: torch.Tensor | None = None  # (step, epoch, batch); step -1 while all finite
+        # Steps not read yet: a device-side "not finite" flag each, and where it was on the host.
+        # (No host-to-device copy per step: copying from pageable memory would wait for the GPU.)
+        self._pending_flags: list[torch.Tensor] = []
+        self._pending_steps: list[tuple[int, int, int]] = []
 
     def on_before_backward(self, trainer: L.Trainer, pl_module: L.LightningModule, loss: torch.Tensor) -> None:
         defer = self.defer if self.defer is not None else loss.device.type != "cpu"
@@ -42,12 +45,9 @@ class FiniteLossCallback(Callback):
                 self._raise(trainer, trainer.global_step, trainer.current_epoch,
                             trainer.fit_loop.epoch_loop.batch_idx, float(loss.detach().flatten()[0]))
             return
-        here = torch.tensor([trainer.global_step, trainer.current_epoch, trainer.fit_loop.epoch_loop.batch_idx],
-                            device=loss.device)
-        if self._first_bad is None or self._first_bad.device != loss.device:
-            self._first_bad = torch.full((3,), -1, dtype=torch.long, device=loss.device)
-        bad = ~torch.isfinite(loss.detach()).all() & (self._first_bad[0] < 0)
-        self._first_bad = torch.where(bad, here, self._first_bad)
+        self._pending_flags.append(~torch.isfinite(loss.detach()).all())
+        self._pending_steps.append((trainer.global_step, trainer.current_epoch,
+                                    trainer.fit_loop.epoch_loop.batch_idx))
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any) -> None:
         if trainer.global_step % self.check_every_n_steps == 0:
@@ -61,10 +61,12 @@ class FiniteLossCallback(Callback):
         self._check(trainer)
 
     def _check(self, trainer: L.Trainer) -> None:
-        if self._first_bad is None:
+        if not self._pending_flags:
             return
-        step, epoch, batch = (int(v) for v in self._first_bad.tolist())
-        if step >= 0:
+        flags = torch.stack(self._pending_flags).cpu()  # the one synchronisation per window
+        steps, self._pending_flags, self._pending_steps = self._pending_steps, [], []
+        if bool(flags.any()):
+            step, epoch, batch = steps[int(flags.float().argmax())]
             self._raise(trainer, step, epoch, batch, None)
 
     @staticmethod
