@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -112,22 +113,68 @@ def _reset_distributed(environment: dict[str, str]) -> None:
             os.environ[key] = value
 
 
-def _record_failure(cfg: Any, error: Exception) -> None:
-    """Leave ``run.json`` (status failed) in the run directory, for ``nnframe runs``.
+def _record_failure(cfg: Any, error: BaseException) -> None:
+    """Leave ``run.json`` (status failed, with the error) in the run directory, for ``nnframe runs``.
 
     Why not return NaN to the sweeper instead of raising: the Optuna sweeper (optuna 2.x) cannot
     record a NaN result and would end the study; a raised error is recorded as a failed trial.
     """
-    from nnframe.core.sweeps import write_run_record
+    from nnframe.core.training.run_lifecycle import record_run
 
-    if int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0"))) != 0:
-        return
-    try:
-        write_run_record(cfg.paths.output_dir, "failed", error=f"{type(error).__name__}: {error}",
-                         action=cfg.get("action"), optimized_metric=cfg.get("optimized_metric"),
-                         monitor_mode=cfg.get("monitor_mode"))
-    except Exception:  # never hide the run's own error behind a bookkeeping one
-        log.warning("could not write run.json for the failed run", exc_info=True)
+    record_run(cfg.paths.output_dir, "failed", error=f"{type(error).__name__}: {user_message(error)}",
+               action=cfg.get("action"), optimized_metric=cfg.get("optimized_metric"),
+               monitor_mode=cfg.get("monitor_mode"))
+
+
+def _log_to_file(message: str) -> None:
+    """``message`` in the run's log file only (the console line is printed to stderr apart)."""
+    record = log.makeRecord(log.name, logging.ERROR, __file__, 0, message, None, None)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(record)
+
+
+def _report_user_error(error: BaseException) -> None:
+    message = f"nnframe: error: {user_message(error)}"
+    _log_to_file(message)
+    print(message, file=sys.stderr, flush=True)
+
+
+def _stopped(cfg: Any, stop: BaseException, recorded: bool) -> SystemExit:
+    """The exit of a run stopped by a signal: ``run.json`` interrupted (train), exit 128 + signal;
+    a DDP process that Lightning started exits with 0 (see ``launched_by_lightning``)."""
+    from nnframe.core.training.run_lifecycle import (
+        RunInterrupted,
+        exit_code,
+        launched_by_lightning,
+        record_run,
+    )
+
+    if isinstance(stop, RunInterrupted):
+        signum, details = stop.signum, stop.details
+    else:  # KeyboardInterrupt outside a trainer, or SIGTERMException from eval/predict/tune
+        from nnframe.core.training.stop_signals import last_stop_signal
+
+        signum = int(signal.SIGINT if isinstance(stop, KeyboardInterrupt) else last_stop_signal() or signal.SIGTERM)
+        details = {}
+        print(f"\nnnframe: stopped by {signal.Signals(signum).name} before the end of "
+              f"`{cfg.get('action')}`", file=sys.stderr, flush=True)
+    if recorded:
+        record_run(cfg.paths.output_dir, "interrupted", action=cfg.get("action"),
+                   signal=signal.Signals(signum).name, optimized_metric=cfg.get("optimized_metric"),
+                   monitor_mode=cfg.get("monitor_mode"), **details)
+    return SystemExit(0 if launched_by_lightning() else exit_code(signum))
+
+
+def _is_stop(stop: BaseException) -> bool:
+    """A stop on a signal (not an ordinary ``SystemExit`` such as a user error's exit 2)."""
+    if isinstance(stop, KeyboardInterrupt):
+        return True
+    from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+    from nnframe.core.training.run_lifecycle import RunInterrupted
+
+    return isinstance(stop, RunInterrupted | SIGTERMException)
 
 
 def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
@@ -151,24 +198,28 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
         # The command line Lightning re-launches for DDP worker processes.
         sys.argv = worker_argv(saved_argv, spec.name, action) if sweeping else saved_argv
         environment = dict(os.environ)
+        recorded = action == "train" or sweeping  # runs that leave a run.json for `nnframe runs`
         try:
             return function(cfg)
+        except (KeyboardInterrupt, SystemExit) as stop:
+            if not _is_stop(stop):
+                raise
+            raise _stopped(cfg, stop, recorded) from None
         except NnframeError as error:
-            log.error("%s", user_message(error))
-            print(f"nnframe: error: {user_message(error)}", file=sys.stderr)
+            _report_user_error(error)
             exit_code = 2
-            if not sweeping:
-                raise SystemExit(2) from None
-            _record_failure(cfg, error)
-            if cfg.get("hydra_sweep_continue_on_error", True):
+            if recorded:
+                _record_failure(cfg, error)
+            if sweeping and cfg.get("hydra_sweep_continue_on_error", True):
                 raise  # the launcher keeps it as this job's result; the sweep goes on
             raise SystemExit(2) from None
         except Exception as error:
+            if recorded:
+                _record_failure(cfg, error)
             if not sweeping:
                 raise
             log.exception("run failed")
             exit_code = 1
-            _record_failure(cfg, error)
             if cfg.get("hydra_sweep_continue_on_error", True):
                 raise
             raise SystemExit(1) from None

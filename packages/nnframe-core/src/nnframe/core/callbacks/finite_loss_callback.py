@@ -11,6 +11,26 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from nnframe.core.errors import TrainingError
 
 
+def _distributed(trainer: L.Trainer) -> bool:
+    return trainer.world_size > 1 and torch.distributed.is_available() and torch.distributed.is_initialized()
+
+
+def _reduce_max(trainer: L.Trainer, flags: torch.Tensor) -> torch.Tensor:
+    """``flags`` or-ed over every process (the same flags then stop every process together)."""
+    if not _distributed(trainer):
+        return flags
+    reduced = flags.to(torch.uint8)
+    torch.distributed.all_reduce(reduced, op=torch.distributed.ReduceOp.MAX)
+    return reduced.bool()
+
+
+def _any_process(trainer: L.Trainer, flag: bool) -> bool:
+    """Whether ``flag`` holds on any process (every process calls this at the same step)."""
+    if not _distributed(trainer):
+        return flag
+    return bool(_reduce_max(trainer, torch.tensor([flag], device=trainer.strategy.root_device)).item())
+
+
 class FiniteLossCallback(Callback):
     """Raise :class:`~nnframe.core.errors.TrainingError` when the training loss is not finite.
 
@@ -21,6 +41,10 @@ class FiniteLossCallback(Callback):
     ``backward``, so the optimizer never steps on a NaN gradient. Either way no checkpoint with
     NaN weights is written: ``last.ckpt`` stays the last good one. The message names the first
     bad step and that checkpoint.
+
+    Under DDP every process decides together (one all-reduce of the flag per check): a loss that
+    is not finite on one process alone would otherwise stop that process while the others wait
+    for it in the next gradient all-reduce for ever.
 
     Args:
         check_every_n_steps: steps between reads of the deferred record (1 checks every step,
@@ -41,9 +65,11 @@ class FiniteLossCallback(Callback):
     def on_before_backward(self, trainer: L.Trainer, pl_module: L.LightningModule, loss: torch.Tensor) -> None:
         defer = self.defer if self.defer is not None else loss.device.type != "cpu"
         if not defer or self.check_every_n_steps == 1:
-            if not bool(torch.isfinite(loss).all()):
+            bad = not bool(torch.isfinite(loss).all())
+            if _any_process(trainer, bad):
+                value = float(loss.detach().flatten()[0]) if bad else None
                 self._raise(trainer, trainer.global_step, trainer.current_epoch,
-                            trainer.fit_loop.epoch_loop.batch_idx, float(loss.detach().flatten()[0]))
+                            trainer.fit_loop.epoch_loop.batch_idx, value)
             return
         self._pending_flags.append(~torch.isfinite(loss.detach()).all())
         self._pending_steps.append((trainer.global_step, trainer.current_epoch,
@@ -63,7 +89,8 @@ class FiniteLossCallback(Callback):
     def _check(self, trainer: L.Trainer) -> None:
         if not self._pending_flags:
             return
-        flags = torch.stack(self._pending_flags).cpu()  # the one synchronisation per window
+        # Every process checks at the same steps and before the same checkpoints.
+        flags = _reduce_max(trainer, torch.stack(self._pending_flags)).cpu()  # the one synchronisation
         steps, self._pending_flags, self._pending_steps = self._pending_steps, [], []
         if bool(flags.any()):
             step, epoch, batch = steps[int(flags.float().argmax())]

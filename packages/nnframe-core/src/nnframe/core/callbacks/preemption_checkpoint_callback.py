@@ -1,4 +1,4 @@
-"""A checkpoint when the job is told to stop (SIGTERM from a scheduler before preemption)."""
+"""A checkpoint when the run is told to stop (SIGTERM from a scheduler, Ctrl-C)."""
 
 from __future__ import annotations
 
@@ -6,23 +6,29 @@ from pathlib import Path
 
 import lightning as L
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
-from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 
 class PreemptionCheckpointCallback(Callback):
-    """On SIGTERM, write ``last.ckpt`` before the run stops, so ``resume=true`` loses nothing.
+    """When the run stops on a signal, write ``last.ckpt`` so ``resume=true`` loses nothing.
 
-    Lightning turns SIGTERM into a :class:`SIGTERMException` at the end of the current training
-    batch (on every rank); this writes the checkpoint (atomically, through the trainer's
-    checkpoint IO) in the checkpoint callback's folder, or ``<default_root_dir>/checkpoints``.
+    Lightning turns SIGTERM (and, with nnframe's
+    :class:`~nnframe.core.training.stop_signals.StopSignalConnector`, the first Ctrl-C) into a
+    :class:`SIGTERMException` between two batches, on every process at the same batch. This writes
+    the checkpoint there (atomically, through the trainer's checkpoint IO, every process taking
+    part as in any checkpoint save) in the checkpoint callback's folder, or
+    ``<default_root_dir>/checkpoints``; it writes nothing when no training step finished since
+    the last checkpoint, whose file is then the resume point.
 
     Attributes:
-        saved_path: the checkpoint written on SIGTERM (None until then).
+        saved_path: the resume point once the run has stopped: the file written, or the current
+            ``last.ckpt`` when it was already up to date (None: no checkpoint at all).
+        written: whether ``saved_path`` was written on this stop.
     """
 
     def __init__(self) -> None:
         self.saved_path: Path | None = None
+        self.written = False
 
     def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
         if not isinstance(exception, SIGTERMException) or trainer.state.fn != "fit":
@@ -31,10 +37,16 @@ class PreemptionCheckpointCallback(Callback):
         folder = Path(checkpoint.dirpath) if isinstance(checkpoint, ModelCheckpoint) and checkpoint.dirpath \
             else Path(trainer.default_root_dir) / "checkpoints"
         last = ModelCheckpoint.CHECKPOINT_NAME_LAST if isinstance(checkpoint, ModelCheckpoint) else "last"
-        self.saved_path = folder / f"{last}{ModelCheckpoint.FILE_EXTENSION}"
+        path = folder / f"{last}{ModelCheckpoint.FILE_EXTENSION}"
+        saved_step = getattr(checkpoint, "_last_global_step_saved", None)
+        if trainer.global_step == 0 or (saved_step == trainer.global_step and path.is_file()):
+            self.saved_path = path if path.is_file() else None  # nothing new to save
+            return
         if isinstance(checkpoint, ModelCheckpoint):
             # Saved in the checkpoint's callback state: the resumed run then rewrites this file
             # instead of starting a `last-v1.ckpt` beside it.
-            checkpoint.last_model_path = str(self.saved_path)
-        trainer.save_checkpoint(self.saved_path)
-        rank_zero_info(f"SIGTERM at step {trainer.global_step}: saved {self.saved_path}")
+            checkpoint.last_model_path = str(path)
+        trainer.save_checkpoint(path, weights_only=False)
+        if isinstance(checkpoint, ModelCheckpoint):
+            checkpoint._last_global_step_saved = trainer.global_step
+        self.saved_path, self.written = path, True

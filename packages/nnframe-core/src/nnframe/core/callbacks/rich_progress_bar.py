@@ -1,4 +1,5 @@
-"""Lightning's Rich progress bar, updated every N training steps instead of every step."""
+"""Lightning's Rich progress bar, updated every N training steps instead of every step, and safe
+under DDP."""
 
 from __future__ import annotations
 
@@ -17,6 +18,13 @@ class RichProgressBar(_LightningRichProgressBar):
     render thread, which competes with the training loop for the GIL. With small, fast steps
     that costs several per cent of the throughput (see ``benchmarks/overhead.py``).
 
+    It also never reads the metrics at the end of a training epoch. There, Lightning's bar
+    (enabled on rank 0 only) asks for the epoch values before they are computed, which computes
+    the ``sync_dist`` ones: a collective on rank 0 alone, while the other ranks are already in
+    the next one (e.g. ``MetricCollection.compute``'s all-gather) -- a DDP deadlock
+    (Lightning issue #21264). The epoch values appear at the next update instead, once every
+    rank has computed them (the next epoch's first refresh, validation end, or the end of fit).
+
     Args:
         refresh_rate: update the bar every N training steps (0 hides it).
         leave: keep the finished bars on screen.
@@ -32,3 +40,18 @@ class RichProgressBar(_LightningRichProgressBar):
         last = isinstance(total, int | float) and batch_idx + 1 >= total
         if self.refresh_rate and ((batch_idx + 1) % int(self.refresh_rate) == 0 or last):
             super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.refresh()  # no metrics here: see the class docstring
+
+    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
+        # A stopped run says where it stopped; a half-filled bar left on screen says nothing more.
+        if self.progress is not None:
+            for task in self.progress.tasks:
+                task.visible = False
+        super().on_exception(trainer, pl_module, exception)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # The last epoch's values, computed on every rank by now (a read of cached values).
+        self._update_metrics(trainer, pl_module)
+        self.refresh()

@@ -1,4 +1,4 @@
-"""``run.json``: how a run ended (completed / failed) and its final metrics."""
+"""``run.json``: how a run ended (completed / failed / interrupted) and its final metrics."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def write_run_record(
 
     Args:
         output_dir: the run directory.
-        status: ``completed`` or ``failed``.
+        status: ``completed``, ``failed`` or ``interrupted`` (stopped by a signal).
         metrics: final metrics; non-finite values are stored as null.
         error: the error message of a failed run.
         extra: more JSON-able fields (e.g. ``action``).
@@ -33,10 +33,21 @@ def write_run_record(
     clean = {k: (float(v) if math.isfinite(float(v)) else None) for k, v in (metrics or {}).items()}
     record = {"status": status, "metrics": clean, "error": error, **extra}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".run.", suffix=".json")
-    with os.fdopen(fd, "w") as file:
-        json.dump(record, file, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a run record is as readable as any file
+        with os.fdopen(fd, "w") as file:
+            json.dump(record, file, indent=2, sort_keys=True)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def read_run_record(run_dir: str | Path) -> dict[str, Any] | None:

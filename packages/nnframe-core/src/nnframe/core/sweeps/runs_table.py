@@ -19,7 +19,7 @@ from nnframe.core.sweeps.run_record import read_run_record
 
 # Overrides that are the same mechanism for every run, not hyperparameters.
 _IGNORED_KEYS = ("action", "hparams_search", "hydra.")
-_STATUS_ORDER = {"completed": 0, "failed": 1, "incomplete": 2}
+_STATUS_ORDER = {"completed": 0, "interrupted": 1, "failed": 2, "incomplete": 3}
 
 
 @dataclass
@@ -28,7 +28,7 @@ class RunRow:
 
     Args:
         path: the run directory.
-        status: ``completed``, ``failed`` or ``incomplete`` (no ``run.json``).
+        status: ``completed``, ``interrupted``, ``failed`` or ``incomplete`` (no ``run.json``).
         params: hyperparameter overrides, key -> value as typed.
         metrics: final metrics (None: not finite).
         optimized_metric: the metric the sweep ranks runs by.
@@ -99,7 +99,7 @@ def collect_runs(directory: str | Path) -> list[RunRow]:
     def key(row: RunRow) -> tuple[int, int, float]:
         score = row.score
         signed = -score if score is not None and row.mode == "max" else (score or 0.0)
-        return (_STATUS_ORDER.get(row.status, 3), 0 if score is not None else 1, signed)
+        return (_STATUS_ORDER.get(row.status, 4), 0 if score is not None else 1, signed)
 
     return sorted(rows, key=key)
 

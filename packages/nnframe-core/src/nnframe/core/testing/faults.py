@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import signal as signals
 
 import lightning as L
@@ -20,20 +21,27 @@ class SignalCallback(Callback):
         signal: a signal name, e.g. ``SIGKILL`` or ``SIGTERM``.
         at_epoch: epoch at whose start the signal is sent.
         at_step: global step after which the signal is sent.
+        rank: only the process of this global rank signals itself (None: every process).
     """
 
-    def __init__(self, signal: str = "SIGKILL", at_epoch: int | None = None, at_step: int | None = None) -> None:
+    def __init__(self, signal: str = "SIGKILL", at_epoch: int | None = None, at_step: int | None = None,
+                 rank: int | None = None) -> None:
         self.signal = signals.Signals[signal]
         self.at_epoch = at_epoch
         self.at_step = at_step
+        self.rank = rank
+
+    def _send(self, trainer: L.Trainer) -> None:
+        if self.rank is None or trainer.global_rank == self.rank:
+            os.kill(os.getpid(), self.signal)
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.current_epoch == self.at_epoch:
-            os.kill(os.getpid(), self.signal)
+            self._send(trainer)
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: object) -> None:
         if trainer.global_step == self.at_step:
-            os.kill(os.getpid(), self.signal)
+            self._send(trainer)
 
 
 class PoisonWeightsCallback(Callback):
@@ -58,3 +66,17 @@ class CrashCallback(Callback):
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: object) -> None:
         if trainer.global_step == self.at_step:
             raise RuntimeError(f"injected crash after step {self.at_step}")
+
+
+class HangCallback(Callback):
+    """Block in C (``time.sleep``) for ``seconds`` after step ``at_step``: a stuck process, like
+    one waiting in a collective that never completes."""
+
+    def __init__(self, at_step: int, seconds: float = 3600.0) -> None:
+        self.at_step = at_step
+        self.seconds = seconds
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: object) -> None:
+        if trainer.global_step == self.at_step:
+            print(f"hanging after step {self.at_step}", flush=True)
+            time.sleep(self.seconds)

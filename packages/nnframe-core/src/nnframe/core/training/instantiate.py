@@ -6,11 +6,13 @@ from typing import Any
 
 import hydra
 import lightning as L
+from lightning.pytorch.callbacks import ProgressBar
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from nnframe.core.checkpointing import AtomicCheckpointIO
 from nnframe.core.data.vision_datamodule import VisionDataModule
 from nnframe.core.errors import ConfigError
+from nnframe.core.training.stop_signals import install_stop_signals
 
 
 def _instantiate(node: Any, what: str, **kwargs: Any) -> Any:
@@ -56,7 +58,17 @@ def build_model(cfg: DictConfig, class_names: list[str]) -> L.LightningModule:
 
 
 def build_trainer(cfg: DictConfig, callbacks: list[Any], loggers: list[Any] | bool) -> L.Trainer:
-    """Instantiate ``cfg.trainer`` with checkpoints written atomically."""
+    """Instantiate ``cfg.trainer`` with checkpoints written atomically, and SIGTERM / Ctrl-C
+    stopping every process at the same step (:mod:`nnframe.core.training.stop_signals`).
+
+    Without a progress bar among ``callbacks`` (``callbacks.progress_bar=null``) there is none,
+    unless ``trainer.enable_progress_bar=true`` asks for Lightning's default one.
+    """
     plugins = list(cfg.trainer.get("plugins") or [])
-    return _instantiate(cfg.trainer, "trainer", callbacks=callbacks, logger=loggers,
-                        plugins=[*plugins, AtomicCheckpointIO()])
+    extra: dict[str, Any] = {}
+    if cfg.trainer.get("enable_progress_bar") is None and not any(isinstance(c, ProgressBar) for c in callbacks):
+        extra["enable_progress_bar"] = False
+    trainer = _instantiate(cfg.trainer, "trainer", callbacks=callbacks, logger=loggers,
+                           plugins=[*plugins, AtomicCheckpointIO()], **extra)
+    install_stop_signals(trainer)
+    return trainer

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import signal
 from pathlib import Path
 from typing import Any
 
 import lightning as L
 from lightning.pytorch.loggers import TensorBoardLogger
-from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
+from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig
 
@@ -16,10 +17,11 @@ from nnframe.core.callbacks.preemption_checkpoint_callback import PreemptionChec
 from nnframe.core.checkpointing import check_checkpoint_fits
 from nnframe.core.errors import CheckpointError, ConfigError
 from nnframe.core.loggers import checkpoint_global_step, continue_logs_from
-from nnframe.core.sweeps import write_run_record
 from nnframe.core.training.config_checks import ensure_writable_dir, validate_config
 from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
+from nnframe.core.training.run_lifecycle import RunInterrupted, record_run, stop_message
 from nnframe.core.training.run_summary import apply_extras, print_data_summary, print_metrics
+from nnframe.core.training.stop_signals import StopSignalConnector
 
 
 def _as_floats(metrics: dict[str, Any]) -> dict[str, float]:
@@ -48,15 +50,44 @@ def resume_checkpoint(cfg: DictConfig) -> str | None:
     return None
 
 
-SIGTERM_EXIT_CODE = 143  # 128 + SIGTERM, the shell's convention: `train && eval` stops here
+# --- run lifecycle: a stop on a signal (kept apart from the training itself) --------------------
+
+def _interrupted(cfg: DictConfig, trainer: L.Trainer, callbacks: list[Any], stage: str) -> RunInterrupted:
+    """The exception that ends a run stopped by SIGTERM or Ctrl-C, after printing (on rank 0)
+    where it stopped, its checkpoint and the command that continues it."""
+    connector = trainer._signal_connector
+    signum = int(getattr(connector, "stop_signal", None) or signal.SIGTERM)
+    preemption = next((cb for cb in callbacks if isinstance(cb, PreemptionCheckpointCallback)), None)
+    checkpoint = preemption.saved_path if preemption is not None else None
+    if checkpoint is None and preemption is None:
+        last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
+        checkpoint = last if last.is_file() else None
+    message = stop_message(cfg.task_name, signum, trainer.current_epoch, trainer.global_step, checkpoint,
+                           written=bool(preemption and preemption.written), stage=stage,
+                           preemption_callback=preemption is not None)
+    rank_zero_info(message)
+    return RunInterrupted(signum, message, {"epoch": trainer.current_epoch, "step": trainer.global_step,
+                                            "checkpoint": str(checkpoint) if checkpoint else None})
 
 
-def _report_sigterm(trainer: L.Trainer, callbacks: list[Any]) -> None:
-    saved = next((cb.saved_path for cb in callbacks if isinstance(cb, PreemptionCheckpointCallback)), None)
-    where = (f"saved {saved}; run the same command with resume=true to continue" if saved else
-             "no checkpoint was written (the preemption_checkpoint callback is off)")
-    rank_zero_info(f"stopped by SIGTERM at epoch {trainer.current_epoch}, step {trainer.global_step}: "
-                   f"{where}")
+def _record_stop_at_once(cfg: DictConfig, trainer: L.Trainer) -> None:
+    """A second signal ends the process at once (no Python code after it): leave run.json first."""
+    def record(signum: int) -> None:
+        record_run(cfg.paths.output_dir, "interrupted", action=cfg.get("action"),
+                   signal=signal.Signals(signum).name, stopped_at_once=True, epoch=trainer.current_epoch,
+                   step=trainer.global_step, optimized_metric=cfg.get("optimized_metric"),
+                   monitor_mode=cfg.get("monitor_mode"))
+
+    connector = trainer._signal_connector
+    if isinstance(connector, StopSignalConnector):
+        connector.hard_stop_hooks.append(record)
+
+
+def _stop_requested_after(trainer: L.Trainer) -> bool:
+    """Whether a stop was asked for that the loop did not act on (e.g. in the last validation);
+    every process calls this at the same point and gets the same answer."""
+    connector = trainer._signal_connector
+    return isinstance(connector, StopSignalConnector) and connector.agree_on_stop() is not None
 
 
 def _log_hparams(trainer: L.Trainer, cfg: DictConfig, metrics: dict[str, float]) -> None:
@@ -100,6 +131,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     callbacks = instantiate_group(cfg.get("callbacks"), "callbacks")
     loggers = instantiate_group(cfg.get("logger"), "logger")
     trainer = build_trainer(cfg, callbacks, loggers)
+    _record_stop_at_once(cfg, trainer)
     ckpt_path = resume_checkpoint(cfg)
     if ckpt_path is not None:
         check_checkpoint_fits(ckpt_path, model, cfg.task_name)
@@ -107,8 +139,9 @@ def train(cfg: DictConfig) -> dict[str, float]:
     try:
         trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
     except SIGTERMException:
-        _report_sigterm(trainer, callbacks)
-        raise SystemExit(SIGTERM_EXIT_CODE) from None
+        raise _interrupted(cfg, trainer, callbacks, "training") from None
+    if _stop_requested_after(trainer):
+        raise _interrupted(cfg, trainer, callbacks, "training")
     metrics = _as_floats(trainer.callback_metrics)
     if not metrics and ckpt_path is not None and not trainer.interrupted:
         # The checkpoint had already reached max_epochs/max_steps (e.g. stopped after its last
@@ -124,7 +157,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
         best = getattr(trainer.checkpoint_callback, "best_model_path", "") or None
         if best is None and not trainer.fast_dev_run:
             rank_zero_info("no best checkpoint: testing the current weights")
-        trainer.test(model, datamodule=datamodule, ckpt_path=best, verbose=False)
+        try:
+            trainer.test(model, datamodule=datamodule, ckpt_path=best, verbose=False)
+        except SIGTERMException:
+            raise _interrupted(cfg, trainer, callbacks, "the test") from None
         metrics.update(_as_floats(trainer.callback_metrics))
 
     if trainer.is_global_zero:
@@ -147,7 +183,6 @@ def train_from_cli(cfg: DictConfig) -> float | None:
     name = cfg.get("optimized_metric")
     if name and name not in metrics:
         raise ConfigError(f"optimized_metric={name!r} was not logged; logged metrics: {', '.join(sorted(metrics))}")
-    if rank_zero_only.rank == 0:  # what `nnframe runs` shows for this run
-        write_run_record(cfg.paths.output_dir, "completed", metrics, action=cfg.get("action"),
-                         optimized_metric=name, monitor_mode=cfg.get("monitor_mode"))
+    record_run(cfg.paths.output_dir, "completed", metrics, action=cfg.get("action"),  # for `nnframe runs`
+               optimized_metric=name, monitor_mode=cfg.get("monitor_mode"))
     return metrics[name] if name else None

@@ -1,0 +1,128 @@
+"""How a run ends: ``run.json`` (completed / failed / interrupted), and what a stopped run says.
+
+A run stopped by SIGTERM or Ctrl-C prints where its checkpoint is and the command that
+continues it, records ``interrupted`` and exits with 128 + the signal number (130 for Ctrl-C,
+143 for SIGTERM); a run that raises records ``failed`` with the error.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import time
+from pathlib import Path
+from typing import Any
+
+from nnframe.core.sweeps import read_run_record, write_run_record
+
+log = logging.getLogger(__name__)
+
+# Overrides a resumed run may change (see nnframe.core.resolvers.RESUME_FREE_KEYS); the
+# continue command drops the ones that choose the checkpoint and adds resume=true.
+_RESUME_CHOICE_KEYS = ("resume", "ckpt_path", "action")  # action=: added by the command line itself
+_STARTED = time.time()  # this process's start: a failure record newer than that is this run's
+
+
+def exit_code(signum: int) -> int:
+    """128 + ``signum``: 130 for Ctrl-C (SIGINT), 143 for SIGTERM (the shell's convention)."""
+    return 128 + int(signum)
+
+
+class RunInterrupted(SystemExit):
+    """The run stopped on a signal after saving what it could; its code is the exit status.
+
+    A ``SystemExit`` so that a sweep stops as a whole (Hydra's launchers record an ``Exception``
+    as a failed job and go on with the next one).
+
+    Args:
+        signum: the signal that stopped it.
+        message: what was saved and how to continue, already printed.
+        details: extra fields for ``run.json`` (epoch, step, checkpoint).
+    """
+
+    def __init__(self, signum: int, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(exit_code(signum))
+        self.signum = int(signum)
+        self.message = message
+        self.details = dict(details or {})
+
+
+def global_rank() -> int:
+    """This process's rank, from the environment the launchers set (0 without one)."""
+    for name in ("RANK", "SLURM_PROCID", "LOCAL_RANK"):
+        if name in os.environ:
+            try:
+                return int(os.environ[name])
+            except ValueError:
+                continue
+    return 0
+
+
+def launched_by_lightning() -> bool:
+    """Whether this is a DDP process that Lightning started from rank 0's command line.
+
+    Lightning's process observer on rank 0 kills every process as soon as one of these exits
+    with a non-zero code, so after a stop every process agreed on they exit with 0 and let
+    rank 0 report the status.
+    """
+    from hydra.core.hydra_config import HydraConfig
+
+    return HydraConfig.initialized() and "_ddp_process_" in str(HydraConfig.get().job.name)
+
+
+def command_line_overrides() -> list[str]:
+    """The ``key=value`` overrides of this run, as given on the command line."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return []
+    return [str(o) for o in HydraConfig.get().overrides.task]
+
+
+def continue_command(task: str, overrides: list[str] | None = None) -> str:
+    """``nnframe <task> train <the same overrides> resume=true``."""
+    overrides = command_line_overrides() if overrides is None else overrides
+    kept = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") not in _RESUME_CHOICE_KEYS]
+    return shlex.join(["nnframe", task, "train", *kept, "resume=true"])
+
+
+def record_run(output_dir: str | Path, status: str, metrics: dict[str, float] | None = None,
+               error: str | None = None, **extra: Any) -> None:
+    """Write ``run.json`` for ``nnframe runs``; never raises (a bookkeeping error must not hide
+    the run's own). On DDP only rank 0 writes, except a failure: the process that failed writes
+    it (the others may be killed before they can), and a later failure of another process (its
+    collective broken by the first) does not replace that first error."""
+    rank = global_rank()
+    if rank != 0 and status != "failed":
+        return
+    try:
+        if status == "failed":
+            previous = read_run_record(output_dir)
+            record_file = Path(output_dir) / "run.json"
+            if (previous and previous.get("status") == "failed" and previous.get("rank", 0) != rank
+                    and record_file.stat().st_mtime >= _STARTED):
+                return
+            extra = {**extra, "rank": rank}
+        write_run_record(output_dir, status, metrics, error=error, **extra)
+    except Exception:
+        log.warning("could not write run.json in %s", output_dir, exc_info=True)
+
+
+def stop_message(task: str, signum: int, epoch: int, step: int, checkpoint: Path | None, written: bool,
+                 stage: str = "training", preemption_callback: bool = True) -> str:
+    """What a run stopped by ``signum`` prints: where it stopped, its checkpoint, how to go on."""
+    from nnframe.core.training.stop_signals import signal_label
+
+    lines = [f"stopped by {signal_label(signum)} during {stage} at epoch {epoch}, step {step}"]
+    if checkpoint is not None and written:
+        lines.append(f"saved {checkpoint}")
+    elif checkpoint is not None:
+        lines.append(f"{checkpoint} is up to date (no step since it was written)")
+    elif not preemption_callback:
+        lines.append("no checkpoint was written on the stop (callbacks.preemption_checkpoint is off)")
+    else:
+        lines.append("no checkpoint: no training step had finished")
+    if checkpoint is not None:
+        lines.append(f"continue: {continue_command(task)}")
+    return "\n".join(lines)

@@ -1,0 +1,213 @@
+"""SIGTERM and Ctrl-C (SIGINT): every process of a run stops at the same step boundary.
+
+Lightning turns SIGTERM into ``SIGTERMException`` at the end of a batch; under DDP rank 0's
+flag is broadcast at the start of every training batch. Two things go wrong there: its handler
+itself broadcasts (from inside the signal handler, paired with whatever collective the other
+processes run next), and a SIGTERM that reaches another rank than 0 stops that rank alone, at
+its next per-rank check, while the others go on into the next collective: a deadlock. Ctrl-C
+becomes a ``KeyboardInterrupt`` anywhere, mid optimizer step included, and a process blocked in
+a collective never runs Python's handler at all.
+
+:class:`StopSignalConnector` replaces Lightning's signal connector on a trainer:
+
+- The first SIGTERM or SIGINT on any process is a stop request. One process: Lightning's own
+  checks stop it after the current batch. Several: every process agrees at the start of each
+  training batch (one all-reduce, in place of Lightning's broadcast), so all stop before the
+  same batch. Either way the run ends with ``SIGTERMException``: the
+  :class:`~nnframe.core.callbacks.PreemptionCheckpointCallback` writes ``last.ckpt``, and
+  :attr:`StopSignalConnector.stop_signal` says which signal it was.
+- A second signal stops at once: a watchdog thread sees it through ``signal.set_wakeup_fd``
+  even while the main thread is blocked in C (a hung collective, a dataloader), kills the other
+  processes and exits with 128 + the signal number, keeping the last checkpoint written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.trainer.connectors.signal_connector import _SignalConnector
+from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+from nnframe.core.training.run_lifecycle import exit_code
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def signal_label(signum: int) -> str:
+    """``Ctrl-C (SIGINT)`` or ``SIGTERM``."""
+    name = signal.Signals(signum).name
+    return "Ctrl-C (SIGINT)" if signum == signal.SIGINT else name
+
+
+_active_connectors = 0  # connectors with handlers installed in this process
+_last_stop: list[int] = []  # the last stop every process agreed on, in this process
+
+
+def last_stop_signal() -> int | None:
+    """The signal of the last agreed stop in this process (None: none)."""
+    return _last_stop[-1] if _last_stop else None
+
+
+def _quiet_forked_child() -> None:
+    """In a child forked while handlers are installed (a DataLoader worker): leave SIGINT and
+    SIGTERM to the main process, which shuts its workers down itself. Otherwise a Ctrl-C in the
+    terminal, which reaches the whole process group, would end the workers mid-epoch, and
+    their signals would reach the main process's watchdog through the inherited wakeup fd."""
+    if _active_connectors:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_quiet_forked_child)
+
+
+def _distributed(trainer: L.Trainer) -> bool:
+    return trainer.world_size > 1 and torch.distributed.is_available() and torch.distributed.is_initialized()
+
+
+class _SecondSignalWatchdog(threading.Thread):
+    """Counts SIGINT/SIGTERM arrivals from Python's wakeup file descriptor (written by the C-level
+    handler, so also while the main thread is stuck in C) and calls ``on_second`` at the second."""
+
+    def __init__(self, count: list[int], on_second: Callable[[int], None]) -> None:
+        super().__init__(daemon=True, name="nnframe-stop-watchdog")
+        self._count = count
+        self._on_second = on_second
+        self._reader, self._writer = socket.socketpair()
+        self._writer.setblocking(False)
+        self._previous_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
+
+    def run(self) -> None:
+        while True:
+            try:
+                data = self._reader.recv(64)
+            except OSError:
+                return
+            if not data:
+                return
+            for signum in data:
+                if signum in STOP_SIGNALS:
+                    self._count[0] += 1
+                    if self._count[0] >= 2:
+                        self._on_second(signum)
+                        return
+
+    def close(self) -> None:
+        signal.set_wakeup_fd(self._previous_fd)
+        self._writer.close()  # ends run()
+        self._reader.close()
+
+
+class StopSignalConnector(_SignalConnector):
+    """Lightning's signal connector with the stop behaviour described in the module docstring.
+
+    Attributes:
+        stop_signal: the signal of the stop every process agreed on (None while running).
+        hard_stop_hooks: called with the signal number before a second signal ends the process
+            (e.g. to write ``run.json``); they must be quick and must not raise.
+    """
+
+    def __init__(self, trainer: L.Trainer) -> None:
+        super().__init__(trainer)
+        self.stop_signal: int | None = None
+        self.hard_stop_hooks: list[Callable[[int], None]] = []
+        self._requested: int | None = None  # this process's request, before the others agree
+        self._count = [0]  # signals seen, over every fit/test run of this trainer
+        self._watchdog: _SecondSignalWatchdog | None = None
+
+    @property
+    def requested(self) -> int | None:
+        """The signal this process received first (agreed or not)."""
+        return self._requested
+
+    def register_signal_handlers(self) -> None:
+        super().register_signal_handlers()  # SIGTERM -> _sigterm_notifier_fn (and SLURM's handlers)
+        if threading.current_thread() is not threading.main_thread():
+            return
+        global _active_connectors
+        signal.signal(signal.SIGINT, self._stop_handler)
+        self.received_sigterm = self.stop_signal is not None
+        self._watchdog = _SecondSignalWatchdog(self._count, self._stop_at_once)
+        self._watchdog.start()
+        _active_connectors += 1
+
+    def teardown(self) -> None:
+        global _active_connectors
+        if self._watchdog is not None:
+            self._watchdog.close()
+            self._watchdog = None
+            _active_connectors -= 1
+        super().teardown()  # restores the handlers from before the trainer ran (SIGINT included)
+
+    def _sigterm_notifier_fn(self, signum: Any, frame: FrameType | None) -> None:  # Lightning's name
+        self._stop_handler(signum, frame)
+
+    def _stop_handler(self, signum: Any, frame: FrameType | None) -> None:
+        if self._requested is not None:
+            return  # the watchdog handles the second signal
+        self._requested = int(signum)
+        if self.trainer.local_rank == 0:
+            print(f"\n{signal_label(signum)}: stopping after the current step and saving a checkpoint "
+                  "(again: stop at once)", file=sys.stderr, flush=True)
+        if not _distributed(self.trainer):
+            self.agree(signum)
+
+    def agree(self, signum: int) -> None:
+        """Make ``signum`` the stop of every process (call on every process at the same point)."""
+        self.stop_signal = int(signum)
+        self.received_sigterm = True  # what Lightning's loops check
+        _last_stop.append(self.stop_signal)
+
+    def agree_on_stop(self) -> int | None:
+        """All-reduce the requests of every process (a collective: every process calls it at the
+        same point); returns the agreed signal, or None."""
+        if self.stop_signal is not None:
+            return self.stop_signal
+        if not _distributed(self.trainer):
+            return self._requested
+        flag = torch.tensor([self._requested or 0], device=self.trainer.strategy.root_device)
+        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+        if int(flag.item()):
+            self.agree(int(flag.item()))
+        return self.stop_signal
+
+    def _stop_at_once(self, signum: int) -> None:
+        """Second signal: end this process (and the processes it launched) now."""
+        if self.trainer.local_rank == 0:
+            print(f"\n{signal_label(signum)} again: stopping at once; the checkpoints already written are kept",
+                  file=sys.stderr, flush=True)
+        launcher = self.trainer.strategy.launcher
+        for process in getattr(launcher, "procs", []):
+            process.kill()
+        for hook in self.hard_stop_hooks:
+            with contextlib.suppress(Exception):  # never keep alive a process the user asked to end
+                hook(signum)
+        os._exit(exit_code(signum))
+
+
+def install_stop_signals(trainer: L.Trainer) -> StopSignalConnector:
+    """Give ``trainer`` a :class:`StopSignalConnector`, and make its DDP processes agree on a stop
+    at the start of each training batch (replacing Lightning's per-batch broadcast of rank 0's flag)."""
+    connector = StopSignalConnector(trainer)
+    trainer._signal_connector = connector
+    epoch_loop = trainer.fit_loop.epoch_loop
+
+    def agree_or_raise() -> None:  # called by Lightning on every rank before each training batch
+        if connector.agree_on_stop() is not None:
+            raise SIGTERMException()
+
+    if hasattr(epoch_loop, "_broadcast_sigterm_tensor"):
+        epoch_loop._broadcast_sigterm_tensor = agree_or_raise
+    return connector
