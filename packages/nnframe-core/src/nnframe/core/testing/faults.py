@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import time
 import signal as signals
+import time
 
 import lightning as L
 import torch
