@@ -32,13 +32,16 @@ def _compose_with_hydra(overrides: list[str]) -> DictConfig:
 
 @pytest.mark.parametrize(
     ("trainer", "strategy", "devices", "num_nodes"),
-    [("gpu", None, 1, None), ("ddp", "ddp", 4, 1), ("ddp_cpu", "ddp", 2, None)],
+    [("gpu", None, 1, None), ("ddp", "DDPStrategy", 4, 1), ("ddp_cpu", "DDPStrategy", 2, 1)],
 )
 def test_trainer_configs_compose(trainer: str, strategy: str | None, devices: int, num_nodes: int | None,
                                  tmp_path: Path) -> None:
     cfg = compose_task_config(CONFIGS, [f"trainer={trainer}"], output_dir=tmp_path)
-    assert cfg.trainer.get("strategy") == strategy
+    built = cfg.trainer.get("strategy")
+    assert (built if built is None else built._target_.rsplit(".", 1)[1]) == strategy
     assert cfg.trainer.devices == devices and cfg.trainer.get("num_nodes") == num_nodes
+    if built is not None:  # a collective that hangs ends the run: a finite timeout
+        assert hydra.utils.instantiate(built)._timeout.total_seconds() == 600
 
 
 def test_fsdp_config_builds_its_strategy(tmp_path: Path) -> None:
@@ -54,7 +57,8 @@ def test_torchrun_config_takes_devices_and_nodes_from_the_environment(
     monkeypatch.setenv("LOCAL_WORLD_SIZE", "8")  # what torchrun --nproc-per-node=8 sets
     monkeypatch.setenv("NNFRAME_NUM_NODES", "3")
     cfg = compose_task_config(CONFIGS, ["trainer=ddp_torchrun"], output_dir=tmp_path)
-    assert (cfg.trainer.strategy, cfg.trainer.devices, cfg.trainer.num_nodes) == ("ddp", 8, 3)
+    assert cfg.trainer.strategy._target_.endswith("DDPStrategy")
+    assert (cfg.trainer.devices, cfg.trainer.num_nodes) == (8, 3)
 
 
 def test_slurm_launcher_writes_a_multi_node_ddp_sbatch_script(

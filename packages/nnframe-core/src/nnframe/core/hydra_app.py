@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nnframe.core.errors import NnframeError, user_message
-from nnframe.core.resolvers import register_resolvers
+from nnframe.core.resolvers import apply_run_name, register_resolvers
 from nnframe.core.task_spec import TaskSpec
 
 log = logging.getLogger(__name__)
@@ -192,6 +192,7 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
 
     def task_function(cfg: DictConfig) -> Any:
         nonlocal exit_code
+        apply_run_name(cfg)  # the name its directory got
         function = import_function(action_spec.function)  # heavy imports happen only here
         _route_lightning_logs_to_hydra()
         sweeping = _in_multirun()

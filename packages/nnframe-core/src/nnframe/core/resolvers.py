@@ -3,27 +3,133 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import yaml
 from omegaconf import OmegaConf
 
 from nnframe.core.errors import ConfigError
 from nnframe.core.output_dir import ensure_writable_dir
 
 LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
-_run_dirs: dict[tuple[str, bool], str] = {}
+# Overrides that may differ between a run and its resumption: what to continue from, how long,
+# on how many devices, how data is loaded, what is printed and where Hydra writes.
+RESUME_FREE_KEYS = ("resume", "ckpt_path", "action", "test", "trainer.max_epochs", "trainer.max_steps",
+                    "trainer.max_time", "trainer.devices", "trainer.num_nodes", "data.num_workers",
+                    "data.pin_memory", "data.persistent_workers")
+RESUME_FREE_PREFIXES = ("extras.", "hydra.", "hydra/")
+_run_dirs: dict[tuple[str, bool, tuple[str, ...]], str] = {}
 _exit_on_error = False  # set by the command line: print a user error and exit instead of raising
 
 
-def latest_run_dir(base: str | Path) -> Path | None:
-    """The newest run directory under ``base`` that holds ``checkpoints/last.ckpt``, if any."""
+def _key(override: str) -> str:
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+def resume_relevant(overrides: Sequence[str]) -> frozenset[str]:
+    """The overrides that must be the same for ``resume=true`` to continue a run (see
+    :data:`RESUME_FREE_KEYS`), normalised (``+key=v`` and ``key=v`` are the same)."""
+    kept = set()
+    for override in overrides:
+        key = _key(override)
+        if key in RESUME_FREE_KEYS or key.startswith(RESUME_FREE_PREFIXES):
+            continue
+        kept.add(override.lstrip("+") if "=" in override else override)
+    return frozenset(kept)
+
+
+def run_overrides(run: Path) -> list[str] | None:
+    """The command-line overrides a run was started with (``.hydra/overrides.yaml``), if known."""
+    try:
+        overrides = yaml.safe_load((run / ".hydra" / "overrides.yaml").read_text())
+    except (OSError, yaml.YAMLError):
+        return None
+    return [str(o) for o in overrides] if isinstance(overrides, list) else None
+
+
+def resumable_runs(base: str | Path) -> list[Path]:
+    """Run directories under ``base`` that hold ``checkpoints/last.ckpt``, newest checkpoint first."""
     base = Path(base)
     if not base.is_dir():
-        return None
+        return []
     runs = [d for d in base.iterdir() if d.is_dir() and (d / LAST_CHECKPOINT).is_file()]
-    return max(runs, key=lambda d: (d / LAST_CHECKPOINT).stat().st_mtime, default=None)
+    return sorted(runs, key=lambda d: (d / LAST_CHECKPOINT).stat().st_mtime, reverse=True)
+
+
+def latest_run_dir(base: str | Path, overrides: Sequence[str] | None = None) -> Path | None:
+    """The newest run directory under ``base`` that holds ``checkpoints/last.ckpt`` and, when
+    ``overrides`` are given, was started with the same overrides (:func:`resume_relevant`)."""
+    for run in resumable_runs(base):
+        if overrides is None:
+            return run
+        started = run_overrides(run)
+        if started is not None and resume_relevant(started) == resume_relevant(overrides):
+            return run
+    return None
+
+
+def _no_run_to_resume(base: Path, overrides: Sequence[str], candidates: list[Path]) -> str:
+    task = base.parent.parent.name
+    wanted = sorted(resume_relevant(overrides))
+    lines = [f"resume=true: no run under {base} was started with this command's overrides "
+             f"({' '.join(wanted) or 'none'}; these may differ: {', '.join(RESUME_FREE_KEYS[:7])}, ...). "
+             "Runs there, newest first:"]
+    for run in candidates[:5]:
+        started = run_overrides(run)
+        if started is None:
+            lines.append(f"  {run.name}: overrides unknown (no .hydra/overrides.yaml); continue it with "
+                         f"ckpt_path={run / LAST_CHECKPOINT}")
+            continue
+        own = [o for o in started if _key(o) not in ("resume", "ckpt_path", "action")]
+        lines.append(f"  {run.name}: {' '.join(own) or '(defaults)'}")
+        lines.append(f"      continue it: {shlex.join(['nnframe', task, 'train', *own, 'resume=true'])}")
+    if len(candidates) > 5:
+        lines.append(f"  ... and {len(candidates) - 5} older")
+    lines.append("Or leave out resume=true to start a new run.")
+    return "\n".join(lines)
+
+
+def _command_line_overrides() -> list[str] | None:
+    """The overrides of the command being composed (None outside a Hydra app)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return None
+    return [str(o) for o in HydraConfig.get().overrides.task]
+
+
+def _user_error(message: str) -> None:
+    if not _exit_on_error:
+        raise ConfigError(message)
+    print(f"nnframe: error: {message}", file=sys.stderr)
+    raise SystemExit(2)  # OmegaConf and Hydra wrap exceptions, not SystemExit
+
+
+def run_name(configured: str, groups: Sequence[str] | None = None) -> str:
+    """What a run is called (its folder under ``<task>/<action>/``): ``configured`` (the
+    experiment's ``run_name``) unless the command line chose an option of one of ``groups``
+    (``data=image_folder``); then the options of all ``groups`` joined, e.g. ``image_folder_timm``.
+    A ``run_name=...`` on the command line always wins.
+    """
+    from hydra.core.hydra_config import HydraConfig
+
+    if not groups or not HydraConfig.initialized():
+        return configured
+    hydra_cfg = HydraConfig.get()
+    given = {_key(o): o.split("=", 1)[1] for o in map(str, hydra_cfg.overrides.task) if "=" in o}
+    if "run_name" in given or not any(group in given for group in groups):
+        return configured
+    choices = hydra_cfg.runtime.choices
+    parts = [given.get(group, choices.get(group)) for group in groups]
+    # A swept group (data=a,b or choice(a,b)) names the sweep a+b.
+    cleaned = [re.sub(r"^choice\((.*)\)$", r"\1", str(p)).replace(",", "+") for p in parts if p not in (None, "null")]
+    return re.sub(r"[^A-Za-z0-9_.+-]", "-", "_".join(cleaned))
 
 
 def _check_writable(base: str) -> None:
@@ -31,21 +137,26 @@ def _check_writable(base: str) -> None:
     try:
         ensure_writable_dir(base, "output folder")
     except ConfigError as error:
-        if not _exit_on_error:
-            raise
-        print(f"nnframe: error: {error}", file=sys.stderr)
-        raise SystemExit(2) from None  # OmegaConf and Hydra wrap exceptions, not SystemExit
+        _user_error(str(error))
 
 
 def run_dir(base: str, resume: bool = False) -> str:
-    """Directory of this run: a new timestamped one, or with ``resume`` the latest resumable one.
+    """Directory of this run: a new timestamped one, or with ``resume`` the newest run under
+    ``base`` started with the same command-line overrides (except :data:`RESUME_FREE_KEYS`).
 
+    With ``resume`` and runs under ``base`` of which none fits, this refuses (a user error that
+    lists them and how to continue each); with no run there at all, it starts a new one.
     The answer is cached per process, so every place that resolves it sees the same directory.
     """
-    key = (str(base), bool(resume))
+    overrides = _command_line_overrides() if resume else None
+    key = (str(base), bool(resume), tuple(overrides or ()))
     if key not in _run_dirs:
         _check_writable(base)
-        previous = latest_run_dir(base) if resume else None
+        previous = latest_run_dir(base, overrides) if resume else None
+        if resume and previous is None and overrides is not None:
+            candidates = resumable_runs(base)
+            if candidates:
+                _user_error(_no_run_to_resume(Path(base), overrides, candidates))
         if previous is not None:
             _run_dirs[key] = str(previous)
         else:
@@ -55,6 +166,11 @@ def run_dir(base: str, resume: bool = False) -> str:
                 candidate, n = Path(base) / f"{stamp}_{n}", n + 1
             _run_dirs[key] = str(candidate)
     return _run_dirs[key]
+
+
+def _run_name_resolver(configured: Any, groups: Any = None) -> str:
+    names = list(groups) if groups is not None else None
+    return run_name(str(configured), [str(g) for g in names] if names else None)
 
 
 def register_resolvers(exit_on_error: bool = False) -> None:
@@ -68,7 +184,18 @@ def register_resolvers(exit_on_error: bool = False) -> None:
     _exit_on_error = _exit_on_error or exit_on_error
     if not OmegaConf.has_resolver("nnframe.run_dir"):
         OmegaConf.register_new_resolver("nnframe.run_dir", run_dir)
+    if not OmegaConf.has_resolver("nnframe.run_name"):
+        OmegaConf.register_new_resolver("nnframe.run_name", _run_name_resolver)
     if not OmegaConf.has_resolver("nnframe.cwd"):
         # Not ${hydra:runtime.cwd}: a sweeper resolves the sweep directory before Hydra's
         # runtime config exists, and ${oc.env:VAR,default} resolves its default even when VAR is set.
         OmegaConf.register_new_resolver("nnframe.cwd", os.getcwd)
+
+
+def apply_run_name(cfg: Any) -> None:
+    """Set ``cfg.run_name`` to the name its run directory was given (:func:`run_name`)."""
+    from omegaconf import open_dict
+
+    groups = cfg.get("run_name_groups")
+    with open_dict(cfg):
+        cfg.run_name = run_name(str(cfg.run_name), [str(g) for g in groups] if groups else None)

@@ -30,15 +30,27 @@ class EpochTimingCallback(L.Callback):
     def __init__(self) -> None:
         self._data = self._compute = 0.0
         self._images = 0
-        self._epoch_start = self._last_end = self._step_start = 0.0
+        self._epoch_start: float | None = None
+        self._last_end = self._step_start = 0.0
+        self._first_batch = 0
 
-    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def _start(self, batch_idx: int) -> None:
         self._data = self._compute = 0.0
         self._images = 0
         self._epoch_start = self._last_end = time.perf_counter()
+        self._first_batch = batch_idx
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._epoch_start = None  # set by the epoch start, or by the first batch of a resumed epoch
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._start(0)
 
     def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any,
                              batch_idx: int) -> None:
+        if self._epoch_start is None:
+            # Resumed mid-epoch: Lightning does not call on_train_epoch_start for that epoch.
+            self._start(batch_idx)
         self._step_start = time.perf_counter()
         self._data += self._step_start - self._last_end
 
@@ -49,9 +61,13 @@ class EpochTimingCallback(L.Callback):
         self._images += _images_in(batch)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self._epoch_start is None:  # no batch ran in this process (resumed at the epoch's end)
+            return
         total = time.perf_counter() - self._epoch_start
         busy = max(self._data + self._compute, 1e-9)
+        resumed = f" (resumed at batch {self._first_batch})" if self._first_batch else ""
         rank_zero_info(
-            f"epoch {trainer.current_epoch}: {total:.1f} s, {100 * self._data / busy:.0f}% waiting for data, "
+            f"epoch {trainer.current_epoch}{resumed}: {total:.1f} s, {100 * self._data / busy:.0f}% waiting for data, "
             f"{100 * self._compute / busy:.0f}% compute, {self._images / max(total, 1e-9):.0f} img/s"
         )
+        self._epoch_start = None

@@ -9,7 +9,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 
-from nnframe.core.resolvers import register_resolvers
+from nnframe.core.resolvers import apply_run_name, register_resolvers
 
 # Overrides for a quiet, fast test run: no printing, progress bar, figures, sanity check or test.
 QUIET_RUN: tuple[str, ...] = (
@@ -57,4 +57,5 @@ def compose_task_config(
     HydraConfig().set_config(cfg)
     with open_dict(cfg):
         del cfg["hydra"]
+    apply_run_name(cfg)
     return cfg
