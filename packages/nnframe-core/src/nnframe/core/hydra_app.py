@@ -34,6 +34,40 @@ def _route_lightning_logs_to_hydra() -> None:
         logger.propagate = True
 
 
+class _DropLightningTips(logging.Filter):
+    """Lightning's advertisements ("💡 Tip: ... litlogger / litmodels") are not about the run."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("💡 Tip")
+
+
+def quiet_library_noise(cfg: Any) -> None:
+    """In every action: no Lightning tips (advertisements), and with ``extras.ignore_warnings=true``
+    (the default) no Python warnings (deprecations, "few dataloader workers"); errors still show."""
+    if (cfg.get("extras") or {}).get("ignore_warnings", False):
+        import warnings
+
+        warnings.filterwarnings("ignore")
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _DropLightningTips) for f in logger.filters):
+            logger.addFilter(_DropLightningTips())
+    for handler in logging.getLogger().handlers:  # records of child loggers skip their parents' filters
+        if not any(isinstance(f, _DropLightningTips) for f in handler.filters):
+            handler.addFilter(_DropLightningTips())
+
+
+def _widen_console_off_terminal() -> None:
+    """Rich cuts tables (Lightning's model summary) at 80 columns when the output is not a
+    terminal; a log file has room."""
+    import rich
+
+    if not rich.get_console().is_terminal:
+        from nnframe.core.callbacks.rich_progress_bar import OFF_TERMINAL_WIDTH
+
+        rich.reconfigure(width=OFF_TERMINAL_WIDTH)
+
+
 # Hydra flags followed by a value; --info takes one only if it is one of its topics.
 _VALUE_FLAGS = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
                 "--config-dir", "-cd", "--experimental-rerun"}
@@ -193,6 +227,8 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
     def task_function(cfg: DictConfig) -> Any:
         nonlocal exit_code
         apply_run_name(cfg)  # the name its directory got
+        quiet_library_noise(cfg)
+        _widen_console_off_terminal()
         function = import_function(action_spec.function)  # heavy imports happen only here
         _route_lightning_logs_to_hydra()
         sweeping = _in_multirun()

@@ -27,3 +27,10 @@ def ensure_writable_dir(path: str | Path, what: str = "output directory") -> Pat
             "paths.log_dir=/path/to/outputs (or the NNFRAME_OUTPUT_DIR environment variable)"
         ) from error
     return path
+
+
+def in_run_dir(path: str | Path, run_dir: str | Path) -> Path:
+    """``path`` as given if absolute, else inside the run directory (``export.output=backbone.pt``
+    writes ``<run dir>/backbone.pt``, not into whatever folder the command was started from)."""
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else Path(run_dir) / path

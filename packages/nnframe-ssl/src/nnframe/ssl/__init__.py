@@ -10,6 +10,7 @@ from nnframe.core.lazy_exports import lazy_exports
 
 _EXPORTS = {
     "AugmentedViewsCallback": "nnframe.ssl.callbacks",
+    "EmbeddingPredictionWriter": "nnframe.ssl.prediction_writer",
     "EmbeddingProjectorCallback": "nnframe.ssl.callbacks",
     "SSLModule": "nnframe.ssl.ssl_module",
     "TorchvisionSSLDataModule": "nnframe.ssl.torchvision_ssl_datamodule",

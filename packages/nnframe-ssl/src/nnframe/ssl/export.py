@@ -8,6 +8,8 @@ from lightning.pytorch.utilities import rank_zero_info
 from omegaconf import DictConfig
 
 from nnframe.core.backbones import save_backbone_weights
+from nnframe.core.output_dir import in_run_dir
+from nnframe.core.training.run_summary import apply_extras
 from nnframe.ssl._checkpoint import load_ssl_module
 
 
@@ -19,7 +21,8 @@ def export_backbone(cfg: DictConfig) -> Path:
         model.backbone_weights=<file>``.
     """
     model, cfg = load_ssl_module(cfg, "export")
-    output = Path(cfg.export.output)
+    apply_extras(cfg)
+    output = in_run_dir(cfg.export.output, cfg.paths.output_dir)
     metadata = {"source": "nnframe ssl", "checkpoint": str(cfg.ckpt_path),
                 "method": type(model.method).__name__, "in_chans": int(cfg.model.get("in_chans", 3))}
     save_backbone_weights(output, model.backbone, model.backbone_name, metadata=metadata)

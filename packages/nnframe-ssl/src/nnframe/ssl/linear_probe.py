@@ -9,7 +9,7 @@ from omegaconf import DictConfig
 from torch import nn
 
 from nnframe.core.training.instantiate import build_datamodule
-from nnframe.core.training.run_summary import print_metrics
+from nnframe.core.training.run_summary import apply_extras, print_metrics
 from nnframe.ssl._checkpoint import load_ssl_module
 from nnframe.ssl._data import eval_loader, labelled_train_dataset
 
@@ -84,6 +84,7 @@ def linear_probe(cfg: DictConfig) -> dict[str, float]:
         ``linear/train_acc``, ``linear/val_acc`` (and ``linear/test_acc``).
     """
     model, cfg = load_ssl_module(cfg, "linear")
+    apply_extras(cfg)
     torch.manual_seed(cfg.seed)
     datamodule = build_datamodule(cfg, stage="validate")
     splits = ["val", "test"] if cfg.get("test") else ["val"]

@@ -13,6 +13,7 @@ from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy
 
 from nnframe.core.backbones import create_backbone
+from nnframe.core.errors import NnframeError, user_message
 from nnframe.core.modules import TaskModule
 from nnframe.ssl._data import eval_loader, labelled_train_dataset
 from nnframe.ssl.knn import embed, knn_accuracy, knn_top1_predictions
@@ -70,6 +71,7 @@ class SSLModule(TaskModule):
         self.knn_bank_size = knn_bank_size
         self._bank: tuple[torch.Tensor, torch.Tensor] | None = None
         self._bank_dataset: Any = None
+        self.knn_skipped: str | None = None  # why `predict` has no kNN class
 
     @property
     def backbone(self) -> torch.nn.Module:
@@ -160,6 +162,38 @@ class SSLModule(TaskModule):
     def on_validation_epoch_end(self) -> None:
         super().on_validation_epoch_end()
         self._bank = None  # free the memory between epochs
+
+    # --- prediction (`nnframe ssl predict`) ------------------------------------------------------
+
+    @property
+    def has_knn_bank(self) -> bool:
+        """Whether ``predict_step`` returns kNN classes (the labelled training data could be loaded)."""
+        return self._bank is not None and len(self._bank[0]) > 0
+
+    def on_predict_start(self) -> None:
+        """Embed the labelled training split as the kNN bank, if its data is available."""
+        self._bank, self.knn_skipped = None, None
+        if self.trainer.datamodule is None:
+            self.knn_skipped = "no datamodule"
+            return
+        try:
+            self._build_bank()
+        except (NnframeError, OSError, RuntimeError) as error:  # e.g. the dataset is not downloaded here
+            self._bank, self.knn_skipped = None, user_message(error)
+
+    def predict_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
+        """Shape: ``embeddings`` (batch, features), not normalised; ``knn_class`` (batch,) with a bank."""
+        images, _ = batch
+        features = self.net(images).flatten(1)
+        outputs = {"embeddings": features}
+        if self.has_knn_bank:
+            assert self._bank is not None
+            outputs["knn_class"] = knn_top1_predictions(F.normalize(features, dim=1), *self._bank,
+                                                        self.num_classes, self.knn_k, self.knn_t)
+        return outputs
+
+    def on_predict_end(self) -> None:
+        self._bank = None
 
     def on_test_epoch_end(self) -> None:
         super().on_test_epoch_end()

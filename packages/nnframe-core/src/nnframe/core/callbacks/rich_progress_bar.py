@@ -3,10 +3,25 @@ under DDP."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import lightning as L
 from lightning.pytorch.callbacks import RichProgressBar as _LightningRichProgressBar
+from lightning.pytorch.callbacks.progress.rich_progress import ProcessingSpeedColumn
+from rich.text import Text
+
+# Rich cuts everything at 80 columns when the output is not a terminal (a log file, CI).
+OFF_TERMINAL_WIDTH = 160
+
+
+class _SpeedColumn(ProcessingSpeedColumn):
+    """Steps per second, or nothing while unknown (Lightning shows ``0.00it/s``, e.g. on a bar
+    updated once): a finished bar shows its whole-run speed."""
+
+    def render(self, task: Any) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.2f}it/s" if speed else "", style=self.style)
 
 
 class RichProgressBar(_LightningRichProgressBar):
@@ -32,7 +47,13 @@ class RichProgressBar(_LightningRichProgressBar):
     """
 
     def __init__(self, refresh_rate: int = 10, leave: bool = False, **kwargs: Any) -> None:
+        if not sys.stdout.isatty():
+            kwargs["console_kwargs"] = {"width": OFF_TERMINAL_WIDTH, **(kwargs.get("console_kwargs") or {})}
         super().__init__(refresh_rate=refresh_rate, leave=leave, **kwargs)
+
+    def configure_columns(self, trainer: L.Trainer) -> list:
+        return [_SpeedColumn(self.theme.processing_speed) if isinstance(c, ProcessingSpeedColumn) else c
+                for c in super().configure_columns(trainer)]
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any,
                            batch_idx: int) -> None:

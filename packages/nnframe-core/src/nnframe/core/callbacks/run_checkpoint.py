@@ -42,6 +42,11 @@ class RunCheckpoint(ModelCheckpoint):
         super().on_train_epoch_end(trainer, pl_module)
         self._save_last_if_missed(trainer, due)
 
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # Lightning 2.6 writes last.ckpt here even under fast_dev_run (debug=fdr), which promises none.
+        if not trainer.fast_dev_run:
+            super().on_train_end(trainer, pl_module)
+
     def _save_last_if_missed(self, trainer: L.Trainer, due: bool) -> None:
         if due and self.save_last and self._last_global_step_saved != trainer.global_step:
             self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))

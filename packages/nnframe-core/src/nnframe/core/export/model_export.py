@@ -20,8 +20,10 @@ from omegaconf import DictConfig
 from nnframe.core.checkpointing import read_checkpoint_metadata
 from nnframe.core.cv_tools import resolve_normalization
 from nnframe.core.errors import CheckpointError, ConfigError
+from nnframe.core.output_dir import in_run_dir
 from nnframe.core.training.checkpoint_config import apply_checkpoint_config
 from nnframe.core.training.instantiate import build_model
+from nnframe.core.training.run_summary import apply_extras
 
 EXPORT_FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
 
@@ -226,11 +228,12 @@ def export_model(
 def export(cfg: DictConfig) -> ExportResult:
     """Export ``cfg.ckpt_path``'s model as set in ``cfg.export`` (format, output_dir, ...)."""
     model, cfg, metadata = load_model_from_checkpoint(cfg)
+    apply_extras(cfg)
     settings = cfg.export
     fmt = str(settings.format)
     if fmt not in EXPORT_FORMATS:
         raise ConfigError(f"export.format={fmt!r} is not supported; choose one of: {', '.join(EXPORT_FORMATS)}")
-    path = Path(settings.output_dir) / f"{settings.file_name}{EXPORT_FORMATS[fmt]}"
+    path = in_run_dir(settings.output_dir, cfg.paths.output_dir) / f"{settings.file_name}{EXPORT_FORMATS[fmt]}"
     result = export_model(
         model, input_spec(cfg), path, fmt=fmt, batch_size=int(settings.batch_size), opset=int(settings.opset),
         dynamo=bool(settings.onnx_dynamo), dynamic_batch=bool(settings.dynamic_batch),

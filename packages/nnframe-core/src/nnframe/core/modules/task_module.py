@@ -15,6 +15,15 @@ from torchmetrics import MaxMetric, MetricCollection, MinMetric
 from nnframe.core.optim.param_groups import parameter_groups
 
 
+def example_input(datamodule: Any) -> torch.Tensor | None:
+    """One image of the datamodule's input size (Shape: (1, channels, size, size)), for
+    Lightning's model summary to count real FLOPs and show layer shapes; None when unknown."""
+    size, channels = getattr(datamodule, "image_size", None), getattr(datamodule, "in_channels", None)
+    if isinstance(size, int) and isinstance(channels, int) and size > 0 and channels > 0:
+        return torch.zeros(1, channels, size, size)
+    return None
+
+
 class TaskModule(L.LightningModule):
     """A network, its loss and its metrics, trained with a Hydra-configured optimizer.
 
@@ -102,6 +111,8 @@ class TaskModule(L.LightningModule):
         datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         if datamodule is not None and not self.class_names:
             self.class_names = list(getattr(datamodule, "class_names", []))
+        if datamodule is not None and self.example_input_array is None and not self.compile:
+            self.example_input_array = example_input(datamodule)
 
     def model_step(self, batch: Any) -> tuple[torch.Tensor, Any, torch.Tensor]:
         """Forward a batch; returns ``(loss, outputs, target)``."""

@@ -10,8 +10,10 @@ from omegaconf import DictConfig
 
 from nnframe.core.checkpointing import check_checkpoint_fits, read_checkpoint_metadata
 from nnframe.core.errors import ConfigError
+from nnframe.core.output_dir import in_run_dir
 from nnframe.core.training.checkpoint_config import apply_checkpoint_config
 from nnframe.core.training.instantiate import build_model, build_trainer
+from nnframe.core.training.run_summary import apply_extras
 
 
 def predict(cfg: DictConfig) -> Path:
@@ -26,12 +28,14 @@ def predict(cfg: DictConfig) -> Path:
         raise ConfigError("predict needs a folder of images: add predict.input_dir=/path/to/images")
     metadata = read_checkpoint_metadata(cfg.ckpt_path, cfg.task_name)
     cfg = apply_checkpoint_config(cfg, metadata)
+    apply_extras(cfg)
     class_names = list(metadata.get("class_names", []))
     datamodule = hydra.utils.instantiate(cfg.data)
     datamodule.predict_dir = cfg.predict.input_dir
     model = build_model(cfg, class_names)
     check_checkpoint_fits(cfg.ckpt_path, model, cfg.task_name)
-    writer = hydra.utils.instantiate(cfg.predict.writer, output_dir=cfg.predict.output_dir, class_names=class_names)
+    output_dir = in_run_dir(cfg.predict.output_dir, cfg.paths.output_dir)
+    writer = hydra.utils.instantiate(cfg.predict.writer, output_dir=output_dir, class_names=class_names)
     trainer = build_trainer(cfg, callbacks=[writer], loggers=False)
     trainer.predict(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path, return_predictions=False)
     rank_zero_info(f"predictions: {writer.csv_path}")

@@ -7,15 +7,37 @@ from pathlib import Path
 from typing import Any
 
 import rich
+import rich.console
 import rich.syntax
 import rich.table
+import rich.text
 import rich.tree
 from lightning.pytorch.utilities import rank_zero_only
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from nnframe.core.checkpointing.atomic_checkpoint_io import atomic_text_write
 
 FIRST_FIELDS = ("data", "model", "callbacks", "logger", "trainer", "paths")
+# Nodes that only the action of that name reads: shown for that action only.
+ACTION_NODES = ("tune", "export", "bench", "predict", "linear", "inspect")
+HIDDEN_NODES = ("extras", "run_name_groups")
+# Actions that run a checkpoint use only these nodes (and the plain values); train, tune and
+# any other action show every node but the other actions' ones.
+ACTION_USES = {
+    "eval": ("data", "model", "logger", "trainer", "paths"),
+    "predict": ("data", "model", "predict", "trainer", "paths"),
+    "export": ("data", "model", "export", "paths"),
+    "linear": ("data", "model", "linear", "paths"),
+}
+
+
+def _console() -> rich.console.Console:
+    """Rich's console; when the output is not a terminal (a log file, CI), lines are not cut or
+    wrapped at 80 columns."""
+    console = rich.get_console()
+    if console.is_terminal:
+        return console
+    return rich.console.Console(file=console.file, width=100_000, color_system=None)
 
 
 @rank_zero_only
@@ -24,17 +46,33 @@ def save_config(cfg: DictConfig, save_dir: str | Path) -> None:
     atomic_text_write(Path(save_dir) / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
 
 
+def config_tree_fields(cfg: DictConfig, action: str | None = None) -> list[str]:
+    """The top-level nodes the start-up tree shows for ``action``: what that action uses (not the
+    ``tune``/``export``/``bench`` blocks on a train run), main groups first."""
+    action = action or cfg.get("action")
+    hidden = set(HIDDEN_NODES) | set((cfg.get("extras") or {}).get("print_config_hide") or [])
+    fields = [f for f in FIRST_FIELDS if f in cfg] + [str(f) for f in cfg if f not in FIRST_FIELDS]
+    uses = ACTION_USES.get(str(action))
+    return [f for f in fields if f not in hidden and (f not in ACTION_NODES or f == action)
+            and (uses is None or f in uses or not isinstance(cfg[f], DictConfig | ListConfig))]
+
+
 @rank_zero_only
-def print_config_tree(cfg: DictConfig) -> None:
-    """Print the composed config as a tree, main groups first."""
+def print_config_tree(cfg: DictConfig, action: str | None = None) -> None:
+    """Print the config ``action`` uses as a tree (see :func:`config_tree_fields`); scalars on
+    one line each."""
+    console = _console()
     tree = rich.tree.Tree("CONFIG", style="dim", guide_style="dim")
-    order = [f for f in FIRST_FIELDS if f in cfg] + [f for f in cfg if f not in FIRST_FIELDS]
-    for field in order:
-        branch = tree.add(str(field), style="bold", guide_style="dim")
+    for field in config_tree_fields(cfg, action):
         node = cfg[field]
-        text = OmegaConf.to_yaml(node, resolve=True) if isinstance(node, DictConfig) else str(node)
-        branch.add(rich.syntax.Syntax(text, "yaml"))
-    rich.print(tree)
+        if not isinstance(node, DictConfig | ListConfig):
+            tree.add(f"[bold]{field}[/bold]: {node}")
+            continue
+        branch = tree.add(str(field), style="bold", guide_style="dim")
+        text = OmegaConf.to_yaml(node, resolve=True).rstrip()
+        branch.add(rich.syntax.Syntax(text, "yaml", background_color="default") if console.is_terminal
+                   else rich.text.Text(text))
+    console.print(tree, crop=False)
 
 
 @rank_zero_only
@@ -58,7 +96,11 @@ def print_data_summary(summary: dict[str, Any]) -> None:
 
 
 def apply_extras(cfg: DictConfig) -> None:
-    """Start-of-run utilities: save ``config.yaml`` in the run dir; the rest by ``cfg.extras``."""
+    """Start-of-run utilities: save ``config.yaml`` in the run dir; the rest by ``cfg.extras``.
+
+    Actions that run a checkpoint call it once the checkpoint's model and data configs are in
+    ``cfg``, so the tree shows what they use.
+    """
     extras = cfg.get("extras") or {}
     if extras.get("ignore_warnings"):
         warnings.filterwarnings("ignore")
