@@ -3,12 +3,19 @@ config; the LR curve goes to TensorBoard and the result is printed as overrides 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
+import os
+import shlex
+import sys
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import lightning as L
+import numpy as np
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.tuner import Tuner
 from lightning.pytorch.utilities import rank_zero_info
@@ -17,8 +24,9 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from nnframe.core.errors import ConfigError
 from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
 from nnframe.core.training.run_summary import apply_extras
+from nnframe.core.tuning.lr_suggestion import LRSuggestion, losses_from_lightning, suggest_learning_rate
 
-LR_KEY = "model.optimizer.lr"
+LR_KEY = "model.optimizer.lr"  # defaults of tune.lr_key / tune.batch_size_key
 BATCH_SIZE_KEY = "data.batch_size"
 
 
@@ -27,8 +35,10 @@ class TuneResult:
     """What ``tune`` found.
 
     Args:
-        overrides: ``key -> value`` to add to ``nnframe <task> train`` (``model.optimizer.lr``, ``data.batch_size``).
-        lr_curve: the range test, ``{"lr": [...], "loss": [...]}``.
+        overrides: ``key -> value`` to add to ``nnframe <task> train`` (``tune.batch_size_key``,
+            ``tune.lr_key``).
+        lr_curve: the range test: ``lr``, the per-step ``loss`` and the ``smoothed`` loss the
+            suggestion was read from.
         notes: caveats for the user (e.g. no memory limit on CPU).
     """
 
@@ -41,22 +51,97 @@ class TuneResult:
         return " ".join(f"{key}={value}" for key, value in self.overrides.items())
 
 
-def _log_lr_curve(trainer: L.Trainer, lr_finder: Any, output_dir: Path) -> None:
-    """The LR range test as a figure and as scalars (``tune/lr_finder/*``) in TensorBoard, and a PNG."""
+def _train_size(datamodule: Any) -> int | None:
+    datasets = getattr(datamodule, "datasets", None)
+    if isinstance(datasets, dict) and "train" in datasets:
+        return len(datasets["train"])
+    return None
+
+
+def largest_useful_batch_size(train_size: int | None, num_steps: int, world_size: int = 1) -> int | None:
+    """The batch size (per process) above which the LR range test's ``num_steps`` would no longer
+    see ``num_steps`` different batches of the training split: ``train_size / (num_steps x world_size)``.
+
+    Beyond it a larger batch only repeats the data (and on a CPU, where nothing runs out of
+    memory, the batch-size scaler would otherwise stop at its trial cap, e.g. 2048 on 4000 images).
+    """
+    if not train_size:
+        return None
+    return max(1, train_size // max(1, num_steps * world_size))
+
+
+@contextlib.contextmanager
+def _lr_test_epochs(trainer: L.Trainer, num_steps: int, batches_per_epoch: int | None) -> Iterator[None]:
+    """Enough epochs for the LR range test's ``num_steps`` steps (trainer.max_epochs would cut it
+    short and Lightning then reports a "diverging loss"); no tqdm line-per-refresh off a terminal."""
+    loop = trainer.fit_loop
+    saved_epochs, saved_env = loop.max_epochs, os.environ.get("TQDM_DISABLE")
+    if batches_per_epoch:
+        loop.max_epochs = max(loop.max_epochs or 1, math.ceil(num_steps / batches_per_epoch) + 1)
+    if not sys.stderr.isatty():
+        os.environ["TQDM_DISABLE"] = "1"
+    try:
+        yield
+    finally:
+        loop.max_epochs = saved_epochs
+        if saved_env is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = saved_env
+
+
+def lr_curve_figure(lrs: list[float], losses: list[float], suggestion: LRSuggestion, title: str) -> Any:
+    """The LR range test: per-step losses, their smoothed curve, and the suggestion marked."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure = lr_finder.plot(suggest=True, show=False)
+    figure, axis = plt.subplots(figsize=(7, 4.2))
+    axis.plot(lrs, losses, color="0.75", linewidth=0.8, label="loss per step")
+    axis.plot(lrs, suggestion.smoothed, color="C0", linewidth=2, label="smoothed")
+    if suggestion.index is not None:
+        i = suggestion.index
+        axis.plot([lrs[i]], [suggestion.smoothed[i]], "o", color="C3", markersize=9,
+                  label=f"suggestion {lrs[i]:.3g} (steepest descent)")
+    finite = np.asarray(suggestion.smoothed)[np.isfinite(suggestion.smoothed)]
+    if len(finite):  # the diverging end would squash the interesting part
+        low, high = float(np.min(finite)), float(np.max(finite[: max(1, len(finite) // 2)]))
+        span = max(high - low, 1e-3)
+        axis.set_ylim(low - 0.3 * span, high + 0.5 * span)
+    axis.set_xscale("log")
+    axis.set_xlabel("learning rate")
+    axis.set_ylabel("training loss")
+    axis.set_title(title, fontsize=9)
+    axis.grid(True, which="both", alpha=0.3)
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def _log_lr_curve(trainer: L.Trainer, result: TuneResult, suggestion: LRSuggestion, command: str,
+                  output_dir: Path) -> None:
+    """The LR range test as a figure, scalars (``tune/lr_finder/*``) and the suggestion as text in
+    TensorBoard, and ``lr_finder.png``."""
+    import matplotlib.pyplot as plt
+
+    curve = result.lr_curve
+    title = f"LR range test: {command}" if command else "LR range test: no suggestion"
+    figure = lr_curve_figure(curve["lr"], curve["loss"], suggestion, title)
     figure.savefig(output_dir / "lr_finder.png", dpi=100)
     for logger in trainer.loggers:
         if isinstance(logger, TensorBoardLogger):
             writer = logger.experiment
             writer.add_figure("tune/lr_finder", figure)
-            for step, (lr, loss) in enumerate(zip(lr_finder.results["lr"], lr_finder.results["loss"], strict=True)):
+            for step, (lr, loss, smooth) in enumerate(zip(curve["lr"], curve["loss"], curve["smoothed"],
+                                                          strict=True)):
                 writer.add_scalar("tune/lr_finder/lr", lr, step)
                 writer.add_scalar("tune/lr_finder/loss", loss, step)
+                if math.isfinite(smooth):
+                    writer.add_scalar("tune/lr_finder/loss_smoothed", smooth, step)
+            text = f"`{command}`" if command else "no suggestion"
+            notes = "".join(f"\n\n- {note}" for note in result.notes)
+            writer.add_text("tune/suggestion", text + notes)
             writer.flush()
     plt.close(figure)
 
@@ -64,12 +149,16 @@ def _log_lr_curve(trainer: L.Trainer, lr_finder: Any, output_dir: Path) -> None:
 def tune(cfg: DictConfig) -> TuneResult:
     """Find a batch size (``tune.scale_batch_size``) and then a learning rate (``tune.lr_find``).
 
-    The batch size comes first because the best learning rate depends on it.
+    The batch size comes first because the best learning rate depends on it. It is searched only
+    up to :func:`largest_useful_batch_size`; the LR range test runs ``tune.num_steps`` steps and
+    its suggestion comes from :func:`~nnframe.core.tuning.lr_suggestion.suggest_learning_rate`.
 
     Returns:
-        The overrides to train with, and the LR curve.
+        The overrides to train with (keys ``tune.batch_size_key`` and ``tune.lr_key``), and the LR curve.
     """
     settings = cfg.tune
+    lr_key = str(settings.get("lr_key") or LR_KEY)
+    batch_size_key = str(settings.get("batch_size_key") or BATCH_SIZE_KEY)
     if not settings.lr_find and not settings.scale_batch_size:
         raise ConfigError("tune.lr_find and tune.scale_batch_size are both false: nothing to tune")
     apply_extras(cfg)
@@ -83,41 +172,77 @@ def tune(cfg: DictConfig) -> TuneResult:
     result = TuneResult()
     output_dir = Path(cfg.paths.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
+    num_steps = int(settings.num_steps)
+    train_size = _train_size(datamodule)
 
     if settings.scale_batch_size:
-        if not hasattr(datamodule, "batch_size"):
-            raise ConfigError(f"{type(datamodule).__name__} has no batch_size; add tune.scale_batch_size=false")
-        batch_size = tuner.scale_batch_size(
-            model, datamodule=datamodule, mode=settings.batch_size_mode, init_val=int(datamodule.batch_size),
-            max_trials=int(settings.batch_size_max_trials), steps_per_trial=int(settings.batch_size_steps),
-        )
-        if batch_size:
-            result.overrides[BATCH_SIZE_KEY] = int(batch_size)
-            datamodule.batch_size = int(batch_size)
-        if trainer.accelerator.__class__.__name__ == "CPUAccelerator":
-            result.notes.append("on CPU no batch size runs out of memory: the batch size found is the "
-                                "largest tried (tune.batch_size_max_trials), not a memory limit")
+        _scale_batch_size(tuner, model, datamodule, settings, result, batch_size_key, train_size, num_steps,
+                          cpu=trainer.accelerator.__class__.__name__ == "CPUAccelerator",
+                          world_size=trainer.world_size)
 
+    suggestion = LRSuggestion(None, None, np.array([]))
     if settings.lr_find:
-        if OmegaConf.select(cfg, LR_KEY) is None:
-            result.notes.append(f"the config has no {LR_KEY}: set the learning rate found by hand")
-        lr_finder = tuner.lr_find(
-            model, datamodule=datamodule, min_lr=float(settings.min_lr), max_lr=float(settings.max_lr),
-            num_training=int(settings.num_steps), early_stop_threshold=settings.early_stop_threshold,
-            update_attr=False,
-        )
+        if OmegaConf.select(cfg, lr_key) is None:
+            raise ConfigError(f"tune.lr_key={lr_key} is not a key of this config; set tune.lr_key to the "
+                              "learning rate's key (e.g. model.optimizer.lr)")
+        batch = int(getattr(datamodule, "batch_size", 0) or 0)
+        per_epoch = train_size // max(1, batch * trainer.world_size) if train_size and batch else None
+        with _lr_test_epochs(trainer, num_steps, per_epoch):
+            lr_finder = tuner.lr_find(
+                model, datamodule=datamodule, min_lr=float(settings.min_lr), max_lr=float(settings.max_lr),
+                num_training=num_steps, early_stop_threshold=settings.early_stop_threshold, update_attr=False,
+            )
         if lr_finder is not None:
-            result.lr_curve = {k: [float(v) for v in vs] for k, vs in lr_finder.results.items()}
-            suggestion = lr_finder.suggestion()
-            if suggestion is None:
-                result.notes.append("the LR range test had too few points for a suggestion: raise tune.num_steps")
+            lrs = [float(v) for v in lr_finder.results["lr"]]
+            losses = losses_from_lightning(lr_finder.results["loss"])
+            suggestion = suggest_learning_rate(lrs, losses)
+            result.lr_curve = {"lr": lrs, "loss": [float(v) for v in losses],
+                               "smoothed": [float(v) for v in suggestion.smoothed]}
+            if len(lrs) < num_steps:
+                result.notes.append(f"the LR range test stopped after {len(lrs)} of {num_steps} steps: the loss "
+                                    f"went above tune.early_stop_threshold={settings.early_stop_threshold} x its "
+                                    f"lowest value (at lr {lrs[-1]:.2g})")
+            if suggestion.lr is None:
+                result.notes.append(f"no learning rate suggested: {suggestion.reason}; raise tune.num_steps or "
+                                    "narrow tune.min_lr/tune.max_lr around the learning rates that matter")
             else:
-                result.overrides[LR_KEY] = float(f"{suggestion:.3g}")
-            if trainer.is_global_zero:
-                _log_lr_curve(trainer, lr_finder, output_dir)
+                result.overrides[lr_key] = float(f"{suggestion.lr:.3g}")
 
-    (output_dir / "tune.json").write_text(json.dumps(asdict(result), indent=2))
+    command = f"nnframe {cfg.task_name} train {result.command_line()}" if result.overrides else ""
+    if settings.lr_find and result.lr_curve and trainer.is_global_zero:
+        _log_lr_curve(trainer, result, suggestion, command, output_dir)
+    (output_dir / "tune.json").write_text(json.dumps({**asdict(result), "command": command}, indent=2))
     return result
+
+
+def _scale_batch_size(tuner: Tuner, model: Any, datamodule: Any, settings: DictConfig, result: TuneResult,
+                      batch_size_key: str, train_size: int | None, num_steps: int, cpu: bool,
+                      world_size: int) -> None:
+    """Lightning's batch-size scaler, doubling from the configured batch size, never above
+    :func:`largest_useful_batch_size` nor ``tune.batch_size_max_trials`` doublings."""
+    if not hasattr(datamodule, "batch_size"):
+        raise ConfigError(f"{type(datamodule).__name__} has no batch_size; add tune.scale_batch_size=false")
+    start = int(datamodule.batch_size)
+    cap = largest_useful_batch_size(train_size, num_steps, world_size)
+    doublings = int(settings.batch_size_max_trials)
+    if cap is not None:
+        doublings = min(doublings, int(math.floor(math.log2(cap / start))) if cap >= start else -1)
+    if doublings <= 0:
+        result.notes.append(f"batch size left at {start}: {train_size} training images give the LR range test's "
+                            f"{num_steps} steps different batches only up to batch {cap} (tune.num_steps)")
+        return
+    batch_size = tuner.scale_batch_size(
+        model, datamodule=datamodule, mode=settings.batch_size_mode, init_val=start,
+        max_trials=doublings + 1, steps_per_trial=int(settings.batch_size_steps),
+        max_val=start * 2 ** doublings + 1,
+    )
+    if batch_size:
+        result.overrides[batch_size_key] = int(batch_size)
+        datamodule.batch_size = int(batch_size)
+    if cpu:
+        result.notes.append(f"on CPU no batch size runs out of memory: {batch_size} is the largest tried "
+                            f"(at most {train_size} / {num_steps} LR-test steps, or tune.batch_size_max_trials "
+                            "doublings), not a memory limit")
 
 
 def tune_from_cli(cfg: DictConfig) -> None:
@@ -126,7 +251,9 @@ def tune_from_cli(cfg: DictConfig) -> None:
     for note in result.notes:
         rank_zero_info(f"note: {note}")
     output_dir = Path(cfg.paths.output_dir)
-    rank_zero_info(f"LR range test: {output_dir / 'lr_finder.png'} "
-                   f"(and TensorBoard: uv run tensorboard --logdir {output_dir})")
+    if result.lr_curve:
+        rank_zero_info(f"LR range test: {output_dir / 'lr_finder.png'} "
+                       f"(and TensorBoard: uv run tensorboard --logdir {output_dir})")
     if result.overrides:
-        rank_zero_info(f"use: nnframe {cfg.task_name} train {result.command_line()}")
+        words = [f"{key}={value}" for key, value in result.overrides.items()]
+        rank_zero_info(f"use: {shlex.join(['nnframe', cfg.task_name, 'train', *words])}")
