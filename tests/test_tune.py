@@ -1,38 +1,54 @@
-"""``nnframe cls tune``: batch-size scaling then the LR range test on a tiny config."""
+"""``nnframe cls tune`` through the command line: the batch-size search stays within what the data
+and the LR range test need, the range test gets its steps, the curve and the suggestion go to
+TensorBoard and ``lr_finder.png``, and the printed command, run as printed, trains a model that
+learns."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from nnframe.core.testing import compose_task_config
-from nnframe.core.tuning import tune
+pytestmark = pytest.mark.slow
 
-TINY = [
-    "data.num_train=256", "data.num_val=32", "data.num_test=32", "data.image_size=16", "data.batch_size=4",
-    "trainer.accelerator=cpu", "extras.print_config=false", "extras.print_data_summary=false",
-    "tune.num_steps=15", "tune.early_stop_threshold=null", "tune.batch_size_max_trials=2",
-    "tune.batch_size_steps=1", "+trainer.enable_progress_bar=false", "trainer.num_sanity_val_steps=0",
-    "logger.tensorboard.log_graph=false",
-]
+DATA = ["data.num_train=1600", "data.num_val=200", "data.num_test=32", "data.image_size=16", "data.batch_size=4"]
 
 
-@pytest.mark.slow
-def test_tune_finds_batch_size_and_lr_and_logs_the_curve(tmp_path: Path) -> None:
-    cfg = compose_task_config("nnframe.cls.configs", TINY, output_dir=tmp_path, action="tune")
-    result = tune(cfg)
+def _nnframe(*args: str, cwd: Path) -> str:
+    env = {**os.environ, "NNFRAME_OUTPUT_DIR": str(cwd / "outputs"), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-m", "nnframe.core.cli", *args], capture_output=True, text=True,
+                          timeout=600, cwd=cwd, env=env)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    return done.stdout + done.stderr
 
-    # power mode: 4 then 8, where the cap of 2 trials stops it (nothing runs out of memory on CPU)
-    assert result.overrides["data.batch_size"] == 8
-    assert 1e-6 <= result.overrides["model.optimizer.lr"] <= 1.0
-    assert len(result.lr_curve["lr"]) == 15 and result.lr_curve["lr"] == sorted(result.lr_curve["lr"])
-    assert "data.batch_size=8 model.optimizer.lr=" in result.command_line()
-    assert json.loads((tmp_path / "tune.json").read_text())["overrides"] == result.overrides
-    assert (tmp_path / "lr_finder.png").is_file()
 
-    events = EventAccumulator(str(tmp_path / "tensorboard")).Reload()
-    assert len(events.Scalars("tune/lr_finder/loss")) == 15
-    assert "tune/lr_finder" in events.Tags()["images"]
+def test_tune_then_train_with_what_it_prints(tmp_path: Path) -> None:
+    run_dir = tmp_path / "tune"
+    output = _nnframe("cls", "tune", *DATA, "tune.num_steps=100", "tune.batch_size_steps=1",
+                      f"hydra.run.dir={run_dir}", cwd=tmp_path)
+
+    result = json.loads((run_dir / "tune.json").read_text())
+    # 1600 images / 100 LR-test steps: batches of at most 16, i.e. 4 -> 8 -> 16 (never the cap of 6 doublings).
+    assert result["overrides"]["data.batch_size"] == 16
+    assert len(result["lr_curve"]["lr"]) == 100  # the whole range test ran (enough epochs for it)
+    assert 1e-5 <= result["overrides"]["model.optimizer.lr"] <= 0.1
+    assert (run_dir / "lr_finder.png").is_file()
+    events = EventAccumulator(str(run_dir / "tensorboard")).Reload()
+    assert len(events.Scalars("tune/lr_finder/loss")) == 100 and "tune/lr_finder" in events.Tags()["images"]
+    assert "tune/suggestion/text_summary" in events.Tags()["tensors"]
+    assert "diverging" not in output
+
+    printed = shlex.split(re.search(r"^use: (nnframe .*)$", output, re.MULTILINE).group(1))
+    assert printed[:3] == ["nnframe", "cls", "train"] and printed[3:] == [
+        f"{k}={v}" for k, v in result["overrides"].items()]
+    trained = tmp_path / "train"
+    _nnframe(*printed[1:], *DATA[:-1], "trainer.max_epochs=3", f"hydra.run.dir={trained}", cwd=tmp_path)
+    metrics = json.loads((trained / "run.json").read_text())["metrics"]
+    assert metrics["val/acc"] > 0.6  # 5 classes: chance is 0.2

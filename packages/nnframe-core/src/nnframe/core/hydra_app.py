@@ -35,10 +35,11 @@ def _route_lightning_logs_to_hydra() -> None:
 
 
 class _DropLightningTips(logging.Filter):
-    """Lightning's advertisements ("💡 Tip: ... litlogger / litmodels") are not about the run."""
+    """Lightning's advertisements ("💡 Tip: ... litlogger / litmodels") are not about the run, nor
+    is the default of an argument nnframe does not pass on the tuner's own checkpoints."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("💡 Tip")
+        return not str(record.msg).startswith(("💡 Tip", "`weights_only` was not set"))
 
 
 def quiet_library_noise(cfg: Any) -> None:

@@ -58,7 +58,7 @@ def load_backbone_weights(backbone: nn.Module, path: str | Path, expected_name: 
     if expected_name is not None and payload["backbone"] != expected_name:
         raise CheckpointError(
             f"{path} holds weights of backbone {payload['backbone']!r}, but the model uses {expected_name!r}; "
-            f"set model.net.backbone={payload['backbone']}"
+            f"set model.backbone={payload['backbone']} (or use weights of {expected_name!r})"
         )
     try:
         backbone.load_state_dict(payload["state_dict"], strict=True)

@@ -50,13 +50,16 @@ class FiniteLossCallback(Callback):
         check_every_n_steps: steps between reads of the deferred record (1 checks every step,
             at the cost of one synchronisation per step on an accelerator).
         defer: defer the check (None: on accelerators only).
+        lr_key: the config key of the learning rate, for the message (the task's ``tune.lr_key``).
     """
 
-    def __init__(self, check_every_n_steps: int = 50, defer: bool | None = None) -> None:
+    def __init__(self, check_every_n_steps: int = 50, defer: bool | None = None,
+                 lr_key: str = "model.optimizer.lr") -> None:
         if check_every_n_steps < 1:
             raise ValueError(f"check_every_n_steps must be at least 1, got {check_every_n_steps}")
         self.check_every_n_steps = check_every_n_steps
         self.defer = defer
+        self.lr_key = lr_key
         # Steps not read yet: a device-side "not finite" flag each, and where it was on the host.
         # (No host-to-device copy per step: copying from pageable memory would wait for the GPU.)
         self._pending_flags: list[torch.Tensor] = []
@@ -96,8 +99,7 @@ class FiniteLossCallback(Callback):
             step, epoch, batch = steps[int(flags.float().argmax())]
             self._raise(trainer, step, epoch, batch, None)
 
-    @staticmethod
-    def _raise(trainer: L.Trainer, step: int, epoch: int, batch: int, value: float | None) -> None:
+    def _raise(self, trainer: L.Trainer, step: int, epoch: int, batch: int, value: float | None) -> None:
         checkpoint = trainer.checkpoint_callback
         last = ""
         if isinstance(checkpoint, ModelCheckpoint) and checkpoint.last_model_path:
@@ -105,6 +107,6 @@ class FiniteLossCallback(Callback):
         what = f"is {value}" if value is not None else "is not finite"
         raise TrainingError(
             f"the training loss {what} at epoch {epoch}, step {step} (batch {batch}){last}. Lower the learning "
-            "rate (model.optimizer.lr), clip gradients (trainer.gradient_clip_val=1.0) or check the data for "
+            f"rate ({self.lr_key}), clip gradients (trainer.gradient_clip_val=1.0) or check the data for "
             "NaN/inf."
         )

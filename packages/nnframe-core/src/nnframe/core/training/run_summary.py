@@ -111,8 +111,11 @@ def apply_extras(cfg: DictConfig) -> None:
 
 @rank_zero_only
 def print_metrics(title: str, metrics: dict[str, float]) -> None:
-    """Print metrics as a two-column table."""
-    table = rich.table.Table("metric", "value", title=title, title_justify="left")
+    """Print ``title`` (on its own line: a path in it is not wrapped to the table's width) and the
+    metrics as a two-column table."""
+    table = rich.table.Table("metric", "value")
     for name, value in sorted(metrics.items()):
         table.add_row(name, f"{value:.4f}")
-    rich.print(table)
+    console = _console()
+    console.print(rich.text.Text(title), crop=False)
+    console.print(table)

@@ -8,9 +8,14 @@ beta 0.98) also lags ~50 steps behind the loss, and is debiased one step off (th
 is half the loss), so even a correct rule on that curve would point too far right.
 
 Here: the per-step losses are recovered from Lightning's average (the average is invertible),
-smoothed without lag (forward-backward exponential average), and the suggestion is the point of
-steepest descent with respect to ``log10(lr)``, looking only at the part of the curve before its
-minimum and after a noisy start.
+smoothed without lag (forward-backward exponential average), and the steepest descent is taken
+with respect to ``log10(lr)``, looking only at the part of the curve before its minimum and after
+a noisy start. The suggestion is that learning rate divided by ``margin`` (10): by the time the
+range test reaches its steepest descent its model has trained for a hundred steps or more at
+rising learning rates, which a fresh run has not. Measured on the default ``nnframe cls`` config
+(AdamW, warm-up + cosine, 6 epochs), the range test (1e-5 to 1 in 200 steps) has its steepest
+descent at 0.042: training at 0.042 reached 0.28 validation accuracy, at 0.018 (minimum / 10)
+0.60, at 0.0019 (fastai's "valley") 0.90, at 0.0042 (steepest / 10) 0.97, at the default 0.003 0.96.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ class LRSuggestion:
 
     Args:
         lr: the suggestion (None: no descent to choose from).
-        index: its point on the curve.
+        index: the point of steepest descent on the curve.
         smoothed: the smoothed losses the rule used, one per point (NaN where not finite).
         reason: why there is no suggestion (empty when there is one).
     """
@@ -77,13 +82,15 @@ def smooth_without_lag(values: np.ndarray, window: float) -> np.ndarray:
 
 
 def suggest_learning_rate(lrs: list[float] | np.ndarray, losses: list[float] | np.ndarray,
-                          skip_start: float = 0.1) -> LRSuggestion:
-    """The steepest descent of the smoothed loss w.r.t. ``log10(lr)``, before the loss minimum.
+                          skip_start: float = 0.1, margin: float = 10.0) -> LRSuggestion:
+    """The steepest descent of the smoothed loss w.r.t. ``log10(lr)``, before the loss minimum,
+    divided by ``margin`` (see the module docstring).
 
     Args:
         lrs: learning rates of the range test, increasing; Shape: (N,).
         losses: per-step losses (see :func:`losses_from_lightning`); Shape: (N,).
         skip_start: share of the first points left out (the loss is noisy before it falls).
+        margin: the suggestion is the steepest descent's learning rate divided by this.
     """
     lrs, losses = np.asarray(lrs, dtype=np.float64), np.asarray(losses, dtype=np.float64)
     finite = np.isfinite(losses) & np.isfinite(lrs) & (lrs > 0)
@@ -101,4 +108,4 @@ def suggest_learning_rate(lrs: list[float] | np.ndarray, losses: list[float] | n
     steepest = start + int(np.argmin(slopes))
     if slopes[steepest - start] >= 0:
         return LRSuggestion(None, None, smoothed, "the loss did not go down during the LR range test")
-    return LRSuggestion(float(lrs[index[steepest]]), int(index[steepest]), smoothed)
+    return LRSuggestion(float(lrs[index[steepest]]) / margin, int(index[steepest]), smoothed)

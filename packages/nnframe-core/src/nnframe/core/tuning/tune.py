@@ -4,9 +4,9 @@ config; the LR curve goes to TensorBoard and the result is printed as overrides 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
-import os
 import shlex
 import sys
 from collections.abc import Iterator
@@ -74,23 +74,23 @@ def largest_useful_batch_size(train_size: int | None, num_steps: int, world_size
 def _lr_test_epochs(trainer: L.Trainer, num_steps: int, batches_per_epoch: int | None) -> Iterator[None]:
     """Enough epochs for the LR range test's ``num_steps`` steps (trainer.max_epochs would cut it
     short and Lightning then reports a "diverging loss"); no tqdm line-per-refresh off a terminal."""
+    from lightning.pytorch.tuner import lr_finder
+
     loop = trainer.fit_loop
-    saved_epochs, saved_env = loop.max_epochs, os.environ.get("TQDM_DISABLE")
+    saved_epochs, saved_tqdm = loop.max_epochs, lr_finder.tqdm
     if batches_per_epoch:
         loop.max_epochs = max(loop.max_epochs or 1, math.ceil(num_steps / batches_per_epoch) + 1)
-    if not sys.stderr.isatty():
-        os.environ["TQDM_DISABLE"] = "1"
+    if not sys.stderr.isatty():  # tqdm would write every refresh as a line of its own into a log
+        lr_finder.tqdm = functools.partial(saved_tqdm, disable=True)
     try:
         yield
     finally:
         loop.max_epochs = saved_epochs
-        if saved_env is None:
-            os.environ.pop("TQDM_DISABLE", None)
-        else:
-            os.environ["TQDM_DISABLE"] = saved_env
+        lr_finder.tqdm = saved_tqdm
 
 
-def lr_curve_figure(lrs: list[float], losses: list[float], suggestion: LRSuggestion, title: str) -> Any:
+def lr_curve_figure(lrs: list[float], losses: list[float], suggestion: LRSuggestion, title: str,
+                    margin: float = 10.0) -> Any:
     """The LR range test: per-step losses, their smoothed curve, and the suggestion marked."""
     import matplotlib
 
@@ -103,7 +103,9 @@ def lr_curve_figure(lrs: list[float], losses: list[float], suggestion: LRSuggest
     if suggestion.index is not None:
         i = suggestion.index
         axis.plot([lrs[i]], [suggestion.smoothed[i]], "o", color="C3", markersize=9,
-                  label=f"suggestion {lrs[i]:.3g} (steepest descent)")
+                  label=f"steepest descent {lrs[i]:.3g}")
+        axis.axvline(suggestion.lr, color="C3", linestyle="--", linewidth=1.2,
+                     label=f"suggestion {suggestion.lr:.3g} (steepest descent / {margin:g})")
     finite = np.asarray(suggestion.smoothed)[np.isfinite(suggestion.smoothed)]
     if len(finite):  # the diverging end would squash the interesting part
         low, high = float(np.min(finite)), float(np.max(finite[: max(1, len(finite) // 2)]))
@@ -120,14 +122,14 @@ def lr_curve_figure(lrs: list[float], losses: list[float], suggestion: LRSuggest
 
 
 def _log_lr_curve(trainer: L.Trainer, result: TuneResult, suggestion: LRSuggestion, command: str,
-                  output_dir: Path) -> None:
+                  output_dir: Path, margin: float) -> None:
     """The LR range test as a figure, scalars (``tune/lr_finder/*``) and the suggestion as text in
     TensorBoard, and ``lr_finder.png``."""
     import matplotlib.pyplot as plt
 
     curve = result.lr_curve
     title = f"LR range test: {command}" if command else "LR range test: no suggestion"
-    figure = lr_curve_figure(curve["lr"], curve["loss"], suggestion, title)
+    figure = lr_curve_figure(curve["lr"], curve["loss"], suggestion, title, margin)
     figure.savefig(output_dir / "lr_finder.png", dpi=100)
     for logger in trainer.loggers:
         if isinstance(logger, TensorBoardLogger):
@@ -195,7 +197,7 @@ def tune(cfg: DictConfig) -> TuneResult:
         if lr_finder is not None:
             lrs = [float(v) for v in lr_finder.results["lr"]]
             losses = losses_from_lightning(lr_finder.results["loss"])
-            suggestion = suggest_learning_rate(lrs, losses)
+            suggestion = suggest_learning_rate(lrs, losses, margin=float(settings.get("lr_margin", 10.0)))
             result.lr_curve = {"lr": lrs, "loss": [float(v) for v in losses],
                                "smoothed": [float(v) for v in suggestion.smoothed]}
             if len(lrs) < num_steps:
@@ -210,7 +212,7 @@ def tune(cfg: DictConfig) -> TuneResult:
 
     command = f"nnframe {cfg.task_name} train {result.command_line()}" if result.overrides else ""
     if settings.lr_find and result.lr_curve and trainer.is_global_zero:
-        _log_lr_curve(trainer, result, suggestion, command, output_dir)
+        _log_lr_curve(trainer, result, suggestion, command, output_dir, float(settings.get("lr_margin", 10.0)))
     (output_dir / "tune.json").write_text(json.dumps({**asdict(result), "command": command}, indent=2))
     return result
 

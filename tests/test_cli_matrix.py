@@ -1,0 +1,178 @@
+"""Every action that ``nnframe <task> --help`` lists, for every installed task, through the real
+``nnframe`` command in a subprocess, with the default callbacks, loggers and progress bar: only
+sizes, epochs and batches are shrunk. One tiny training per task is reused by the actions that
+need a checkpoint. An action this file does not know yet is still run (with the checkpoint and
+the tiny data), so a new action is covered by this test from the day it is added.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nnframe.core.task_registry import discover_tasks
+
+pytestmark = pytest.mark.slow
+
+TASKS = sorted(discover_tasks())
+# Smaller than the defaults, nothing switched off.
+TINY = {
+    "cls": ["data.num_train=64", "data.num_val=32", "data.num_test=32", "data.image_size=16", "data.batch_size=16"],
+    "seg": ["data.num_train=32", "data.num_val=16", "data.num_test=16", "data.batch_size=8"],
+    "ssl": ["data.num_train=64", "data.num_val=32", "data.num_test=32", "data.image_size=16", "data.batch_size=16",
+            "model.knn_k=5", "method.module.hidden_dim=64", "method.module.output_dim=32"],
+}
+TRAIN = ["trainer.max_epochs=1"]
+MONITOR = {"cls": "val/acc", "seg": "val/miou", "ssl": "val/knn_top1"}
+BENCH = {"cls": ["bench.backbones=[simple_cnn]"]}  # one backbone per suite
+
+
+def run_nnframe(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``nnframe <args>`` in a new process (as a user runs it; its output is not a terminal)."""
+    env = {**os.environ, "NNFRAME_OUTPUT_DIR": str(cwd / "outputs"), "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "nnframe.core.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=cwd, env=env)
+
+
+def _ok(done: subprocess.CompletedProcess[str]) -> str:
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, f"exit {done.returncode}:\n{output[-4000:]}"
+    assert "Traceback" not in output, output[-4000:]
+    return output
+
+
+def listed_actions(task: str) -> list[str]:
+    """The actions ``nnframe <task> --help`` prints (the lines under ``actions:``)."""
+    done = subprocess.run([sys.executable, "-m", "nnframe.core.cli", task, "--help"], capture_output=True,
+                          text=True, timeout=60)
+    lines = done.stdout.split("actions:", 1)[1].split("\n\n", 1)[0].splitlines()
+    return [line.split()[0] for line in lines if line.strip()]
+
+
+def _cases() -> list:
+    return [pytest.param(task, action, id=f"{task}-{action}") for task in TASKS for action in listed_actions(task)]
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli_matrix")
+
+
+@pytest.fixture(scope="module")
+def trained() -> dict[str, tuple[Path, str]]:
+    return {}
+
+
+def train_once(task: str, workdir: Path, trained: dict[str, tuple[Path, str]]) -> tuple[Path, str]:
+    """``nnframe <task> train`` (tiny, one epoch), once per task: its run directory and output."""
+    if task not in trained:
+        run_dir = workdir / f"{task}_train"
+        done = run_nnframe(task, "train", *TINY[task], *TRAIN, f"hydra.run.dir={run_dir}", cwd=workdir)
+        trained[task] = (run_dir, _ok(done))
+    return trained[task]
+
+
+def _images(folder: Path, count: int = 3, size: int = 24) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        Image.fromarray(rng.integers(0, 255, (size, size + 4, 3), dtype=np.uint8)).save(folder / f"img_{i}.png")
+    return folder
+
+
+def check_train(task: str, run_dir: Path, output: str, workdir: Path) -> None:
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["status"] == "completed" and MONITOR[task] in record["metrics"], record
+    assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+    assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
+    assert "run directory:" in output and "Total FLOPs: 0" not in output and "💡" not in output
+
+
+def check_eval(task: str, ckpt: Path, workdir: Path) -> None:
+    output = _ok(run_nnframe(task, "eval", *TINY[task], f"ckpt_path={ckpt}", cwd=workdir))
+    assert f"evaluation of {ckpt}" in output and MONITOR[task] in output
+
+
+def check_predict(task: str, ckpt: Path, workdir: Path) -> None:
+    images = _images(workdir / f"{task}_images")
+    run_dir = workdir / f"{task}_predict"
+    _ok(run_nnframe(task, "predict", f"ckpt_path={ckpt}", f"predict.input_dir={images}", "predict.output_dir=out",
+                    f"hydra.run.dir={run_dir}", cwd=workdir))
+    out = run_dir / "out"  # a relative output folder is inside the run directory
+    rows = (out / "predictions.csv").read_text().splitlines()
+    assert len(rows) == 1 + 3, rows
+    if task == "seg":
+        assert len(list((out / "masks").rglob("*.png"))) == 3
+    if task == "ssl":
+        embeddings = np.load(out / "embeddings.npy")
+        assert embeddings.dtype == np.float32 and embeddings.shape[0] == 3 and embeddings.ndim == 2
+        assert rows[0].split(",") == ["path", "embedding_row", "knn_class_index", "knn_class_name"]
+
+
+def check_tune(task: str, workdir: Path) -> None:
+    run_dir = workdir / f"{task}_tune"
+    output = _ok(run_nnframe(task, "tune", *TINY[task], "tune.num_steps=12", "tune.batch_size_steps=1",
+                             f"hydra.run.dir={run_dir}", cwd=workdir))
+    result = json.loads((run_dir / "tune.json").read_text())
+    assert (run_dir / "lr_finder.png").is_file() and len(result["lr_curve"]["lr"]) == 12
+    # What it prints to use composes for this task (e.g. ssl's learning rate is method.optimizer.lr).
+    match = re.search(r"^use: (nnframe .*)$", output, re.MULTILINE)
+    printed = shlex.split(match.group(1)) if match else shlex.split(f"nnframe {task} train")
+    assert printed[1:3] == [task, "train"]
+    _ok(run_nnframe(*printed[1:], "--cfg", "job", cwd=workdir))
+
+
+def check_export(task: str, ckpt: Path, workdir: Path) -> None:
+    run_dir = workdir / f"{task}_export"
+    relative = ["export.output=backbone.pt"] if task == "ssl" else ["export.output_dir=deploy"]
+    _ok(run_nnframe(task, "export", f"ckpt_path={ckpt}", *relative, f"hydra.run.dir={run_dir}", cwd=workdir))
+    if task == "ssl":
+        assert (run_dir / "backbone.pt").is_file() and not (workdir / "backbone.pt").exists()
+    else:
+        assert (run_dir / "deploy" / "model.onnx").is_file() and (run_dir / "deploy" / "model.json").is_file()
+
+
+def check_bench(task: str, workdir: Path) -> None:
+    run_dir = workdir / f"{task}_bench"
+    _ok(run_nnframe(task, "bench", "bench=cpu_tiny", "bench.precisions=[fp32]", "bench.warmup_steps=1",
+                    "bench.steps=2", "bench.repeats=1", "bench.end_to_end_steps=2", *BENCH.get(task, []),
+                    f"hydra.run.dir={run_dir}", cwd=workdir))
+    records = [json.loads(line) for line in (run_dir / "bench_results.jsonl").read_text().splitlines()]
+    assert records and all(r["status"] == "ok" and r["train_img_s"] > 0 for r in records), records
+
+
+def check_linear(task: str, ckpt: Path, workdir: Path) -> None:
+    output = _ok(run_nnframe(task, "linear", *TINY[task], f"ckpt_path={ckpt}", "linear.epochs=2", cwd=workdir))
+    assert "linear/val_acc" in output
+
+
+@pytest.mark.parametrize(("task", "action"), _cases())
+def test_action_runs_as_the_help_says(task: str, action: str, workdir: Path,
+                                      trained: dict[str, tuple[Path, str]]) -> None:
+    run_dir, output = train_once(task, workdir, trained)
+    ckpt = run_dir / "checkpoints" / "last.ckpt"
+    if action == "train":
+        check_train(task, run_dir, output, workdir)
+    elif action == "eval":
+        check_eval(task, ckpt, workdir)
+    elif action == "predict":
+        check_predict(task, ckpt, workdir)
+    elif action == "tune":
+        check_tune(task, workdir)
+    elif action == "export":
+        check_export(task, ckpt, workdir)
+    elif action == "bench":
+        check_bench(task, workdir)
+    elif action == "linear":
+        check_linear(task, ckpt, workdir)
+    else:  # an action added after this test: it must at least run on the tiny data and checkpoint
+        _ok(run_nnframe(task, action, *TINY[task], f"ckpt_path={ckpt}", cwd=workdir))
