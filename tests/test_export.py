@@ -14,14 +14,13 @@ import torch
 from nnframe.core.cli import main
 from nnframe.core.errors import ConfigError
 from nnframe.core.export import export, load_model_from_checkpoint
-from nnframe.core.testing import QUIET_RUN, compose_task_config
+from nnframe.core.testing import compose_task_config
 from nnframe.core.training import train
 
 pytestmark = pytest.mark.slow  # trains a model once for the module
 
 CONFIGS = "nnframe.cls.configs"
 TINY = [
-    *QUIET_RUN,
     "data.num_train=64",
     "data.num_val=32",
     "data.num_test=32",

@@ -1,9 +1,12 @@
 """Interrupted runs: a SIGKILLed run resumes exactly, a mid-epoch crash resumes from its step
-checkpoint, SIGTERM saves a checkpoint and stops cleanly, a NaN loss never reaches last.ckpt."""
+checkpoint, SIGTERM and Ctrl-C save a checkpoint, stop cleanly and print the command that
+continues the run (which does), ``resume=true`` picks the run of the same config or refuses with
+the candidates, a NaN loss never reaches last.ckpt."""
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -14,14 +17,13 @@ import pytest
 import torch
 
 from nnframe.core.errors import TrainingError
-from nnframe.core.testing import QUIET_RUN, compose_task_config
+from nnframe.core.testing import compose_task_config
 from nnframe.core.training import train
 
 CONFIGS = "nnframe.cls.configs"
 # Tiny and deterministic; random augmentations stay on (random crop, flip) so that the
 # RNG state really matters for an exact resume.
 TINY = [
-    *QUIET_RUN,
     "data.num_train=256",
     "data.num_val=32",
     "data.num_test=64",
@@ -191,3 +193,86 @@ def test_deferred_nan_check_names_the_first_bad_step_and_writes_no_nan_checkpoin
     last = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
     assert last["global_step"] == 8  # the step-12 save found the record of step 10 and stopped
     assert all(torch.isfinite(w).all() for w in last["state_dict"].values() if w.is_floating_point())
+
+
+# --- through the command line: Ctrl-C, the command it prints, resume=true picking its run -------
+
+def _nnframe(outputs: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``nnframe <args>`` in a new process, runs under ``outputs`` (NNFRAME_OUTPUT_DIR)."""
+    env = {**os.environ, "NNFRAME_OUTPUT_DIR": str(outputs), "OMP_NUM_THREADS": str(torch.get_num_threads())}
+    return subprocess.run([sys.executable, "-m", "nnframe.core.cli", *args], capture_output=True, text=True,
+                          timeout=300, env=env, cwd=outputs.parent)
+
+
+def _printed_command(output: str, prefix: str) -> list[str]:
+    """The words after ``nnframe`` of the first line starting with ``prefix``."""
+    import shlex
+
+    line = next(line.strip() for line in output.splitlines() if line.strip().startswith(prefix))
+    words = shlex.split(line[len(prefix):])
+    assert words[0] == "nnframe", line
+    return words[1:]
+
+
+def test_ctrl_c_saves_says_how_to_continue_and_that_command_continues(tmp_path: Path) -> None:
+    outputs = tmp_path / "outputs"
+    once = tmp_path / "interrupted_once"
+    run = ["cls", "train", *TINY, "+callbacks.stop._target_=nnframe.core.testing.SignalCallback",
+           "+callbacks.stop.signal=SIGINT", "+callbacks.stop.at_step=5", f"+callbacks.stop.once_file={once}"]
+    stopped = _nnframe(outputs, *run)
+    output = stopped.stdout + stopped.stderr
+    assert stopped.returncode == 130, output[-3000:]
+    (run_dir,) = (outputs / "cls" / "train" / "shapes").iterdir()
+    last = run_dir / "checkpoints" / "last.ckpt"
+    assert _checkpoint_step(last) == 5  # the step that finished when Ctrl-C came (8 steps per epoch)
+    assert f"stopped by Ctrl-C (SIGINT) during training at epoch 0, step 5\nsaved {last}" in output
+    record = json.loads((run_dir / "run.json").read_text())
+    assert (record["status"], record["signal"], record["step"]) == ("interrupted", "SIGINT", 5)
+    assert "Traceback" not in output and "Epoch 0/1" not in output  # no half-drawn bar left behind
+    assert (run_dir / "run.json").stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+    resumed = _nnframe(outputs, *_printed_command(output, "continue:"))
+    resumed_output = resumed.stdout + resumed.stderr
+    assert resumed.returncode == 0, resumed_output[-3000:]
+    assert [p.name for p in (outputs / "cls" / "train" / "shapes").iterdir()] == [run_dir.name]  # same run
+    assert _checkpoint_step(last) == 16 and json.loads((run_dir / "run.json").read_text())["status"] == "completed"
+    # The resumed, partial epoch is timed from its first batch (not from the machine's boot).
+    line = next(line for line in resumed_output.splitlines() if line.startswith("epoch 0 (resumed at batch 5):"))
+    seconds = float(line.split(": ")[1].split(" s,")[0])
+    assert 0 < seconds < 120 and "100% waiting for data" not in line, line
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_resume_picks_the_run_of_the_same_config_and_refuses_with_the_candidates(tmp_path: Path) -> None:
+    outputs = tmp_path / "outputs"
+    one_epoch = ["cls", "train", *TINY, "trainer.max_epochs=1"]
+    for lr in ("0.01", "0.02"):  # two runs of different configs under the same run name; 0.02 is newer
+        assert _nnframe(outputs, *one_epoch, f"model.optimizer.lr={lr}").returncode == 0
+    runs = sorted((outputs / "cls" / "train" / "shapes").iterdir())
+    assert len(runs) == 2
+
+    # resume=true continues the run started with the same overrides (max_epochs may differ), not the newest.
+    resumed = _nnframe(outputs, "cls", "train", *TINY, "model.optimizer.lr=0.01", "resume=true")
+    assert resumed.returncode == 0, (resumed.stdout + resumed.stderr)[-3000:]
+    assert _checkpoint_step(runs[0] / "checkpoints" / "last.ckpt") == 16
+    assert _checkpoint_step(runs[1] / "checkpoints" / "last.ckpt") == 8
+
+    # No run of this config: a refusal listing the runs there and how to continue each.
+    refused = _nnframe(outputs, "cls", "train", *TINY, "model.optimizer.lr=0.05", "resume=true")
+    message = refused.stdout + refused.stderr
+    assert refused.returncode == 2 and "Traceback" not in message, message[-3000:]
+    assert message.count("nnframe: error: resume=true: no run under") == 1
+    assert runs[0].name in message and runs[1].name in message and "model.optimizer.lr=0.02" in message
+    assert len(list((outputs / "cls" / "train" / "shapes").iterdir())) == 2  # nothing started
+
+    # Following its hint for the 0.02 run continues that run.
+    lines = message.splitlines()
+    hint = lines[next(i for i, line in enumerate(lines) if runs[1].name in line) + 1]
+    followed = _nnframe(outputs, *_printed_command(hint, "continue it:"))
+    assert followed.returncode == 0, (followed.stdout + followed.stderr)[-3000:]
+    assert _checkpoint_step(runs[1] / "checkpoints" / "last.ckpt") == 16

@@ -1,27 +1,29 @@
-"""Sweeps through the real ``nnframe`` command (in-process): a grid multirun with one run
-directory and TensorBoard run per job, an Optuna study that records a failed trial and resumes
-from SQLite, and ``nnframe runs`` ranking the runs."""
+"""Sweeps through the real ``nnframe`` command: a grid multirun with one run directory and
+TensorBoard run per job, an Optuna study that records a failed trial and resumes from SQLite,
+a trial interrupted by Ctrl-C that the resumed study runs again, and ``nnframe runs`` ranking
+the runs."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 import optuna
 import pytest
+from hydra_plugins.nnframe_sweepers.resumable_optuna_sweeper import INTERRUPTED_ATTR, finished_trials
 
 from nnframe.core.cli import main
 from nnframe.core.hydra_app import run_action
 from nnframe.core.sweeps import collect_runs, format_runs_table
 from nnframe.core.task_registry import discover_tasks
 from nnframe.core.task_spec import ActionSpec
-from nnframe.core.testing import QUIET_RUN
 
-# Two optimizer steps per epoch, no figures: a run takes a few seconds.
+# Two optimizer steps per epoch: a run takes a few seconds.
 TINY = [
-    *QUIET_RUN,
     "data.num_train=64",
     "data.num_val=32",
     "data.num_test=32",
@@ -60,7 +62,7 @@ def test_multirun_gives_each_run_its_own_directory_and_tensorboard_run(log_dir: 
 
 
 @pytest.mark.slow
-def test_optuna_study_records_a_failed_trial_and_resumes_from_sqlite(log_dir: Path) -> None:
+def test_optuna_study_records_a_failed_trial_and_counts_it(log_dir: Path) -> None:
     study_dir = log_dir / "cls" / "train" / "shapes" / "optuna_cls_shapes"
     # Seed 0 samples the second choice first: lr=-1 is rejected, so that trial fails; the
     # study must go on and complete the second trial (lr=0.001).
@@ -75,19 +77,55 @@ def test_optuna_study_records_a_failed_trial_and_resumes_from_sqlite(log_dir: Pa
     failed = json.loads((study_dir / "trial_0" / "run.json").read_text())
     assert failed["status"] == "failed" and "-1.0" in failed["error"]
 
-    # An interrupted sweep leaves a RUNNING trial behind; running the sweep again resumes the
-    # study: the stale trial is marked failed and only the missing trial runs, in a new directory.
-    study.ask()
-    main([*sweep, "hydra.sweeper.n_trials=4"])
+    # Running it again with more trials resumes the study: the failed trial counts, only the
+    # missing trial runs, in a new directory.
+    main([*sweep, "hydra.sweeper.n_trials=3"])
     study = optuna.load_study(study_name="cls_shapes", storage=storage)
-    assert [t.state.name for t in study.trials] == ["FAIL", "COMPLETE", "FAIL", "FAIL"]
-    assert sorted(p.name for p in study_dir.glob("trial_*")) == ["trial_0", "trial_1", "trial_3"]
+    assert len(study.trials) == 3 and finished_trials(study) == 3
+    assert sorted(p.name for p in study_dir.glob("trial_*")) == ["trial_0", "trial_1", "trial_2"]
 
     rows = collect_runs(study_dir)
-    assert [(row.path.name, row.status) for row in rows] == [
-        ("trial_1", "completed"), ("trial_0", "failed"), ("trial_3", "failed")]
+    assert rows[-1].status == "failed" and rows[0].status == "completed"
     table = format_runs_table(rows, study_dir)
     assert "best (max val/acc):" in table and "failed: trial_0:" in table
+
+
+def _nnframe(log_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NNFRAME_OUTPUT_DIR": str(log_dir), "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "nnframe.core.cli", *args], capture_output=True, text=True,
+                          timeout=600, env=env, cwd=log_dir)
+
+
+@pytest.mark.slow
+def test_optuna_trial_interrupted_by_ctrl_c_is_run_again_on_resume(log_dir: Path) -> None:
+    study_dir = log_dir / "cls" / "train" / "shapes" / "optuna_cls_shapes"
+    # Ctrl-C (SIGINT) during the first trial, after its first step; once only.
+    sweep = ["cls", "train", "hparams_search=optuna", "hydra.sweeper.n_trials=2", "hydra.sweeper.sampler.seed=0",
+             *TINY, "+callbacks.stop._target_=nnframe.core.testing.SignalCallback", "+callbacks.stop.signal=SIGINT",
+             "+callbacks.stop.at_step=1", f"+callbacks.stop.once_file={log_dir / 'interrupted_once'}"]
+    first = _nnframe(log_dir, *sweep)
+    assert first.returncode == 130, (first.stdout + first.stderr)[-3000:]
+    storage = f"sqlite:///{study_dir / 'optuna.db'}"
+    study = optuna.load_study(study_name="cls_shapes", storage=storage)
+    assert [t.state.name for t in study.trials] == ["RUNNING"]
+    interrupted_params = study.trials[0].params
+    assert json.loads((study_dir / "trial_0" / "run.json").read_text())["status"] == "interrupted"
+
+    second = _nnframe(log_dir, *sweep)  # the same command resumes the study
+    output = second.stdout + second.stderr
+    assert second.returncode == 0, output[-3000:]
+    study = optuna.load_study(study_name="cls_shapes", storage=storage)
+    assert [t.state.name for t in study.trials] == ["FAIL", "COMPLETE", "COMPLETE"]
+    assert study.trials[0].user_attrs[INTERRUPTED_ATTR] is True
+    assert study.trials[1].params == interrupted_params  # the interrupted trial, run again first
+    assert finished_trials(study) == 2  # n_trials=2 finished trials; the interrupted one does not count
+    assert sorted(p.name for p in study_dir.glob("trial_*")) == ["trial_0", "trial_1", "trial_2"]
+    # One line says what happened; no chatter from Optuna or Alembic, no colour codes in a log.
+    assert output.count("Optuna study 'cls_shapes' resumed") == 1
+    assert "1 interrupted trial(s) (#0) run again first" in output
+    assert "A new study created" not in output and "Using an existing study" not in output
+    assert "setup plugin" not in output and "\x1b[" not in output
+    assert "Optuna study 'cls_shapes' created" in first.stdout + first.stderr
 
 
 def _record_worker_command(cfg) -> float:

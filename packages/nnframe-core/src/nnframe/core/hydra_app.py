@@ -222,6 +222,9 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
     from omegaconf import DictConfig
 
     register_resolvers(exit_on_error=True)
+    # Hydra imports every installed plugin at start-up, Optuna's sweeper among them, and Alembic
+    # (under Optuna's storage) logs "setup plugin ..." seven times at import.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     action_spec = spec.actions[action]
     exit_code = 0
 

@@ -22,18 +22,26 @@ class SignalCallback(Callback):
         at_epoch: epoch at whose start the signal is sent.
         at_step: global step after which the signal is sent.
         rank: only the process of this global rank signals itself (None: every process).
+        once_file: signal only if this file does not exist yet, and create it (one run of a
+            sweep, or a run and not its resumption).
     """
 
     def __init__(self, signal: str = "SIGKILL", at_epoch: int | None = None, at_step: int | None = None,
-                 rank: int | None = None) -> None:
+                 rank: int | None = None, once_file: str | None = None) -> None:
         self.signal = signals.Signals[signal]
         self.at_epoch = at_epoch
         self.at_step = at_step
         self.rank = rank
+        self.once_file = once_file
 
     def _send(self, trainer: L.Trainer) -> None:
-        if self.rank is None or trainer.global_rank == self.rank:
-            os.kill(os.getpid(), self.signal)
+        if self.rank is not None and trainer.global_rank != self.rank:
+            return
+        if self.once_file is not None:
+            if os.path.exists(self.once_file):
+                return
+            open(self.once_file, "w").close()
+        os.kill(os.getpid(), self.signal)
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.current_epoch == self.at_epoch:
