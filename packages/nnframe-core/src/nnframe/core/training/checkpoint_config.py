@@ -18,7 +18,7 @@ def _command_line_overrides() -> list[str]:
 
 def apply_checkpoint_config(cfg: DictConfig, metadata: dict[str, Any]) -> DictConfig:
     """Use the checkpoint's ``model`` and ``data`` configs unless the command line chose
-    another option of that group (or an experiment); ``group.key=value`` overrides given on the
+    another option of that group (or an experiment); ``<group>.<key>=value`` overrides given on the
     command line are applied on top, so ``data.batch_size=8`` still works.
     """
     saved = metadata.get("config")

@@ -62,7 +62,7 @@ def build_trainer(cfg: DictConfig, callbacks: list[Any], loggers: list[Any] | bo
     stopping every process at the same step (:mod:`nnframe.core.training.stop_signals`).
 
     Without a progress bar among ``callbacks`` (``callbacks.progress_bar=null``) there is none,
-    unless ``trainer.enable_progress_bar=true`` asks for Lightning's default one.
+    unless ``+trainer.enable_progress_bar=true`` asks for Lightning's default one.
     """
     plugins = list(cfg.trainer.get("plugins") or [])
     extra: dict[str, Any] = {}
