@@ -66,8 +66,11 @@ class EpochTimingCallback(L.Callback):
         total = time.perf_counter() - self._epoch_start
         busy = max(self._data + self._compute, 1e-9)
         resumed = f" (resumed at batch {self._first_batch})" if self._first_batch else ""
+        # Under DDP every process takes the same number of images in lockstep (gradient all-reduce).
+        processes = f" over {trainer.world_size} processes" if trainer.world_size > 1 else ""
         rank_zero_info(
             f"epoch {trainer.current_epoch}{resumed}: {total:.1f} s, {100 * self._data / busy:.0f}% waiting for data, "
-            f"{100 * self._compute / busy:.0f}% compute, {self._images / max(total, 1e-9):.0f} img/s"
+            f"{100 * self._compute / busy:.0f}% compute, "
+            f"{trainer.world_size * self._images / max(total, 1e-9):.0f} img/s{processes}"
         )
         self._epoch_start = None
