@@ -44,10 +44,14 @@ def run_nnframe(*args: str, cwd: Path, timeout: float = 300) -> subprocess.Compl
                           timeout=timeout, cwd=cwd, env=env)
 
 
-def _ok(done: subprocess.CompletedProcess[str]) -> str:
+def _ok(done: subprocess.CompletedProcess[str], warnings_hidden: bool = True) -> str:
+    """The output of a run that succeeded, and said nothing a user should not have to read."""
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"exit {done.returncode}:\n{output[-4000:]}"
-    assert "Traceback" not in output, output[-4000:]
+    assert "Traceback" not in output and "💡" not in output, output[-4000:]  # no Lightning tips either
+    if warnings_hidden:  # extras.ignore_warnings=true: no library warnings (they name a file in site-packages)
+        assert "site-packages" not in output, output[-4000:]
+    assert "\x1b[" not in output  # no colour codes: the output is not a terminal
     return output
 
 
@@ -94,8 +98,14 @@ def check_train(task: str, run_dir: Path, output: str, workdir: Path) -> None:
     record = json.loads((run_dir / "run.json").read_text())
     assert record["status"] == "completed" and MONITOR[task] in record["metrics"], record
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+    assert (run_dir / "run.json").stat().st_mode & 0o077 == 0o044  # readable by all, as under umask 022
     assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
-    assert "run directory:" in output and "Total FLOPs: 0" not in output and "💡" not in output
+    assert "run directory:" in output and "Total FLOPs:" in output and "Total FLOPs: 0 " not in output
+    assert "0.00it/s" not in output
+    # The start-up tree shows what training uses, paths whole (not cut at 80 columns).
+    tree = output.split("Seed set to", 1)[0]
+    assert "├── trainer" in tree and f"dirpath: {run_dir / 'checkpoints'}\n" in tree
+    assert not re.search(r"^[├└]── (tune|export|bench|predict|linear|extras)\b", tree, re.MULTILINE), tree
 
 
 def check_eval(task: str, ckpt: Path, workdir: Path) -> None:
@@ -154,6 +164,15 @@ def check_bench(task: str, workdir: Path) -> None:
 def check_linear(task: str, ckpt: Path, workdir: Path) -> None:
     output = _ok(run_nnframe(task, "linear", *TINY[task], f"ckpt_path={ckpt}", "linear.epochs=2", cwd=workdir))
     assert "linear/val_acc" in output
+
+
+def test_debug_fdr_runs_train_val_and_test_once_and_writes_no_checkpoint(workdir: Path) -> None:
+    run_dir = workdir / "cls_fdr"
+    # debug configs show warnings (extras.ignore_warnings=false)
+    output = _ok(run_nnframe("cls", "train", "debug=fdr", f"hydra.run.dir={run_dir}", cwd=workdir),
+                 warnings_hidden=False)
+    assert "val/acc" in output and "test/acc" in output  # the README: one batch of train/val/test
+    assert not (run_dir / "checkpoints").exists()
 
 
 @pytest.mark.parametrize(("task", "action"), _cases())

@@ -278,3 +278,14 @@ def test_resume_picks_the_run_of_the_same_config_and_refuses_with_the_candidates
     followed = _nnframe(outputs, *_printed_command(hint, "continue it:"), "trainer.max_epochs=2")
     assert followed.returncode == 0, (followed.stdout + followed.stderr)[-3000:]
     assert _checkpoint_step(runs[1] / "checkpoints" / "last.ckpt") == 16
+
+
+@pytest.mark.slow
+def test_a_crash_records_failed_with_the_error(tmp_path: Path) -> None:
+    outputs = tmp_path / "outputs"
+    crashed = _nnframe(outputs, "cls", "train", *TINY, "+callbacks.crash._target_=nnframe.core.testing.CrashCallback",
+                       "+callbacks.crash.at_step=3")
+    assert crashed.returncode == 1
+    (run_dir,) = (outputs / "cls" / "train" / "shapes").iterdir()
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["status"] == "failed" and "RuntimeError: injected crash after step 3" in record["error"]

@@ -281,6 +281,9 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
         )(task_function)()
     except SystemExit as stop:
         return int(stop.code or 0)
+    except KeyboardInterrupt:  # Ctrl-C while Hydra composes, before the run started
+        print("\nnnframe: stopped by Ctrl-C (SIGINT) before the run started", file=sys.stderr)
+        return 130
     finally:
         sys.argv = saved_argv
     return exit_code

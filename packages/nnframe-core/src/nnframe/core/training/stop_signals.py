@@ -159,7 +159,7 @@ class StopSignalConnector(_SignalConnector):
             return  # the watchdog handles the second signal
         self._requested = int(signum)
         if self.trainer.local_rank == 0:
-            print(f"\n{signal_label(signum)}: stopping after the current step and saving a checkpoint "
+            print(f"\n{signal_label(signum)}: stopping before the next step, saving a checkpoint "
                   "(again: stop at once)", file=sys.stderr, flush=True)
         if not _distributed(self.trainer):
             self.agree(signum)
