@@ -12,6 +12,7 @@ from nnframe.core.errors import ConfigError
 from nnframe.core.testing import compose_task_config
 from nnframe.core.training import train
 from nnframe.ssl import export_backbone
+from nnframe.ssl._checkpoint import load_ssl_module
 from nnframe.ssl.linear_probe import linear_probe
 from nnframe.ssl.task import TASK
 
@@ -59,3 +60,65 @@ def test_export_writes_the_pretrained_backbone(pretrained: Path, tiny, tmp_path:
     saved = torch.load(pretrained, map_location="cpu", weights_only=False)["state_dict"]
     for name, value in backbone.state_dict().items():
         assert torch.equal(value, saved[f"net.{name}"]), name
+
+
+def _images(folder: Path, count: int = 5) -> Path:
+    import numpy as np
+    from PIL import Image
+
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    return folder
+
+
+def test_predict_writes_embeddings_and_knn_classes(pretrained: Path, tiny, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import csv
+
+    import numpy as np
+
+    from nnframe.core.training import predict
+
+    images = _images(tmp_path / "images")
+    cfg = compose_task_config(CONFIGS, [*tiny("simclr"), f"ckpt_path={pretrained}", f"predict.input_dir={images}",
+                                        f"predict.output_dir={tmp_path / 'out'}"], output_dir=tmp_path,
+                              action="predict")
+    csv_path = predict(cfg)
+    with csv_path.open() as file:
+        rows = list(csv.DictReader(file))
+    embeddings = np.load(tmp_path / "out" / "embeddings.npy")
+    assert embeddings.dtype == np.float32 and embeddings.shape == (5, 128)  # simple_cnn's features
+    assert [int(r["embedding_row"]) for r in rows] == list(range(5))
+    assert {r["knn_class_name"] for r in rows} <= {"circle", "square", "triangle", "star", "cross"}
+
+    # The embeddings are the backbone's features of the evaluation-transformed images.
+    model, _ = load_ssl_module(cfg, "predict")
+    transform = model_cfg_transform(cfg)
+    from PIL import Image
+    first = transform(Image.open(rows[0]["path"]).convert("RGB"))[None]
+    with torch.no_grad():
+        expected = model.backbone(first).flatten(1)[0].numpy()
+    np.testing.assert_allclose(embeddings[0], expected, rtol=1e-4, atol=1e-5)
+
+
+def model_cfg_transform(cfg):
+    import hydra
+
+    return hydra.utils.instantiate(cfg.data.eval_transform)
+
+
+def test_predict_without_the_training_data_says_the_knn_class_was_skipped(
+        pretrained: Path, tiny, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from nnframe.core.training import predict
+
+    images = _images(tmp_path / "images", count=2)
+    # The checkpoint's data, but its root moved away: the bank cannot be built, the embeddings still are.
+    cfg = compose_task_config(CONFIGS, [*tiny("simclr", shapes=False), f"ckpt_path={pretrained}",
+                                        f"predict.input_dir={images}", "data=cifar10", f"data.root={tmp_path / 'nowhere'}"],
+                              output_dir=tmp_path, action="predict")
+    with caplog.at_level("INFO"):
+        csv_path = predict(cfg)
+    assert csv_path.read_text().splitlines()[0] == "path,embedding_row"
+    assert "knn_class: skipped" in caplog.text and "cifar-10" in caplog.text
