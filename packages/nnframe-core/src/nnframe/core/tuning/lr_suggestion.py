@@ -102,8 +102,12 @@ def suggest_learning_rate(lrs: list[float] | np.ndarray, losses: list[float] | n
     curve, x = smoothed[index], np.log10(lrs[index])
     start = max(1, int(round(skip_start * len(index))))
     lowest = start + int(np.argmin(curve[start:]))
-    if lowest - start < 2:
-        return LRSuggestion(None, None, smoothed, "the loss did not go down during the LR range test")
+    # A fall smaller than the loss's step-to-step noise is no descent (e.g. a model that learns
+    # nothing in the test's steps): no suggestion rather than one read from noise.
+    noise = float(np.std(losses[index] - curve))
+    if lowest - start < 2 or curve[start] - curve[lowest] <= noise:
+        return LRSuggestion(None, None, smoothed, "the loss did not go down during the LR range test "
+                            f"(by more than its noise, {noise:.3g})")
     slopes = np.gradient(curve, x)[start:lowest + 1]
     steepest = start + int(np.argmin(slopes))
     if slopes[steepest - start] >= 0:
