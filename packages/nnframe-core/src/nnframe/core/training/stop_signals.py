@@ -19,6 +19,12 @@ a collective never runs Python's handler at all.
 - A second signal stops at once: a watchdog thread sees it through ``signal.set_wakeup_fd``
   even while the main thread is blocked in C (a hung collective, a dataloader), kills the other
   processes and exits with 128 + the signal number, keeping the last checkpoint written.
+- DataLoader workers forked meanwhile ignore both signals: a Ctrl-C reaches the terminal's whole
+  process group, and the main process shuts its workers down itself.
+
+It subclasses Lightning's private ``_SignalConnector`` and replaces the training epoch loop's
+``_broadcast_sigterm_tensor`` (Lightning 2.6); with another Lightning the per-batch agreement is
+skipped (``install_stop_signals`` checks) and Lightning's own behaviour remains.
 """
 
 from __future__ import annotations
@@ -64,9 +70,10 @@ def _quiet_forked_child() -> None:
     terminal, which reaches the whole process group, would end the workers mid-epoch, and
     their signals would reach the main process's watchdog through the inherited wakeup fd."""
     if _active_connectors:
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        with contextlib.suppress(ValueError):  # not the main thread: nothing to undo
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 if hasattr(os, "register_at_fork"):
@@ -161,8 +168,10 @@ class StopSignalConnector(_SignalConnector):
         if self.trainer.local_rank == 0:
             print(f"\n{signal_label(signum)}: stopping before the next step, saving a checkpoint "
                   "(again: stop at once)", file=sys.stderr, flush=True)
-        if not _distributed(self.trainer):
+        if self.trainer.world_size == 1:
             self.agree(signum)
+        # Several processes: only agree_on_stop() (every process at the same point) stops the run,
+        # also when the signal comes before the process group exists.
 
     def agree(self, signum: int) -> None:
         """Make ``signum`` the stop of every process (call on every process at the same point)."""
@@ -171,16 +180,15 @@ class StopSignalConnector(_SignalConnector):
         _last_stop.append(self.stop_signal)
 
     def agree_on_stop(self) -> int | None:
-        """All-reduce the requests of every process (a collective: every process calls it at the
-        same point); returns the agreed signal, or None."""
-        if self.stop_signal is not None:
-            return self.stop_signal
-        if not _distributed(self.trainer):
-            return self._requested
-        flag = torch.tensor([self._requested or 0], device=self.trainer.strategy.root_device)
-        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
-        if int(flag.item()):
-            self.agree(int(flag.item()))
+        """All-reduce the requests of every process (a collective when there are several: every
+        process calls it at the same point); returns the agreed signal, or None."""
+        local = self.stop_signal or self._requested or 0
+        if _distributed(self.trainer):
+            flag = torch.tensor([local], device=self.trainer.strategy.root_device)
+            torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+            local = int(flag.item())
+        if local and self.stop_signal is None:
+            self.agree(local)
         return self.stop_signal
 
     def _stop_at_once(self, signum: int) -> None:
