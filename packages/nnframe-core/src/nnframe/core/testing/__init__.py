@@ -1,14 +1,13 @@
 """Helpers for tests of nnframe and of task packages: compose a run config, toy data and model,
 tiny copies of real datasets."""
 
-from nnframe.core.testing.compose import QUIET_RUN, compose_task_config
+from nnframe.core.testing.compose import compose_task_config
 from nnframe.core.testing.datasets import write_imagenette
 from nnframe.core.testing.faults import CrashCallback, HangCallback, PoisonWeightsCallback, SignalCallback
 from nnframe.core.testing.rank_loss import RankLossRecorder
 from nnframe.core.testing.toy import ToyClassifier, ToyDataModule
 
 __all__ = [
-    "QUIET_RUN",
     "CrashCallback",
     "HangCallback",
     "PoisonWeightsCallback",

@@ -11,19 +11,6 @@ from omegaconf import DictConfig, open_dict
 
 from nnframe.core.resolvers import apply_run_name, register_resolvers
 
-# Overrides for a quiet, fast test run: no printing, progress bar, figures, sanity check or test.
-QUIET_RUN: tuple[str, ...] = (
-    "test=false",
-    "trainer.num_sanity_val_steps=0",
-    "+trainer.enable_progress_bar=false",
-    "extras.print_config=false",
-    "extras.print_data_summary=false",
-    "callbacks.progress_bar=null",
-    "callbacks.prediction_grid=null",
-    "callbacks.confusion_matrix=null",
-    "callbacks.epoch_timing=null",
-)
-
 
 def compose_task_config(
     config_package: str,
