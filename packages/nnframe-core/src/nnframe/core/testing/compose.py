@@ -21,6 +21,7 @@ QUIET_RUN: tuple[str, ...] = (
     "callbacks.progress_bar=null",
     "callbacks.prediction_grid=null",
     "callbacks.confusion_matrix=null",
+    "callbacks.training_samples=null",
     "callbacks.epoch_timing=null",
 )
 

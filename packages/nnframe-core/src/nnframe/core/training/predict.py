@@ -11,7 +11,7 @@ from omegaconf import DictConfig
 from nnframe.core.checkpointing import check_checkpoint_fits, read_checkpoint_metadata
 from nnframe.core.errors import ConfigError
 from nnframe.core.training.checkpoint_config import apply_checkpoint_config
-from nnframe.core.training.instantiate import build_model, build_trainer
+from nnframe.core.training.instantiate import build_model, build_predict_datamodule, build_trainer
 
 
 def predict(cfg: DictConfig) -> Path:
@@ -27,7 +27,7 @@ def predict(cfg: DictConfig) -> Path:
     metadata = read_checkpoint_metadata(cfg.ckpt_path, cfg.task_name)
     cfg = apply_checkpoint_config(cfg, metadata)
     class_names = list(metadata.get("class_names", []))
-    datamodule = hydra.utils.instantiate(cfg.data)
+    datamodule = build_predict_datamodule(cfg)
     datamodule.predict_dir = cfg.predict.input_dir
     model = build_model(cfg, class_names)
     check_checkpoint_fits(cfg.ckpt_path, model, cfg.task_name)

@@ -16,7 +16,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from nnframe.core.errors import ConfigError
 from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
-from nnframe.core.training.run_summary import apply_extras
+from nnframe.core.training.run_summary import apply_extras, report_data_counts
 
 LR_KEY = "model.optimizer.lr"
 BATCH_SIZE_KEY = "data.batch_size"
@@ -77,6 +77,7 @@ def tune(cfg: DictConfig) -> TuneResult:
     with open_dict(cfg):
         cfg.trainer.enable_checkpointing = False  # the tuner saves and restores its own state
     datamodule = build_datamodule(cfg, stage="fit")
+    report_data_counts(datamodule.data_report, cfg.paths.output_dir)
     model = build_model(cfg, datamodule.class_names)
     trainer = build_trainer(cfg, callbacks=[], loggers=instantiate_group(cfg.get("logger"), "logger"))
     tuner = Tuner(trainer)
