@@ -90,6 +90,9 @@ class CsvDataModule(VisionDataModule):
         rows.setdefault("test", rows["val"])
         self._multi = self._decide_multi_label(rows)
         self._classes = sorted_labels({label for row in rows["train"] for label in row.labels})
+        self._space_hint = self._space_separated_hint([row for split_rows in rows.values() for row in split_rows])
+        if self._space_hint:
+            self.data_report.note(self._space_hint)
         self._check_labels(rows)
         self._rows = rows
         return rows
@@ -117,12 +120,20 @@ class CsvDataModule(VisionDataModule):
             unknown = sorted({label for row in rows[split] for label in row.labels} - known)
             if unknown:
                 raise DatasetError(f"labels {unknown[:10]} of the {split} rows never occur in the training rows "
-                                   f"of {self.csv}: the model cannot learn them; add training rows or remove them")
+                                   f"of {self.csv}: the model cannot learn them; add training rows or remove them"
+                                   + (f" ({self._space_hint})" if self._space_hint else ""))
 
     @property
     def class_names(self) -> list[str]:
         self._read()
         return list(self._classes)
+
+    @property
+    def missing_files_hint(self) -> str:
+        """What the data check adds to its message about files that do not exist."""
+        base = self.root if self.root is not None else self.csv.parent
+        return (f"relative paths in the CSV start from {base}: set data.root=<folder> if they are relative to "
+                "another folder")
 
     @property
     def image_mode(self) -> str:
@@ -139,18 +150,16 @@ class CsvDataModule(VisionDataModule):
         else:
             samples = [(row.path, index[row.labels[0]]) for row in rows]
         dataset = LabelledImageDataset(samples, self._classes, transform, self.image_mode, self._multi)
-        if split == "train":
-            self._note_space_separated(rows)
         return dataset
 
-    def _note_space_separated(self, rows: list[LabelRow]) -> None:
-        """Single labels that look like space-separated lists get a note (not a guess)."""
+    def _space_separated_hint(self, rows: list[LabelRow]) -> str | None:
+        """A hint when single labels look like space-separated lists (not a guess at the data)."""
         if self._multi or self.columns["label_separator"] == " ":
-            return
+            return None
         labels = {label for row in rows for label in row.labels}
-        spaced = [label for label in labels if " " in label]
+        spaced = sorted(label for label in labels if " " in label)
         words = {word for label in labels for word in label.split()}
         if len(spaced) > len(labels) / 2 and len(words) < len(labels):
-            example = next(iter(spaced))
-            self.data_report.note(f"labels such as {example!r} look like space-separated lists; for multi-label "
-                                  "data set data.label_separator=' '")
+            return (f"labels such as {spaced[0]!r} look like space-separated lists; for multi-label data set "
+                    "data.label_separator=' '")
+        return None

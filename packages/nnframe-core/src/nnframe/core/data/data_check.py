@@ -64,9 +64,8 @@ def _check_classes(datamodule: Any, report: DataReport, splits: list[str]) -> No
         if not missing:
             continue
         listed = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
-        if split == "train":
-            report.add_issue(f"{len(missing)} class(es) have no training samples: {listed}",
-                             "add training samples of these classes, or remove them from the data")
+        if split == "train":  # classes fixed by the dataset (torchvision's); data-defined ones always occur
+            report.note(f"{len(missing)} class(es) have no training samples: {listed} (the model cannot learn them)")
         else:
             report.note(f"{split} has no samples of {listed}: those classes are left out of its per-class metrics")
 
@@ -139,7 +138,11 @@ def check_splits(datamodule: Any, splits: list[str]) -> DataReport:
     if unusable:
         unique = list(dict.fromkeys(unusable))
         total = len({p for split in splits for sample in files[split] or () for p in sample})
-        report.add_issue(f"{len({p for p, _ in unique})} of {total} files cannot be used:", _SKIP_FIX, unique)
+        fix = _SKIP_FIX
+        hint = getattr(datamodule, "missing_files_hint", None)
+        if hint and any(reason == "file not found" for _, reason in unique):
+            fix = f"{hint}; or {fix}"
+        report.add_issue(f"{len({p for p, _ in unique})} of {total} files cannot be used:", fix, unique)
     _check_classes(datamodule, report, splits)
     datamodule.check_data(report, infos, splits)
     _note_modes(report, datamodule, splits)

@@ -110,6 +110,17 @@ def _looks_complete(fmt: str | None, head: bytes, tail: bytes, size: int) -> boo
     return True  # no cheap test for this format: a decode error later names the file
 
 
+def _magic_format(head: bytes) -> str | None:
+    """The format a file's first bytes announce (for files PIL cannot even open)."""
+    if head.startswith(b"\xff\xd8"):
+        return "JPEG"
+    if head.startswith(b"\x89PNG"):
+        return "PNG"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
+
 def _decode_problem(path: Path) -> str | None:
     try:
         with Image.open(path) as image:
@@ -185,7 +196,9 @@ def probe_file(path: str | Path, kind: str = "image", decode: bool = False) -> F
     except Image.DecompressionBombError as error:
         return FileInfo(problem=f"too large to open safely: {error}")
     except Exception as error:  # a header PIL recognises but cannot parse, or a label that fails to decode
-        return FileInfo(problem=f"cannot decode: {type(error).__name__}: {error}")
+        fmt = _magic_format(head)
+        cut = fmt is not None and not _looks_complete(fmt, head, tail, size)
+        return FileInfo(format=fmt, problem=f"{'truncated' if cut else 'cannot decode'}: {type(error).__name__}: {error}")
     problem = None
     if decode or not _looks_complete(fmt, head, tail, size):
         problem = _decode_problem(path)

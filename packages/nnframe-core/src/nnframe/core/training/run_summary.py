@@ -82,13 +82,14 @@ def print_data_summary(summary: dict[str, Any]) -> None:
             table.add_row(*(str(v) for v in row))
         rich.print(table)
     if report is not None:
+        console = rich.get_console()  # soft_wrap: one line each, whole in logs and for grep
         if report.files_checked:
-            rich.print(f"data check: {report.files_checked} files identified in {report.seconds:.1f} s "
-                       f"({report.files_cached} from the cache)")
+            console.print(f"data check: {report.files_checked} files identified in {report.seconds:.1f} s "
+                          f"({report.files_cached} from the cache)", soft_wrap=True)
         for line in report.resolved:
-            rich.print(f"[bold]resolved:[/bold] {line}")
+            console.print(f"[bold]resolved:[/bold] {line}", soft_wrap=True)
         for note in report.notes:
-            rich.print(f"[yellow]note:[/yellow] {note}")
+            console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
 
 
 def data_counts_line(report: Any) -> str | None:
@@ -114,7 +115,7 @@ def report_data_counts(report: Any, output_dir: str | Path | None) -> None:
     where = ""
     if output_dir is not None:
         where = f": every one listed in {report.write(Path(output_dir) / 'data_check.txt')}"
-    rich.print(f"[bold yellow]data:[/bold yellow] {line}{where}")
+    rich.get_console().print(f"[bold yellow]data:[/bold yellow] {line}{where}", soft_wrap=True)
 
 
 def apply_extras(cfg: DictConfig) -> None:
