@@ -12,7 +12,13 @@ import yaml
 from PIL import Image
 
 from nnframe.core import cli
-from nnframe.core.testing import write_cifar10, write_image, write_image_folder, write_messy_files, write_mnist
+from nnframe.core.testing import (
+    write_cifar10,
+    write_image,
+    write_image_folder,
+    write_messy_files,
+    write_mnist,
+)
 
 FAST = ["trainer.max_epochs=1", "data.batch_size=8", "data.num_workers=0", "extras.print_config=false"]
 

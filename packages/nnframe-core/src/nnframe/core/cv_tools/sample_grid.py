@@ -62,7 +62,7 @@ def training_samples_figure(batch: Any, class_names: Sequence[str], normalizatio
                                 for image, mask in zip(shown, target, strict=True)])
         present = sorted({int(v) for v in target.unique()} - {ignore_index})
         titles = [", ".join(class_names[v] if v < len(class_names) else str(v)
-                            for v in sorted(set(mask.unique().tolist()) - {ignore_index}) if v in present) or "-"
+                            for v in sorted(set(mask.unique().tolist()) - {ignore_index})) or "(all ignored)"
                   for mask in target]
         figure = labelled_image_grid(overlays, titles)
         palette = class_palette(max(len(class_names), 1)) / 255.0
@@ -73,7 +73,7 @@ def training_samples_figure(batch: Any, class_names: Sequence[str], normalizatio
         if handles:
             figure.legend(handles=handles[:24], loc="lower center", ncol=min(len(handles), 6), fontsize=6,
                           frameon=False)
-            figure.subplots_adjust(bottom=0.12)
+            figure.tight_layout(rect=(0, 0.06, 1, 1))
         return figure
     titles = [_label_title(t, class_names) for t in target]
     return labelled_image_grid(shown, titles)
