@@ -67,7 +67,7 @@ def _check_classes(datamodule: Any, report: DataReport, splits: list[str]) -> No
         if split == "train":  # classes fixed by the dataset (torchvision's); data-defined ones always occur
             report.note(f"{len(missing)} class(es) have no training samples: {listed} (the model cannot learn them)")
         else:
-            report.note(f"{split} has no samples of {listed}: those classes are left out of its per-class metrics")
+            report.note(f"{split} has no samples of {listed}: its metrics say nothing about them")
 
 
 def check_splits(datamodule: Any, splits: list[str]) -> DataReport:
@@ -145,16 +145,26 @@ def check_splits(datamodule: Any, splits: list[str]) -> DataReport:
         report.add_issue(f"{len({p for p, _ in unique})} of {total} files cannot be used:", fix, unique)
     _check_classes(datamodule, report, splits)
     datamodule.check_data(report, infos, splits)
-    _note_modes(report, datamodule, splits)
+    _note_modes(report, datamodule, splits, files, infos)
     report.raise_issues()
     return report
 
 
-def _note_modes(report: DataReport, datamodule: Any, splits: list[str]) -> None:
-    """Say how images of other modes than the model's are converted (image_modes)."""
-    modes = Counter()
+def _note_modes(report: DataReport, datamodule: Any, splits: list[str], files: dict[str, Any],
+                infos: dict[Path, FileInfo]) -> None:
+    """Say how images of other modes than the model's are converted (``image_modes``), counting
+    each file once (test may be the val files)."""
+    modes: Counter = Counter()
+    seen: set[Path] = set()
     for split in splits:
-        modes.update(report.splits[split].modes)
+        sample_files = files[split]
+        if sample_files is None:
+            modes.update(report.splits[split].modes)
+            continue
+        for sample in sample_files:
+            if sample[0] not in seen and infos[sample[0]].problem is None:
+                seen.add(sample[0])
+                modes[infos[sample[0]].mode] += 1
     target = "L" if getattr(datamodule, "in_channels", 3) == 1 else "RGB"
     converted = {m: c for m, c in modes.items() if m and m != target}
     if not converted:
@@ -164,5 +174,6 @@ def _note_modes(report: DataReport, datamodule: Any, splits: list[str]) -> None:
            "CMYK": "PIL's CMYK->RGB", "1": "black/white as 0/255", "L": "grey repeated to RGB",
            "RGB": "luma (grey)"}
     parts = [f"{count} {mode} ({how.get(mode, 'PIL conversion')})" for mode, count in sorted(converted.items())]
-    report.note(f"images converted to {target}: {', '.join(parts)}")
-
+    grey = {"L", "1", "I;16", "I", "F", "LA"}
+    hint = "; all are grey: data.in_channels=1 trains on one channel" if target == "RGB" and set(modes) <= grey else ""
+    report.note(f"images converted to {target}: {', '.join(parts)}{hint}")

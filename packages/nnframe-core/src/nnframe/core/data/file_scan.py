@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nnframe.core.cache import cache_dir
 from nnframe.core.data.file_probe import FileInfo, probe_file
@@ -40,7 +41,7 @@ def _is_rank_zero() -> bool:
     return all(os.environ.get(name, "0") == "0" for name in ("RANK", "LOCAL_RANK", "SLURM_PROCID"))
 
 
-def _cache_file(folder: Path, kind: str, decode: bool) -> Path:
+def _cache_file(folder: str, kind: str, decode: bool) -> Path:
     key = f"{folder}|{kind}|{decode}|v{CACHE_VERSION}"
     return cache_dir("file_probe") / f"{hashlib.sha1(key.encode()).hexdigest()[:24]}.json"
 
@@ -52,7 +53,7 @@ def _read_cache(path: Path) -> dict[str, list]:
         return {}
 
 
-def _write_cache(path: Path, folder: Path, entries: dict[str, list]) -> None:
+def _write_cache(path: Path, folder: str, entries: dict[str, list]) -> None:
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     try:
         tmp.write_text(json.dumps({"folder": str(folder), "files": entries}))
@@ -85,24 +86,24 @@ def scan_files(paths: Iterable[Path], kind: str = "image", decode: bool = False,
         ``path -> FileInfo`` for every path.
     """
     start = time.perf_counter()
-    unique = list(dict.fromkeys(Path(p) for p in paths))
-    by_folder: dict[Path, list[Path]] = defaultdict(list)
+    unique = list(dict.fromkeys(p if isinstance(p, Path) else Path(p) for p in paths))
+    by_folder: dict[str, list[Path]] = defaultdict(list)
     for path in unique:
-        by_folder[path.parent.absolute()].append(path)
-    with ThreadPoolExecutor(_workers()) as pool:
-        stamps = dict(zip(unique, pool.map(_stat, unique), strict=True))
-        results: dict[Path, FileInfo] = {}
-        todo: list[Path] = []
-        caches: dict[Path, dict[str, list]] = {}
-        for folder, files in by_folder.items():
-            cached = caches[folder] = _read_cache(_cache_file(folder, kind, decode))
-            for path in files:
-                entry, stamp = cached.get(path.name), stamps[path]
-                if entry is not None and stamp is not None and entry[0] == stamp[0] and entry[1] == stamp[1]:
-                    results[path] = FileInfo.from_json(entry[2])
-                else:
-                    todo.append(path)
-        probed = _probe_all(pool, todo, kind, decode, description)
+        by_folder[os.path.abspath(os.path.dirname(path))].append(path)
+    # A stat is a few microseconds on a local disk: a loop beats a thread pool's overhead.
+    stamps = {path: _stat(path) for path in unique}
+    results: dict[Path, FileInfo] = {}
+    todo: list[Path] = []
+    caches: dict[str, dict[str, list]] = {}
+    for folder, files in by_folder.items():
+        cached = caches[folder] = _read_cache(_cache_file(folder, kind, decode))
+        for path in files:
+            entry, stamp = cached.get(path.name), stamps[path]
+            if entry is not None and stamp is not None and entry[0] == stamp[0] and entry[1] == stamp[1]:
+                results[path] = FileInfo.from_json(entry[2])
+            else:
+                todo.append(path)
+    probed = _probe_all(todo, kind, decode, description) if todo else {}
     results.update(probed)
     for folder, files in by_folder.items():
         changed = [p for p in files if p in probed and stamps[p] is not None]
@@ -119,13 +120,20 @@ def scan_files(paths: Iterable[Path], kind: str = "image", decode: bool = False,
     return results
 
 
-def _probe_all(pool: ThreadPoolExecutor, paths: list[Path], kind: str, decode: bool,
-               description: str) -> dict[Path, FileInfo]:
+def _probe_all(paths: list[Path], kind: str, decode: bool, description: str) -> dict[Path, FileInfo]:
     def probe(path: Path) -> FileInfo:
         return probe_file(path, kind, decode)
 
-    if len(paths) < PROGRESS_FROM or not _is_rank_zero():
-        return dict(zip(paths, pool.map(probe, paths), strict=True))
+    if len(paths) < 64:  # not worth the threads
+        return {path: probe(path) for path in paths}
+    with ThreadPoolExecutor(_workers()) as pool:
+        if len(paths) < PROGRESS_FROM or not _is_rank_zero():
+            return dict(zip(paths, pool.map(probe, paths), strict=True))
+        return _probe_with_progress(pool, probe, paths, kind, description)
+
+
+def _probe_with_progress(pool: ThreadPoolExecutor, probe: Any, paths: list[Path], kind: str,
+                         description: str) -> dict[Path, FileInfo]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     results: dict[Path, FileInfo] = {}
