@@ -51,6 +51,11 @@ def test_misplaced_mnist_files_are_found_and_named(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match=rf"found .*-idx\d-ubyte.gz in {raw}: move the files into "
                                            rf"{tmp_path / 'MNIST' / 'raw'}"):
         datamodule.setup("fit")
+    (tmp_path / "MNIST").mkdir()
+    raw.rename(tmp_path / "MNIST" / "raw")  # the fix: the files moved into MNIST/raw
+    datamodule = TorchvisionDataModule("mnist", root=tmp_path, **eval_only(size=28, norm="mnist"))
+    datamodule.setup("fit")
+    assert len(datamodule.datasets["train"]) == 10
 
 
 def test_missing_dataset_folder_gives_download_hint(tmp_path: Path) -> None:

@@ -56,6 +56,15 @@ def test_a_messy_folder_stops_before_the_first_step(capsys, tmp_path: Path, mess
     assert not list(_run_dir(tmp_path).glob("checkpoints/*.ckpt"))
 
 
+def test_a_class_missing_from_test_stops_before_training(capsys, tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    write_image_folder(root / "train", {"cat": 4, "dog": 4})
+    write_image_folder(root / "test", {"cat": 2})
+    code, output = _run(capsys, "cls", "train", "data=image_folder", f"data.root={root}", *FAST)
+    assert code == 2 and "only in train: ['dog']" in output
+    assert not list(_run_dir(tmp_path).glob("checkpoints/*.ckpt"))  # reported before, not after, training
+
+
 def test_skip_corrupt_trains_and_counts_what_was_left_out_at_start_and_end(capsys, tmp_path: Path,
                                                                            messy_folder) -> None:
     root, messy = messy_folder

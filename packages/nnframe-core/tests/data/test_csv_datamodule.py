@@ -78,6 +78,13 @@ def test_bad_csvs_name_the_line_and_the_fix(tmp_path: Path, header: str, rows: l
         _setup(csv)
 
 
+def test_other_column_names_are_set_with_path_column_and_label_column(tmp_path: Path) -> None:
+    csv = _csv(tmp_path, [("a.png", "x"), ("b.png", "y"), ("c.png", "x"), ("d.png", "y")], header="file,class")
+    with pytest.raises(DatasetError, match="data.path_column / data.label_column"):
+        _setup(csv)
+    assert _setup(csv, path_column="file", label_column="class", val_fraction=0.5).class_names == ["x", "y"]
+
+
 def test_a_row_without_label_suggests_multi_label_and_that_works(tmp_path: Path) -> None:
     csv = _csv(tmp_path, [("a.png", "x"), ("b.png", ""), ("c.png", "y"), ("d.png", "x")])
     with pytest.raises(DatasetError, match=r"1 rows of .* have no label: line 3 \(b.png\).*data.multi_label=true"):

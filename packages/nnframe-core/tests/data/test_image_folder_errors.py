@@ -163,3 +163,20 @@ def test_corrupt_image_read_in_a_dataloader_worker_is_shown_without_the_worker_t
         next(iter(DataLoader(ImageFolderDataset(root), num_workers=1)))
     assert "Original Traceback" in str(error.value)
     assert user_message(error.value).startswith(f"cannot read image {bad}")
+
+
+def test_the_fixes_of_an_empty_class_a_missing_class_and_no_validation_work(tmp_path: Path) -> None:
+    import shutil
+
+    write_image_folder(tmp_path / "train", {"cat": 3, "dog": 3})
+    (tmp_path / "train" / "cow").mkdir()
+    with pytest.raises(DatasetError, match="Add images to it or remove it"):
+        _setup(tmp_path)
+    (tmp_path / "train" / "cow").rmdir()  # removed
+    write_image_folder(tmp_path / "test", {"cat": 2})
+    with pytest.raises(DatasetError, match="remove test/ to use the val split instead"):
+        _setup(tmp_path)
+    shutil.rmtree(tmp_path / "test")  # removed: test is val
+    with pytest.raises(DatasetError, match=r"data.val_fraction=0: add the folder or set data.val_fraction=0.1"):
+        _setup(tmp_path, val_fraction=0)
+    assert len(_setup(tmp_path, val_fraction=0.1).datasets["test"]) == 1

@@ -214,6 +214,17 @@ def test_layout_errors_show_the_tree_and_the_key(tmp_path: Path) -> None:
     assert [Path(p).name for p, _ in datamodule.data_report.splits["train"].ignored] == ["._0.png"]
 
 
+def test_other_folder_names_are_set_with_images_dir_and_masks_dir(tmp_path: Path) -> None:
+    for i in range(4):
+        write_image(tmp_path / "train" / "img" / f"{i}.png")
+        write_mask(tmp_path / "train" / "label" / f"{i}.png", block_mask([0, 1]))
+    with pytest.raises(DatasetError, match=r"holds img/, label/: name the image and mask folders with "
+                                           r"data.images_dir=... data.masks_dir=..."):
+        _setup(tmp_path, num_classes=2)
+    assert len(_setup(tmp_path, num_classes=2, images_dir="img", masks_dir="label", val_fraction=0.25)
+               .datasets["train"]) == 3
+
+
 def test_grey_images_load_with_one_channel(tmp_path: Path) -> None:
     _mask_folder(tmp_path, [0, 1], count=4)
     datamodule = _setup(tmp_path, num_classes=2, in_channels=1, val_fraction=0.25,

@@ -86,8 +86,7 @@ def scan_class_folders(folder: Path, split: str, root: Path, split_dirs: dict[st
             empty.append(f"{class_folder}{found}")
         scan.samples += [(path, index) for path in images]
     scan.ignored += [(str(p), "image outside the class folders") for p in loose]
-    scan.ignored += [(str(p), SYSTEM_FOLDERS.get(p.name, "hidden folder")) for p in sorted(folder.iterdir())
-                     if p.is_dir() and (p.name in SYSTEM_FOLDERS or p.name.startswith("."))]
+    scan.ignored += list_image_files(folder, recursive=False)[1]  # files and system folders beside the classes
     if empty:
         raise DatasetError(
             f"{len(empty)} class folder{'s' if len(empty) > 1 else ''} of {folder} hold no images: "
