@@ -4,7 +4,7 @@ Writes a folder of 32 px grey digits (rendered with the fonts found on the machi
 size, rotation, offset and noise; ``--train`` / ``--val`` images), then trains the default model
 (``simple_cnn``) on it with each augmentation and prints the best validation accuracy of each:
 
-    uv run python benchmarks/folder_augmentation.py --epochs 6
+    OMP_NUM_THREADS=1 uv run python benchmarks/folder_augmentation.py --train 500 --seeds 1 2 3
 
 The figures in ``nnframe/cls/configs/_shared/image_files.yaml`` come from this script.
 """
@@ -26,6 +26,8 @@ CASES = {
     "auto size (32 px), crop scale 0.35-1 + flip (the default)": [],
     "auto size (32 px), pad-and-crop (4 px) + flip": ["data.train_transform.crop=random_crop"],
     "auto size (32 px), crop scale 0.35-1, no flip": ["data.train_transform.hflip=false"],
+    "auto size (32 px), crop scale 0.08-1, no flip": ["data.train_transform.min_scale=0.08",
+                                                      "data.train_transform.hflip=false"],
 }
 
 
@@ -61,6 +63,7 @@ def main() -> None:
     parser.add_argument("--val", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--cases", nargs="*", type=int, help="indices of the cases to run (default: all)")
+    parser.add_argument("--seeds", nargs="*", type=int, default=[42], help="training seeds (the data stays)")
     args = parser.parse_args()
 
     from nnframe.core.testing import compose_task_config
@@ -73,18 +76,20 @@ def main() -> None:
         for number, (name, overrides) in enumerate(CASES.items()):
             if args.cases and number not in args.cases:
                 continue
-            cfg = compose_task_config("nnframe.cls.configs", [
-                "data=image_folder", f"data.root={data}", "data.num_workers=2", f"trainer.max_epochs={args.epochs}",
-                "test=false", "extras.print_config=false", "extras.print_data_summary=false",
-                "callbacks.progress_bar=null", "logger=csv", *overrides], output_dir=Path(tmp) / f"run{number}")
-            start = time.perf_counter()
-            metrics = train(cfg)
-            rows.append((name, metrics["val/acc_best"], time.perf_counter() - start))
-            print(f"{name}: val/acc_best {metrics['val/acc_best']:.3f} ({rows[-1][2]:.0f} s)", flush=True)
-    print(f"\n{args.train} train / {args.val} val digits, {args.epochs} epochs, simple_cnn")
-    print("| augmentation | best val acc | time |\n|---|---|---|")
-    for name, acc, seconds in rows:
-        print(f"| {name} | {acc:.3f} | {seconds:.0f} s |")
+            accuracies, start = [], time.perf_counter()
+            for seed in args.seeds:
+                cfg = compose_task_config("nnframe.cls.configs", [
+                    "data=image_folder", f"data.root={data}", "data.num_workers=2", f"trainer.max_epochs={args.epochs}",
+                    f"seed={seed}", "test=false", "extras.print_config=false", "extras.print_data_summary=false",
+                    "callbacks.progress_bar=null", "logger=csv", *overrides], output_dir=Path(tmp) / f"run{number}_{seed}")
+                accuracies.append(train(cfg)["val/acc_best"])
+            rows.append((name, accuracies, (time.perf_counter() - start) / len(args.seeds)))
+            print(f"{name}: val/acc_best {' '.join(f'{a:.3f}' for a in accuracies)}", flush=True)
+    print(f"\n{args.train} train / {args.val} val digits, {args.epochs} epochs, simple_cnn, seeds {args.seeds}")
+    print("| augmentation | best val acc (mean) | per seed | time per run |\n|---|---|---|---|")
+    for name, accuracies, seconds in rows:
+        mean = sum(accuracies) / len(accuracies)
+        print(f"| {name} | {mean:.3f} | {' '.join(f'{a:.3f}' for a in accuracies)} | {seconds:.0f} s |")
 
 
 if __name__ == "__main__":
