@@ -136,7 +136,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     if trainer.is_global_zero:
         _log_hparams(trainer, cfg, metrics)
         print_metrics("final metrics", {k: v for k, v in metrics.items() if not k.endswith("_step")})
-        report_data_counts(datamodule.data_report, None)  # what was left out, again at the end
+        report_data_counts(datamodule.data_report, cfg.paths.output_dir)  # what was left out, again at the end
         output_dir = Path(cfg.paths.output_dir)
         rank_zero_info(f"run directory: {output_dir}")
         if any(isinstance(lg, TensorBoardLogger) for lg in trainer.loggers):
