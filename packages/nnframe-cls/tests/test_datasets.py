@@ -2,48 +2,14 @@
 
 from __future__ import annotations
 
-import pickle
-import struct
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from nnframe.core.data import ImageFolderDataModule, TorchvisionDataModule
 from nnframe.core.errors import DatasetError
-from nnframe.core.testing import compose_task_config
-
-
-def write_cifar10(root: Path, per_batch: int = 8) -> np.ndarray:
-    """The python-pickle layout of cifar-10-batches-py with ``per_batch`` images per file."""
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    labels_all = []
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        data = rng.integers(0, 256, size=(per_batch, 3 * 32 * 32), dtype=np.uint8)
-        labels = rng.integers(0, 10, size=per_batch).tolist()
-        labels_all += labels
-        with open(folder / name, "wb") as handle:
-            pickle.dump({"data": data, "labels": labels, "batch_label": name}, handle)
-    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-    with open(folder / "batches.meta", "wb") as handle:
-        pickle.dump({"label_names": names}, handle)
-    return np.array(labels_all)
-
-
-def write_mnist(root: Path, count: int = 10) -> None:
-    """The raw idx files of MNIST (uncompressed, as torchvision keeps them)."""
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for prefix in ("train", "t10k"):
-        images = rng.integers(0, 256, size=(count, 28, 28), dtype=np.uint8)
-        labels = rng.integers(0, 10, size=count, dtype=np.uint8)
-        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, count, 28, 28) + images.tobytes())
-        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, count) + labels.tobytes())
+from nnframe.core.testing import compose_task_config, write_cifar10, write_image_folder, write_mnist
 
 
 def eval_only(**kwargs):
@@ -63,16 +29,33 @@ def test_cifar10_loads_from_its_pickle_batches(tmp_path: Path) -> None:
     assert images.shape == (4, 3, 32, 32) and images.dtype == torch.float32
     assert labels.dtype == torch.int64
     assert sum(datamodule.summary()["counts"]["train"]) == 40
+    stats = datamodule.data_report.splits["train"]
+    assert stats.size_range()["median"] == (32, 32) and stats.modes == {"RGB": 40}
 
 
-def test_mnist_loads_from_idx_files(tmp_path: Path) -> None:
-    write_mnist(tmp_path)
+@pytest.mark.parametrize("gzipped", [True, False], ids=["gz as downloaded", "extracted"])
+def test_mnist_loads_from_idx_files(tmp_path: Path, gzipped: bool) -> None:
+    write_mnist(tmp_path, gzipped=gzipped)
     datamodule = TorchvisionDataModule("mnist", root=tmp_path, batch_size=5, in_channels=1,
                                        **eval_only(size=28, norm="mnist"))
     datamodule.setup("fit")
-    images, _ = next(iter(datamodule.val_dataloader()))
-    assert images.shape == (5, 1, 28, 28)
+    images, labels = next(iter(datamodule.val_dataloader()))
+    assert images.shape == (5, 1, 28, 28) and labels.tolist() == [0, 1, 2, 3, 4]
     assert datamodule.num_classes == 10
+    assert datamodule.data_report.splits["train"].modes == {"L": 10}
+
+
+def test_misplaced_mnist_files_are_found_and_named(tmp_path: Path) -> None:
+    raw = write_mnist(tmp_path / "downloads")
+    datamodule = TorchvisionDataModule("mnist", root=tmp_path, **eval_only(size=28, norm="mnist"))
+    with pytest.raises(DatasetError, match=rf"found .*-idx\d-ubyte.gz in {raw}: move the files into "
+                                           rf"{tmp_path / 'MNIST' / 'raw'}"):
+        datamodule.setup("fit")
+    (tmp_path / "MNIST").mkdir()
+    raw.rename(tmp_path / "MNIST" / "raw")  # the fix: the files moved into MNIST/raw
+    datamodule = TorchvisionDataModule("mnist", root=tmp_path, **eval_only(size=28, norm="mnist"))
+    datamodule.setup("fit")
+    assert len(datamodule.datasets["train"]) == 10
 
 
 def test_missing_dataset_folder_gives_download_hint(tmp_path: Path) -> None:
@@ -88,14 +71,6 @@ def test_missing_dataset_folder_through_the_cli(tmp_path: Path, capsys: pytest.C
                  f"hydra.run.dir={tmp_path}/run", "extras.print_config=false"])
     assert code == 2
     assert "data.download=true" in capsys.readouterr().err
-
-
-def write_image_folder(root: Path, classes: dict[str, int]) -> None:
-    rng = np.random.default_rng(0)
-    for name, count in classes.items():
-        (root / name).mkdir(parents=True)
-        for i in range(count):
-            Image.fromarray(rng.integers(0, 256, size=(20, 24, 3), dtype=np.uint8)).save(root / name / f"{i}.png")
 
 
 def test_image_folder_with_train_and_val(tmp_path: Path) -> None:
@@ -116,19 +91,16 @@ def test_image_folder_holds_out_validation_without_val_folder(tmp_path: Path) ->
     assert len(datamodule.datasets["train"]) == 16 and len(datamodule.datasets["val"]) == 4
 
 
-def test_image_folder_classes_differing_between_splits(tmp_path: Path) -> None:
-    write_image_folder(tmp_path / "train", {"cat": 2, "dog": 2})
-    write_image_folder(tmp_path / "val", {"cat": 2, "cow": 2})
-    with pytest.raises(DatasetError, match=r"only in val: \['cow'\]; only in train: \['dog'\]"):
-        ImageFolderDataModule(tmp_path, **eval_only()).setup("fit")
-
-
-def test_image_folder_config_fills_num_classes(tmp_path: Path) -> None:
+def test_image_folder_config_fills_num_classes_and_image_size(tmp_path: Path) -> None:
     from nnframe.core.training.instantiate import build_datamodule
 
-    write_image_folder(tmp_path / "data" / "train", {"x": 3, "y": 3, "z": 3})
+    write_image_folder(tmp_path / "data" / "train", {"x": 3, "y": 3, "z": 3}, size=(40, 30))
     cfg = compose_task_config("nnframe.cls.configs", ["data=image_folder", f"data.root={tmp_path / 'data'}",
-                                                      "data.num_workers=0", "data.image_size=32"],
-                              output_dir=tmp_path / "run")
-    build_datamodule(cfg)
+                                                      "data.num_workers=0"], output_dir=tmp_path / "run")
+    datamodule = build_datamodule(cfg)
     assert cfg.data.num_classes == 3 and cfg.model.num_classes == 3
+    assert cfg.data.image_size == 30 and datamodule.image_size == 30  # the median short side
+    images, _ = next(iter(datamodule.train_dataloader()))
+    assert images.shape[-2:] == (30, 30)
+    assert any("data.image_size=auto -> 30 (median short side of the" in line
+               for line in datamodule.data_report.resolved)

@@ -42,6 +42,7 @@ def test_writes_checkpoints_tensorboard_and_config(trained_run: tuple[Path, dict
         assert scalar in tags["scalars"], scalar
     assert "val/predictions" in tags["images"]
     assert "val/confusion_matrix" in tags["images"]
+    assert "train/samples" in tags["images"]  # the first training batch, augmented
     assert "_hparams_/session_start_info" in events.PluginTagToContent("hparams")  # the HPARAMS tab
 
 

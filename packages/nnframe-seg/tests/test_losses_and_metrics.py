@@ -70,3 +70,29 @@ def test_mean_iou_counts_present_classes_and_can_leave_out_background() -> None:
     assert float(with_background.compute()) == pytest.approx((2 / 3 + 1 / 2) / 2)
     assert float(without.compute()) == pytest.approx(1 / 2)
     assert float(dice.compute()) == pytest.approx((4 / 5 + 2 / 3) / 2)
+
+
+def test_mean_iou_and_the_logged_per_class_iou_agree_on_classes_absent_from_a_split(monkeypatch) -> None:
+    from functools import partial
+
+    from nnframe.seg import SegmentationModule
+
+    target = torch.tensor([[[0, 0, 1, 1]]])
+    logits = torch.nn.functional.one_hot(torch.tensor([[[0, 0, 1, 0]]]), 4).permute(0, 3, 1, 2).float()
+    values = segmentation_metrics(4, IGNORE)
+    values.update(logits, target)
+    computed = values.compute()
+    assert torch.isnan(computed["iou"][2:]).all()  # classes 2 and 3 are absent: no value, not 0
+    assert float(computed["miou"]) == pytest.approx(float(computed["iou"][:2].mean()))
+
+    module = SegmentationModule(partial(torch.optim.SGD, lr=0.1), num_classes=4, arch="unet", encoder="resnet18",
+                                arch_kwargs={"encoder_depth": 3, "decoder_channels": [16, 8, 4]})
+    module.class_names = ["background", "road", "car", "sky"]
+    logged: dict[str, float] = {}
+    monkeypatch.setattr(module, "log_dict", lambda scalars, **kwargs: logged.update(
+        {k: float(v) for k, v in scalars.items()}))
+    module.val_metrics.update(logits, target)
+    module._log_epoch_metrics("val")
+    per_class = {k: v for k, v in logged.items() if k.startswith("val/iou/")}
+    assert set(per_class) == {"val/iou/background", "val/iou/road"}
+    assert logged["val/miou"] == pytest.approx(sum(per_class.values()) / len(per_class))

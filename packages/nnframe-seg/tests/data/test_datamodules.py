@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from nnframe.core.cv_tools import segmentation_eval_transform
 from nnframe.core.errors import DatasetError
@@ -35,9 +36,9 @@ def test_pets_trimaps_map_to_background_pet_and_ignored_border(pets_root: Path) 
     assert {split: len(ds) for split, ds in datamodule.datasets.items()} == {"train": 8, "val": 2}
     datamodule.setup("test")
     assert len(datamodule.datasets["test"]) == 2
-    summary = datamodule.summary()
-    (table,) = summary["extra"].values()
+    table = datamodule.summary()["report"].tables["pixels per class"]
     assert [row[0] for row in table["rows"]] == ["0: background", "1: pet", "255: ignored"]
+    assert table["columns"][1:] == ("train (8 masks)", "val (2 masks)", "test (2 masks)")
 
 
 def test_pets_border_as_a_third_class(pets_root: Path) -> None:
@@ -98,26 +99,135 @@ def test_binary_masks_stored_as_0_255_are_read_as_0_1(tmp_path: Path) -> None:
     assert set(np.unique(np.asarray(mask)).tolist()) == {0, 1}
 
 
-def test_mask_value_beyond_num_classes_fails_naming_file_and_value(tmp_path: Path) -> None:
+def test_mask_value_beyond_num_classes_fails_before_training_naming_file_and_value(tmp_path: Path) -> None:
     _mask_folder(tmp_path, [0, 1, 2])
     write_mask(tmp_path / "train" / "masks" / "003.png", block_mask([0, 1, 7]))
     datamodule = MaskFolderDataModule(root=tmp_path, num_classes=3, val_fraction=0.2)
     with pytest.raises(DatasetError) as error:
         datamodule.setup("fit")
     message = str(error.value)
-    assert "003.png" in message and "value 7" in message and "data.num_classes=3" in message
+    assert "003.png: value 7" in message and "data.num_classes=3 allows 0..2" in message
 
 
-def test_mask_without_image_size_or_file_fails_clearly(tmp_path: Path) -> None:
+def test_missing_masks_and_wrong_sizes_are_all_listed_before_training(tmp_path: Path) -> None:
     _mask_folder(tmp_path, [0, 1])
     (tmp_path / "train" / "masks" / "002.png").unlink()
-    with pytest.raises(DatasetError, match=r"no mask for image .*002\.jpg"):
+    write_image(tmp_path / "train" / "images" / "004.jpg", size=(10, 10))
+    write_mask(tmp_path / "train" / "masks" / "004.png", block_mask([0, 1]))
+    with pytest.raises(DatasetError) as error:
         MaskFolderDataModule(root=tmp_path, num_classes=2).setup("fit")
-    write_image(tmp_path / "train" / "images" / "002.jpg", size=(10, 10))
-    write_mask(tmp_path / "train" / "masks" / "002.png", block_mask([0, 1]))
-    datamodule = MaskFolderDataModule(root=tmp_path, num_classes=2, val_fraction=0.0001)
-    datamodule.setup("fit")
-    dataset = datamodule.datasets["train"]
-    index = next(i for i, (image, _) in enumerate(dataset.samples) if image.name == "002.jpg")
-    with pytest.raises(DatasetError, match=r"002\.png is 24x20 but image .*002\.jpg is 10x10"):
-        dataset[index]
+    message = str(error.value)
+    assert f"{tmp_path / 'train/masks/002.png'}: no mask for image {tmp_path / 'train/images/002.jpg'}" in message
+    assert "004.png: 24x20, but its image" in message and "004.jpg is 10x10" in message
+
+
+def _setup(root: Path, **kwargs) -> MaskFolderDataModule:
+    datamodule = MaskFolderDataModule(root=root, **{"val_fraction": 0.2, **kwargs})
+    datamodule.setup_splits(["train", "val", "test"])
+    return datamodule
+
+
+def test_masks_of_only_0_and_255_with_many_classes_stop_with_both_fixes(tmp_path: Path) -> None:
+    _mask_folder(tmp_path, [0, 255], count=5)
+    with pytest.raises(DatasetError) as error:
+        _setup(tmp_path, num_classes=11)
+    message = str(error.value)
+    assert "only the values 0 and 255" in message and "every foreground pixel would be ignored" in message
+    assert "data.num_classes=2" in message and "data.binary_255=true" in message
+    binary = _setup(tmp_path, num_classes=2)  # the first fix
+    assert set(binary.datasets["train"].load_mask(0).unique().tolist()) == {0, 1}
+    kept = _setup(tmp_path, num_classes=11, binary_255=True)  # the second
+    assert set(kept.datasets["train"].load_mask(0).unique().tolist()) == {0, 1}
+    assert any("classes have no pixels in train" in note for note in kept.data_report.notes)
+
+
+def test_palette_masks_grey_masks_and_the_ignored_fraction(tmp_path: Path) -> None:
+    _mask_folder(tmp_path, [0, 1, 255, 255], count=4)
+    for i in range(4):
+        write_mask(tmp_path / "train" / "masks" / f"{i:03d}.png", block_mask([0, 1, 255, 255]), palette=i % 2 == 0)
+    datamodule = _setup(tmp_path, num_classes=2, val_fraction=0.25)
+    table = datamodule.data_report.tables["pixels per class"]
+    assert table["rows"][-1] == ["255: ignored", "50.00%", "50.00%", "50.00%"]
+    assert not any("ignored" in note for note in datamodule.data_report.notes)  # half is not "most"
+
+
+def _colour_masks(root: Path, colours: list[tuple[int, int, int]], count: int = 4) -> None:
+    for i in range(count):
+        write_image(root / "train" / "images" / f"{i}.png", seed=i)
+        mask = np.zeros((20, 24, 3), np.uint8)
+        for j, colour in enumerate(colours):
+            mask[:, j * 24 // len(colours):(j + 1) * 24 // len(colours)] = colour
+        (root / "train" / "masks").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(mask).save(root / "train" / "masks" / f"{i}.png")
+
+
+def test_voc_coloured_masks_need_a_palette_and_map_with_palette_voc(tmp_path: Path) -> None:
+    from nnframe.seg.data import voc_colormap
+
+    colours = voc_colormap()
+    _colour_masks(tmp_path, [tuple(colours[0]), tuple(colours[15]), tuple(colours[255])])  # background, person, border
+    with pytest.raises(DatasetError, match=r"(?s)RGB colour images, not class indices.*colours \(0, 0, 0\), "
+                                           r"\(192, 128, 128\), \(224, 224, 192\).*data.palette=voc"):
+        _setup(tmp_path, num_classes=21)
+    datamodule = _setup(tmp_path, palette="voc", val_fraction=0.25)
+    assert datamodule.num_classes == 21 and datamodule.class_names[15] == "person"
+    assert set(datamodule.datasets["train"].load_mask(0).unique().tolist()) == {0, 15, 255}
+
+
+def test_camvid_palette_and_custom_palettes_and_unknown_colours(tmp_path: Path) -> None:
+    _colour_masks(tmp_path, [(128, 64, 128), (128, 128, 128), (0, 0, 0)])  # Road, Sky, Void
+    camvid = _setup(tmp_path, palette="camvid", val_fraction=0.25)
+    assert camvid.num_classes == 31
+    road, sky = camvid.class_names.index("Road"), camvid.class_names.index("Sky")
+    assert set(camvid.datasets["train"].load_mask(0).unique().tolist()) == {road, sky, 255}
+    custom = _setup(tmp_path, palette=[[0, 0, 0], [128, 64, 128], [128, 128, 128]], val_fraction=0.25)
+    assert custom.class_names == ["background", "class_1", "class_2"]
+    with pytest.raises(DatasetError, match=r"(?s)colours that data.palette does not list.*colour \(128, 128, 128\)"):
+        _setup(tmp_path, palette=[[0, 0, 0], [128, 64, 128]], val_fraction=0.25)
+
+
+def test_lossy_masks_are_refused_by_name_and_png_masks_work(tmp_path: Path) -> None:
+    _mask_folder(tmp_path, [0, 1, 2], count=4)
+    for mask in (tmp_path / "train" / "masks").glob("*.png"):
+        Image.open(mask).save(mask.with_suffix(".jpg"))
+        mask.unlink()
+    with pytest.raises(DatasetError) as error:
+        _setup(tmp_path, num_classes=3)
+    message = str(error.value)
+    assert "lossy format" in message and "000.jpg: a JPEG file (lossy)" in message
+    assert "save the label maps as PNG" in message and "num_classes" not in message.split("Fix:")[1]
+    for mask in (tmp_path / "train" / "masks").glob("*.jpg"):  # the fix: the original label maps as PNG
+        mask.unlink()
+    _mask_folder(tmp_path, [0, 1, 2], count=4)
+    assert _setup(tmp_path, num_classes=3).num_classes == 3
+
+
+def test_layout_errors_show_the_tree_and_the_key(tmp_path: Path) -> None:
+    for i in range(4):
+        write_image(tmp_path / "images" / f"{i}.png")
+        write_mask(tmp_path / "masks" / f"{i}.png", block_mask([0, 1]))
+    (tmp_path / "masks" / "._0.png").write_bytes(b"\x00\x05\x16\x07")
+    with pytest.raises(DatasetError, match=r"(?s)holds images/ directly: set data.train_dir=\..*expected layout:"):
+        _setup(tmp_path, num_classes=2)
+    datamodule = _setup(tmp_path, num_classes=2, train_dir=".", val_fraction=0.25)
+    assert len(datamodule.datasets["train"]) == 3
+    assert [Path(p).name for p, _ in datamodule.data_report.splits["train"].ignored] == ["._0.png"]
+
+
+def test_other_folder_names_are_set_with_images_dir_and_masks_dir(tmp_path: Path) -> None:
+    for i in range(4):
+        write_image(tmp_path / "train" / "img" / f"{i}.png")
+        write_mask(tmp_path / "train" / "label" / f"{i}.png", block_mask([0, 1]))
+    with pytest.raises(DatasetError, match=r"holds img/, label/: name the image and mask folders with "
+                                           r"data.images_dir=... data.masks_dir=..."):
+        _setup(tmp_path, num_classes=2)
+    assert len(_setup(tmp_path, num_classes=2, images_dir="img", masks_dir="label", val_fraction=0.25)
+               .datasets["train"]) == 3
+
+
+def test_grey_images_load_with_one_channel(tmp_path: Path) -> None:
+    _mask_folder(tmp_path, [0, 1], count=4)
+    datamodule = _setup(tmp_path, num_classes=2, in_channels=1, val_fraction=0.25,
+                        train_transform=segmentation_eval_transform(32, "imagenet", in_channels=1))
+    image, mask = datamodule.datasets["train"][0]
+    assert image.shape == (1, 32, 32) and mask.shape == (32, 32)

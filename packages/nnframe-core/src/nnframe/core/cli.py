@@ -31,6 +31,7 @@ def _usage(tasks: dict[str, TaskSpec]) -> str:
         "examples:",
         "  nnframe cls train                          train on the embedded shapes dataset",
         "  nnframe cls train experiment=cifar10_resnet18 trainer.max_epochs=5",
+        "  nnframe cls inspect data=image_folder data.root=/data/pets   check your images, see the augmented samples",
         "  nnframe cls train --cfg job                show the composed config, run nothing",
         "  nnframe cls eval ckpt_path=outputs/.../checkpoints/last.ckpt",
         "  nnframe cls train -m model.optimizer.lr=1e-3,1e-2   a sweep: one run per value",

@@ -186,6 +186,10 @@ def register_resolvers(exit_on_error: bool = False) -> None:
         OmegaConf.register_new_resolver("nnframe.run_dir", run_dir)
     if not OmegaConf.has_resolver("nnframe.run_name"):
         OmegaConf.register_new_resolver("nnframe.run_name", _run_name_resolver)
+    if not OmegaConf.has_resolver("nnframe.if"):
+        # ${nnframe.if:${data.multi_label},val/map,val/acc}: a value that depends on another one.
+        OmegaConf.register_new_resolver("nnframe.if", lambda condition, then, otherwise: then
+                                        if str(condition).lower() == "true" else otherwise)
     if not OmegaConf.has_resolver("nnframe.cwd"):
         # Not ${hydra:runtime.cwd}: a sweeper resolves the sweep directory before Hydra's
         # runtime config exists, and ${oc.env:VAR,default} resolves its default even when VAR is set.

@@ -30,6 +30,8 @@ def _default_actions() -> dict[str, ActionSpec]:
             "nnframe.core.training:predict_from_cli",
             "predict a folder of images: ckpt_path=... predict.input_dir=... [predict.output_dir=...]",
         ),
+        "inspect": ActionSpec("nnframe.core.training.inspect_data:inspect_from_cli",
+                              "check the data and save a grid of augmented training samples, without training"),
         "tune": ActionSpec("nnframe.core.tuning:tune_from_cli", "find a learning rate and batch size for this config"),
         "export": ActionSpec("nnframe.core.export:export_from_cli",
                              "export a checkpoint to ONNX or TorchScript: ckpt_path=... export.format=onnx"),

@@ -32,7 +32,8 @@ class ConfusionMatrixCallback(L.Callback):
     def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._matrix = None
         num_classes = len(getattr(pl_module, "class_names", []) or [])
-        if self._active(trainer) and num_classes > 1:
+        # Multi-label predictions are not one class per sample: the per-class F1 replaces the matrix.
+        if self._active(trainer) and num_classes > 1 and not getattr(pl_module, "multi_label", False):
             self._matrix = MulticlassConfusionMatrix(num_classes, ignore_index=self.ignore_index,
                                                      validate_args=False).to(pl_module.device)
 

@@ -1,6 +1,12 @@
 """Image helpers shared by the tasks: normalisation, transform presets, drawing."""
 
-from nnframe.core.cv_tools.normalization import NORMALIZATION_STATS, denormalize, resolve_normalization
+from nnframe.core.cv_tools.normalization import (
+    NORMALIZATION_STATS,
+    denormalize,
+    resolve_normalization,
+    stats_for_channels,
+)
+from nnframe.core.cv_tools.sample_grid import training_samples_figure
 from nnframe.core.cv_tools.transforms import (
     classification_eval_transform,
     classification_train_transform,
@@ -26,4 +32,6 @@ __all__ = [
     "resolve_normalization",
     "segmentation_eval_transform",
     "segmentation_train_transform",
+    "stats_for_channels",
+    "training_samples_figure",
 ]

@@ -8,6 +8,7 @@ tests generate).
 
 from __future__ import annotations
 
+import gzip
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import torch
 from torchvision import datasets
 
 from nnframe.core.errors import DatasetError
@@ -51,6 +54,64 @@ class _STL10(datasets.STL10):
         return all((folder / name).is_file() for name, _ in self.train_list + self.test_list)
 
 
+def read_idx(path: str | Path) -> torch.Tensor:
+    """An IDX file (MNIST's format), plain or gzipped (``.gz``, as downloaded), as a uint8 tensor.
+
+    Raises:
+        DatasetError: not an IDX file of unsigned bytes, or shorter than its header says.
+    """
+    path = Path(path)
+    try:
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as handle:
+            data = handle.read()
+    except (OSError, EOFError) as error:
+        raise DatasetError(f"cannot read {path}: {error}. Re-download it (data.download=true).") from error
+    magic = int.from_bytes(data[:4], "big") if len(data) >= 4 else 0
+    ndim, kind = magic & 0xFF, (magic >> 8) & 0xFF
+    if magic >> 16 != 0 or kind != 0x08 or not 1 <= ndim <= 3 or len(data) < 4 + 4 * ndim:
+        raise DatasetError(f"{path} is not an IDX file of unsigned bytes (magic number {magic:#010x})")
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    expected = 4 + 4 * ndim + int(np.prod(dims))
+    if len(data) < expected:
+        raise DatasetError(f"{path} is truncated: {len(data)} bytes, its header says {expected}. Re-download it.")
+    array = np.frombuffer(data, dtype=np.uint8, count=int(np.prod(dims)), offset=4 + 4 * ndim).reshape(dims)
+    return torch.from_numpy(array.copy())
+
+
+class _IdxFiles:
+    """MNIST-format datasets read from their IDX files as they are, extracted or still gzipped
+    (``train-images-idx3-ubyte.gz`` as downloaded from the dataset's page)."""
+
+    folder_name = "MNIST"
+
+    @property
+    def raw_folder(self) -> str:
+        return str(Path(self.root) / self.folder_name / "raw")
+
+    def _file(self, name: str) -> Path:
+        plain = Path(self.raw_folder) / name
+        return plain if plain.is_file() or not plain.with_name(name + ".gz").is_file() else plain.with_name(name + ".gz")
+
+    def _check_exists(self) -> bool:
+        return all(self._file(Path(url).stem).is_file() for url, _ in self.resources)
+
+    def _load_data(self) -> tuple[torch.Tensor, torch.Tensor]:
+        prefix = "train" if self.train else "t10k"
+        images = read_idx(self._file(f"{prefix}-images-idx3-ubyte"))
+        labels = read_idx(self._file(f"{prefix}-labels-idx1-ubyte")).long()
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise DatasetError(f"{self.raw_folder}: {len(images)} images but {len(labels)} labels for {prefix}")
+        return images, labels
+
+
+class _MNIST(_IdxFiles, datasets.MNIST):
+    folder_name = "MNIST"
+
+
+class _FashionMNIST(_IdxFiles, datasets.FashionMNIST):
+    folder_name = "FashionMNIST"
+
+
 class _Imagenette(datasets.Imagenette):
     """Imagenette with one readable name per class (torchvision gives tuples of synonyms) and
     ``targets`` (for the class counts and seeded subsets)."""
@@ -69,6 +130,7 @@ class TorchvisionDatasetInfo:
     folder: str
     splits: dict[str, dict[str, Any]]
     url_hint: str
+    files: tuple[str, ...] = ()  # what the folder must hold (each also accepted with .gz for IDX files)
 
 
 def _imagenette(size: str, folder: str) -> TorchvisionDatasetInfo:
@@ -80,16 +142,21 @@ def _imagenette(size: str, folder: str) -> TorchvisionDatasetInfo:
                                   f"https://s3.amazonaws.com/fast-ai-imageclas/{folder}.tgz")
 
 
+_IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+_CIFAR10_FILES = (*(f"data_batch_{i}" for i in range(1, 6)), "test_batch", "batches.meta")
+
 TORCHVISION_DATASETS: dict[str, TorchvisionDatasetInfo] = {
     "cifar10": TorchvisionDatasetInfo(_CIFAR10, "cifar-10-batches-py", {"train": {"train": True}, "test": {"train": False}},
-                                      "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"),
+                                      "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz", _CIFAR10_FILES),
     "cifar100": TorchvisionDatasetInfo(_CIFAR100, "cifar-100-python", {"train": {"train": True}, "test": {"train": False}},
-                                       "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"),
-    "mnist": TorchvisionDatasetInfo(datasets.MNIST, "MNIST/raw", {"train": {"train": True}, "test": {"train": False}},
-                                    "http://yann.lecun.com/exdb/mnist/"),
-    "fashion_mnist": TorchvisionDatasetInfo(datasets.FashionMNIST, "FashionMNIST/raw",
+                                       "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
+                                       ("train", "test", "meta")),
+    "mnist": TorchvisionDatasetInfo(_MNIST, "MNIST/raw", {"train": {"train": True}, "test": {"train": False}},
+                                    "the four .gz files of http://yann.lecun.com/exdb/mnist/", _IDX_FILES),
+    "fashion_mnist": TorchvisionDatasetInfo(_FashionMNIST, "FashionMNIST/raw",
                                             {"train": {"train": True}, "test": {"train": False}},
-                                            "https://github.com/zalandoresearch/fashion-mnist"),
+                                            "the four .gz files of https://github.com/zalandoresearch/fashion-mnist",
+                                            _IDX_FILES),
     "stl10": TorchvisionDatasetInfo(_STL10, "stl10_binary",
                                     {"train": {"split": "train"}, "test": {"split": "test"},
                                      "unlabeled": {"split": "unlabeled"}, "train+unlabeled": {"split": "train+unlabeled"}},
@@ -119,10 +186,16 @@ def load_torchvision_dataset(name: str, root: str | Path, split: str) -> Any:
     if split not in info.splits:
         raise DatasetError(f"{name} has no split {split!r}; splits: {', '.join(info.splits)}")
     folder = Path(root) / info.folder
-    if not folder.is_dir():
+    missing = [name for name in info.files
+               if not (folder / name).is_file() and not (folder / f"{name}.gz").is_file()]
+    if not folder.is_dir() or missing:
+        what = (f"its files in {folder}" if not folder.is_dir() or len(missing) == len(info.files)
+                else f"{', '.join(missing)} in {folder}")
+        manual = (f"put {info.url_hint} in {folder} (gzipped as downloaded, or extracted)" if info.files == _IDX_FILES
+                  else f"download {info.url_hint} and extract it under {Path(root)}")
         raise DatasetError(
-            f"{name} not found: expected its files in {folder}. Add data.download=true to download it "
-            f"(needs a network), or download {info.url_hint} and extract it under {Path(root)} "
+            f"{name} not found: expected {what}{_found_elsewhere(Path(root), info, folder)}. Add data.download=true "
+            f"to download it (needs a network), or {manual} "
             f"(data.root={root}; NNFRAME_DATA_DIR sets the data root for all datasets)."
         )
     try:
@@ -131,6 +204,23 @@ def load_torchvision_dataset(name: str, root: str | Path, split: str) -> Any:
         raise DatasetError(f"cannot load {name} from {folder}: {error}. Re-download it (data.download=true).") from error
     except Exception as error:  # unpickling a damaged CIFAR batch raises anything
         raise DatasetError(f"cannot load {name} from {folder}: {error!r}. Re-download it.") from error
+
+
+def _found_elsewhere(root: Path, info: TorchvisionDatasetInfo, folder: Path) -> str:
+    """``; found <file> in <other folder>: move ...`` when an expected file lies elsewhere under
+    ``root`` (a few levels deep), or the downloaded archive sits there unextracted."""
+    if not root.is_dir():
+        return ""
+    wanted = set(info.files) | {f"{n}.gz" for n in info.files}
+    archive = info.url_hint.rsplit("/", 1)[-1] if info.url_hint.endswith((".tar.gz", ".tgz", ".zip")) else None
+    for depth in range(4):
+        for path in sorted(root.glob("/".join(["*"] * (depth + 1)))):
+            if archive and path.name == archive:
+                return (f"; found the archive {path}: extract it there (tar xzf {path.name}), or data.download=true "
+                        "verifies and extracts it without downloading again")
+            if path.name in wanted and path.parent != folder and path.is_file():
+                return f"; found {path.name} in {path.parent}: move the files into {folder}"
+    return ""
 
 
 def _info(name: str) -> TorchvisionDatasetInfo:

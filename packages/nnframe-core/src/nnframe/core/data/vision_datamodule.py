@@ -1,9 +1,9 @@
-"""Base ``LightningDataModule``: splits, loaders, the predict folder, and a dataset summary."""
+"""Base ``LightningDataModule``: splits, the pre-flight data check, loaders, the predict folder,
+and a dataset summary."""
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -11,6 +11,7 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from nnframe.core.data.data_report import DataReport
 from nnframe.core.data.epoch_sampler import EpochSeededRandomSampler
 from nnframe.core.data.image_files import ImageFileDataset
 from nnframe.core.errors import DatasetError
@@ -24,7 +25,11 @@ class VisionDataModule(L.LightningDataModule):
     A subclass provides ``build_dataset(split, transform)`` returning a
     :class:`~nnframe.core.data.VisionDataset` for ``train``, ``val`` and ``test`` (may be the
     same data as val when the dataset has no test split), and may override ``prepare_data``
-    to download.
+    to download and ``check_data`` to add its own checks (masks, say) to the pre-flight check.
+
+    Every split is checked when it is built (:func:`~nnframe.core.data.data_check.check_splits`):
+    every file identified, unusable files left out (``skip_corrupt``) or listed in one error,
+    class sets compared. ``data_report`` holds what the check found.
 
     Args:
         batch_size: training batch size (per process).
@@ -38,11 +43,19 @@ class VisionDataModule(L.LightningDataModule):
         train_transform: called as ``transform(image, target)`` on training samples.
         eval_transform: the same for validation, test and prediction.
         in_channels: image channels the model receives.
-        image_size: side of the images the model receives.
+        image_size: side of the images the model receives; ``auto``: from the data (resolved
+            by ``build_datamodule``, see ``nnframe.core.training.data_values``).
         normalization: the stats the transforms normalise with (a name in
             ``cv_tools.NORMALIZATION_STATS`` or ``[mean, std]``), used to draw images back.
         on_device: hold the train/val/test splits as uint8 tensors on the training device and
             augment whole batches there (in-memory datasets; see ``device_batch_loader``).
+        skip_corrupt: leave out samples whose files the pre-flight check finds unusable
+            (counted in the data summary and at the end of the run) instead of stopping.
+        decode_check: decode every image fully in the pre-flight check (finds damage inside
+            files whose header and end marker are intact; slower, cached like the rest).
+        max_image_size: the largest side ``image_size=auto`` chooses.
+        image_size_multiple: ``image_size=auto`` is a multiple of this (a segmentation
+            encoder's output stride).
     """
 
     def __init__(
@@ -58,9 +71,13 @@ class VisionDataModule(L.LightningDataModule):
         train_transform: Callable[..., Any] | None = None,
         eval_transform: Callable[..., Any] | None = None,
         in_channels: int = 3,
-        image_size: int = 32,
+        image_size: int | str = 32,
         normalization: str | Sequence[Sequence[float]] = "imagenet",
         on_device: bool = False,
+        skip_corrupt: bool = False,
+        decode_check: bool = False,
+        max_image_size: int = 224,
+        image_size_multiple: int = 1,
     ) -> None:
         super().__init__()
         self.batch_size = batch_size
@@ -77,27 +94,64 @@ class VisionDataModule(L.LightningDataModule):
         self.image_size = image_size
         self.normalization = normalization
         self.on_device = on_device
+        self.skip_corrupt = skip_corrupt
+        self.decode_check = decode_check
+        self.max_image_size = max_image_size
+        self.image_size_multiple = image_size_multiple
         self.datasets: dict[str, Dataset] = {}
         self.predict_dir: str | None = None
+        self.data_report = DataReport()
 
     @abstractmethod
     def build_dataset(self, split: str, transform: Callable[..., Any] | None) -> Dataset:
         """Return the dataset of ``split`` (``train``, ``val`` or ``test``) with ``transform``."""
 
     def setup(self, stage: str | None = None) -> None:
-        """Build the splits ``stage`` needs (once) and check the number of classes."""
+        """Build (and check) the splits ``stage`` needs, once."""
         if stage == "predict":
             if not self.predict_dir:
                 raise DatasetError("predict needs a folder of images: add predict.input_dir=/path/to/images")
-            self.datasets["predict"] = ImageFileDataset(self.predict_dir, self._predict_transform())
+            self.datasets["predict"] = ImageFileDataset(self.predict_dir, self._predict_transform(),
+                                                        "L" if self.in_channels == 1 else "RGB")
             return
-        for split in _STAGE_SPLITS.get(stage, ("train", "val", "test")):
-            if split not in self.datasets:
-                transform = self.train_transform if split == "train" else self.eval_transform
-                self.datasets[split] = self.build_dataset(split, transform)
-                if len(self.datasets[split]) == 0:
-                    raise DatasetError(f"the {split} split of {type(self).__name__} is empty")
+        self.setup_splits(_STAGE_SPLITS.get(stage, ("train", "val", "test")))
+
+    def setup_splits(self, splits: Sequence[str]) -> DataReport:
+        """Build the ``splits`` not built yet and run the pre-flight check on them.
+
+        Raises:
+            DatasetError: every problem the check found, with the files and the fix.
+        """
+        from nnframe.core.data.data_check import check_splits
+
+        new = [split for split in splits if split not in self.datasets]
+        for split in new:
+            transform = self.train_transform if split == "train" else self.eval_transform
+            self.datasets[split] = self.build_dataset(split, transform)
+            if len(self.datasets[split]) == 0:
+                raise DatasetError(f"the {split} split of {type(self).__name__} is empty")
+        if new:
+            check_splits(self, new)
         self._check_num_classes()
+        return self.data_report
+
+    def set_transforms(self, train_transform: Callable[..., Any] | None,
+                       eval_transform: Callable[..., Any] | None) -> None:
+        """Use these transforms from now on, also in the splits already built (the run builds
+        the datamodule first and its transforms once values such as ``image_size=auto`` are
+        known)."""
+        self.train_transform, self.eval_transform = train_transform, eval_transform
+        for split, dataset in self.datasets.items():
+            if split == "predict":
+                dataset.transform = self._predict_transform()
+            elif hasattr(dataset, "transform"):
+                dataset.transform = train_transform if split == "train" else eval_transform
+        self.__dict__.pop("_device_tensors", None)  # on-device copies were prepared for the old transform
+
+    def check_data(self, report: DataReport, file_infos: dict[Any, Any], splits: Sequence[str]) -> None:
+        """Task-specific checks of the pre-flight check (masks against images, say) of the
+        ``splits`` just built: add issues, notes and tables to ``report``. ``file_infos`` maps
+        each probed file to its ``FileInfo``."""
 
     def _predict_transform(self) -> Callable[..., Any] | None:
         return self.eval_transform
@@ -165,20 +219,22 @@ class VisionDataModule(L.LightningDataModule):
         return self._loader("predict")
 
     def summary(self) -> dict[str, Any]:
-        """Sizes per split, class names and per-class counts, for the start-of-run printout.
+        """Sizes per split, class names and per-class counts, and what the data check found,
+        for the start-of-run printout.
 
         Returns:
-            ``{"splits": {split: size}, "classes": [...], "counts": {split: [count per class]}}``
-            plus, in subclasses, ``"extra": {title: {row: value}}``.
+            ``{"splits": {split: size}, "classes": [...], "counts": {split: [count per class]},
+            "report": DataReport}`` plus, in subclasses, ``"extra": {title: {row: value}}``.
         """
         counts: dict[str, list[int]] = {}
         for split, dataset in self.datasets.items():
-            targets = getattr(dataset, "targets", None)
-            if targets is not None:
-                counter = Counter(int(t) for t in targets)
-                counts[split] = [counter.get(i, 0) for i in range(self.num_classes)]
+            label_counts = getattr(dataset, "label_counts", None)
+            split_counts = label_counts() if callable(label_counts) else None
+            if split_counts is not None:
+                counts[split] = list(split_counts) + [0] * (self.num_classes - len(split_counts))
         return {
             "splits": {split: len(dataset) for split, dataset in self.datasets.items()},
             "classes": self.class_names,
             "counts": counts,
+            "report": self.data_report,
         }

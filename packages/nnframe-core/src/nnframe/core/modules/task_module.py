@@ -177,7 +177,8 @@ class TaskModule(L.LightningModule):
     def _log_epoch_metrics(self, stage: str) -> dict[str, torch.Tensor]:
         """Compute (synced across processes by torchmetrics), log and reset one stage's metrics.
 
-        Vector metrics (one value per class) are logged as ``<name>/<class name>``.
+        Vector metrics (one value per class) are logged as ``<name>/<class name>``; a NaN entry
+        (a class absent from the split) is not logged.
         """
         collection = self.stage_metrics(stage)
         if not any(metric.update_called for metric in collection.values()):
@@ -190,7 +191,8 @@ class TaskModule(L.LightningModule):
                 scalars[name] = value.squeeze()
             elif value.ndim == 1:
                 names = self.class_names if len(self.class_names) == len(value) else range(len(value))
-                scalars.update({f"{name}/{class_name}": v for class_name, v in zip(names, value, strict=True)})
+                scalars.update({f"{name}/{class_name}": v for class_name, v in zip(names, value, strict=True)
+                                if not torch.isnan(v)})
         self.log_dict(scalars, prog_bar=False)
         return values
 

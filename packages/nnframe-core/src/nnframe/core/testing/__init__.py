@@ -4,6 +4,15 @@ tiny copies of real datasets."""
 from nnframe.core.testing.compose import compose_task_config
 from nnframe.core.testing.datasets import write_imagenette
 from nnframe.core.testing.faults import CrashCallback, HangCallback, PoisonWeightsCallback, SignalCallback
+from nnframe.core.testing.image_files import (
+    write_cifar10,
+    write_damaged_png,
+    write_image,
+    write_image_folder,
+    write_messy_files,
+    write_mnist,
+    write_truncated_jpeg,
+)
 from nnframe.core.testing.rank_loss import RankLossRecorder
 from nnframe.core.testing.toy import ToyClassifier, ToyDataModule
 
@@ -16,5 +25,12 @@ __all__ = [
     "ToyClassifier",
     "ToyDataModule",
     "compose_task_config",
+    "write_cifar10",
+    "write_damaged_png",
+    "write_image",
+    "write_image_folder",
     "write_imagenette",
+    "write_messy_files",
+    "write_mnist",
+    "write_truncated_jpeg",
 ]

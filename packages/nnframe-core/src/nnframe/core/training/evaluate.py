@@ -8,7 +8,7 @@ from nnframe.core.checkpointing import check_checkpoint_fits, read_checkpoint_me
 from nnframe.core.errors import CheckpointError, ConfigError
 from nnframe.core.training.checkpoint_config import apply_checkpoint_config
 from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
-from nnframe.core.training.run_summary import apply_extras, print_metrics
+from nnframe.core.training.run_summary import apply_extras, print_metrics, report_data_counts
 from nnframe.core.training.train import _as_floats
 
 
@@ -26,6 +26,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     cfg = apply_checkpoint_config(cfg, metadata)
     apply_extras(cfg)
     datamodule = build_datamodule(cfg, stage=None)
+    report_data_counts(datamodule.data_report, cfg.paths.get("output_dir"))
     model = build_model(cfg, datamodule.class_names)
     check_checkpoint_fits(cfg.ckpt_path, model, cfg.task_name)
     loggers = instantiate_group(cfg.get("logger"), "logger")

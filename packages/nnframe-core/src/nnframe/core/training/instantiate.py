@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import hydra
@@ -12,7 +13,13 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from nnframe.core.checkpointing import AtomicCheckpointIO
 from nnframe.core.data.vision_datamodule import VisionDataModule
 from nnframe.core.errors import ConfigError
+from nnframe.core.training.data_values import AUTO, resolve_data_values
 from nnframe.core.training.stop_signals import install_stop_signals
+
+_TRANSFORM_KEYS = ("train_transform", "eval_transform")
+#: Splits each stage builds and checks before its first step (None: eval's); "fit" and None add
+#: test when the run tests (``test=true``).
+_STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",), None: ("val",)}
 
 
 def _instantiate(node: Any, what: str, **kwargs: Any) -> Any:
@@ -33,16 +40,65 @@ def instantiate_group(group: DictConfig | None, what: str) -> list[Any]:
             if isinstance(node, DictConfig) and "_target_" in node]
 
 
-def build_datamodule(cfg: DictConfig, stage: str | None = "fit") -> VisionDataModule:
-    """Instantiate ``cfg.data``, prepare (download) and set it up for ``stage``; fill in
-    ``data.num_classes`` from the data when it is null."""
-    datamodule = _instantiate(cfg.data, "data")
+def _without_transforms(cfg: DictConfig) -> VisionDataModule:
+    overrides = {key: None for key in _TRANSFORM_KEYS if key in cfg.data}
+    return _instantiate(cfg.data, "data", **overrides)
+
+
+def attach_transforms(cfg: DictConfig, datamodule: VisionDataModule) -> None:
+    """Instantiate ``cfg.data``'s transforms (now that its values are concrete) and give them to
+    the datamodule."""
+    transforms = {key: _instantiate(cfg.data[key], f"data.{key}") if cfg.data.get(key) is not None else None
+                  for key in _TRANSFORM_KEYS if key in cfg.data}
+    if transforms:
+        datamodule.set_transforms(transforms.get("train_transform"), transforms.get("eval_transform"))
+
+
+def build_datamodule(cfg: DictConfig, stage: str | None = "fit", stop_on_issues: bool = True) -> VisionDataModule:
+    """Build ``cfg.data`` in two phases, so that values can come from the data:
+
+    1. instantiate the datamodule without its transforms, prepare (download) it, build the
+       splits ``stage`` needs (and test, when the run tests) and run the pre-flight data check
+       on them (problems stop here, before any step);
+    2. resolve ``auto`` values and other data-dependent values into ``cfg.data``
+       (:mod:`~nnframe.core.training.data_values`) and fill ``data.num_classes`` when null;
+    3. instantiate the transforms from the now concrete config and attach them.
+
+    With ``stop_on_issues=False`` (``inspect``) the check's problems are only recorded in
+    ``datamodule.data_report`` (unusable files left out) instead of raised.
+    """
+    datamodule = _without_transforms(cfg)
+    if hasattr(datamodule, "data_report"):
+        datamodule.data_report.stop_on_issues = stop_on_issues
     datamodule.prepare_data()
-    if stage is not None:
+    splits = list(_STAGE_SPLITS[stage])
+    if stage in ("fit", None) and cfg.get("test"):
+        splits.append("test")
+    if hasattr(datamodule, "setup_splits"):
+        datamodule.setup_splits(splits)
+    elif stage is not None:
         datamodule.setup(stage)
+    resolved = resolve_data_values(cfg, datamodule)
     if "num_classes" in cfg.data and cfg.data.num_classes is None and hasattr(datamodule, "num_classes"):
         with open_dict(cfg):
             cfg.data.num_classes = datamodule.num_classes
+    attach_transforms(cfg, datamodule)
+    if resolved and cfg.get("paths") and cfg.paths.get("output_dir") and Path(cfg.paths.output_dir).is_dir():
+        from nnframe.core.training.run_summary import save_config
+
+        save_config(cfg, cfg.paths.output_dir)  # the saved config holds the resolved values
+    return datamodule
+
+
+def build_predict_datamodule(cfg: DictConfig) -> VisionDataModule:
+    """The datamodule of ``predict``: no splits, only the transforms (the checkpoint's config
+    holds concrete values; an ``auto`` left means the checkpoint has no config)."""
+    left = [key for key, value in cfg.data.items() if not OmegaConf.is_missing(cfg.data, key) and value == AUTO]
+    if left:
+        raise ConfigError(f"{', '.join(f'data.{k}=auto' for k in left)}: the checkpoint does not say what the "
+                          "model was trained with; set the values on the command line")
+    datamodule = _without_transforms(cfg)
+    attach_transforms(cfg, datamodule)
     return datamodule
 
 

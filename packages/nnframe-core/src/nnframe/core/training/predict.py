@@ -12,7 +12,7 @@ from nnframe.core.checkpointing import check_checkpoint_fits, read_checkpoint_me
 from nnframe.core.errors import ConfigError
 from nnframe.core.output_dir import in_run_dir
 from nnframe.core.training.checkpoint_config import apply_checkpoint_config
-from nnframe.core.training.instantiate import build_model, build_trainer
+from nnframe.core.training.instantiate import build_model, build_predict_datamodule, build_trainer
 from nnframe.core.training.run_summary import apply_extras
 
 
@@ -30,7 +30,7 @@ def predict(cfg: DictConfig) -> Path:
     cfg = apply_checkpoint_config(cfg, metadata)
     apply_extras(cfg)
     class_names = list(metadata.get("class_names", []))
-    datamodule = hydra.utils.instantiate(cfg.data)
+    datamodule = build_predict_datamodule(cfg)
     datamodule.predict_dir = cfg.predict.input_dir
     model = build_model(cfg, class_names)
     check_checkpoint_fits(cfg.ckpt_path, model, cfg.task_name)

@@ -75,11 +75,34 @@ def print_config_tree(cfg: DictConfig, action: str | None = None) -> None:
     console.print(tree, crop=False)
 
 
+def _size_cell(value: tuple[int, int]) -> str:
+    return f"{value[0]}x{value[1]}"
+
+
+def _images_table(report: Any) -> rich.table.Table | None:
+    """Images per split: count, sizes (min/median/max, width x height), modes, left out, ignored."""
+    if report is None or not report.splits:
+        return None
+    table = rich.table.Table("split", "samples", "size min", "median", "max", "modes", "left out", "ignored",
+                             title="images", title_justify="left")
+    for split, stats in report.splits.items():
+        sizes = stats.size_range()
+        cells = [_size_cell(sizes[k]) for k in ("min", "median", "max")] if sizes else ["-", "-", "-"]
+        modes = ", ".join(f"{mode} {count}" for mode, count in stats.modes.most_common()) or "-"
+        table.add_row(split, str(stats.samples), *cells, modes, str(len(stats.excluded)), str(len(stats.ignored)))
+    return table
+
+
 @rank_zero_only
 def print_data_summary(summary: dict[str, Any]) -> None:
-    """Print split sizes, and class names with counts per split (as a table)."""
+    """Print split sizes, image sizes and modes per split, class names with counts per split (as
+    tables), what the data check resolved, left out or noted."""
     splits = summary.get("splits", {})
     rich.print("[bold]data:[/bold] " + ", ".join(f"{split} {size}" for split, size in splits.items()))
+    report = summary.get("report")
+    images = _images_table(report)
+    if images is not None:
+        rich.print(images)
     classes, counts = summary.get("classes", []), summary.get("counts", {})
     if classes:
         table = rich.table.Table("class", *counts.keys(), title=f"{len(classes)} classes", title_justify="left")
@@ -88,11 +111,49 @@ def print_data_summary(summary: dict[str, Any]) -> None:
         if len(classes) > 50:
             table.add_row(f"... {len(classes) - 50} more", *("" for _ in counts))
         rich.print(table)
-    for title, rows in summary.get("extra", {}).items():
+    extra = dict(summary.get("extra", {}))
+    if report is not None:
+        extra.update(report.tables)
+    for title, rows in extra.items():
         table = rich.table.Table(*rows.get("columns", ("", "value")), title=title, title_justify="left")
         for row in rows.get("rows", []):
             table.add_row(*(str(v) for v in row))
         rich.print(table)
+    if report is not None:
+        console = rich.get_console()  # soft_wrap: one line each, whole in logs and for grep
+        if report.files_checked:
+            console.print(f"data check: {report.files_checked} files identified in {report.seconds:.1f} s "
+                          f"({report.files_cached} from the cache)", soft_wrap=True)
+        for line in report.resolved:
+            console.print(f"[bold]resolved:[/bold] {line}", soft_wrap=True)
+        for note in report.notes:
+            console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
+
+
+def data_counts_line(report: Any) -> str | None:
+    """``left out N unusable files ...; ignored M files ...`` or None when there are none."""
+    if report is None:
+        return None
+    parts = []
+    if report.excluded_count:
+        parts.append(f"left out {report.excluded_count} unusable file(s) (data.skip_corrupt=true)")
+    if report.ignored_count:
+        parts.append(f"ignored {report.ignored_count} file(s) that are not data (other extensions, "
+                     "macOS/Windows metadata)")
+    return "; ".join(parts) or None
+
+
+@rank_zero_only
+def report_data_counts(report: Any, output_dir: str | Path | None) -> None:
+    """Say what the data check left out or ignored, whatever the summary and warning settings,
+    and list every such file in ``<output_dir>/data_check.txt``."""
+    line = data_counts_line(report)
+    if line is None:
+        return
+    where = ""
+    if output_dir is not None:
+        where = f": every one listed in {report.write(Path(output_dir) / 'data_check.txt')}"
+    rich.get_console().print(f"[bold yellow]data:[/bold yellow] {line}{where}", soft_wrap=True)
 
 
 def apply_extras(cfg: DictConfig) -> None:

@@ -20,7 +20,12 @@ from nnframe.core.loggers import checkpoint_global_step, continue_logs_from
 from nnframe.core.training.config_checks import ensure_writable_dir, validate_config
 from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
 from nnframe.core.training.run_lifecycle import RunInterrupted, record_run, stop_message
-from nnframe.core.training.run_summary import apply_extras, print_data_summary, print_metrics
+from nnframe.core.training.run_summary import (
+    apply_extras,
+    print_data_summary,
+    print_metrics,
+    report_data_counts,
+)
 from nnframe.core.training.stop_signals import StopSignalConnector
 
 
@@ -127,6 +132,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     datamodule = build_datamodule(cfg, stage="fit")
     if cfg.get("extras", {}).get("print_data_summary", True):
         print_data_summary(datamodule.summary())
+    report_data_counts(datamodule.data_report, cfg.paths.output_dir)
     model = build_model(cfg, datamodule.class_names)
     callbacks = instantiate_group(cfg.get("callbacks"), "callbacks")
     loggers = instantiate_group(cfg.get("logger"), "logger")
@@ -166,6 +172,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     if trainer.is_global_zero:
         _log_hparams(trainer, cfg, metrics)
         print_metrics("final metrics", {k: v for k, v in metrics.items() if not k.endswith("_step")})
+        report_data_counts(datamodule.data_report, cfg.paths.output_dir)  # what was left out, again at the end
         output_dir = Path(cfg.paths.output_dir)
         rank_zero_info(f"run directory: {output_dir}")
         if any(isinstance(lg, TensorBoardLogger) for lg in trainer.loggers):

@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from nnframe.core.errors import ConfigError
 from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
-from nnframe.core.training.run_summary import apply_extras
+from nnframe.core.training.run_summary import apply_extras, report_data_counts
 from nnframe.core.tuning.lr_suggestion import LRSuggestion, losses_from_lightning, suggest_learning_rate
 
 LR_KEY = "model.optimizer.lr"  # defaults of tune.lr_key / tune.batch_size_key
@@ -168,6 +168,7 @@ def tune(cfg: DictConfig) -> TuneResult:
     with open_dict(cfg):
         cfg.trainer.enable_checkpointing = False  # the tuner saves and restores its own state
     datamodule = build_datamodule(cfg, stage="fit")
+    report_data_counts(datamodule.data_report, cfg.paths.output_dir)
     model = build_model(cfg, datamodule.class_names)
     trainer = build_trainer(cfg, callbacks=[], loggers=instantiate_group(cfg.get("logger"), "logger"))
     tuner = Tuner(trainer)

@@ -59,4 +59,4 @@ class CityscapesDataModule(SegmentationDataModule):
         # torchvision lists cities in directory order: sort for the same order on every machine.
         samples = sorted((image, targets[0]) for image, targets in zip(raw.images, raw.targets, strict=True))
         return SegmentationDataset(samples, CITYSCAPES_CLASS_NAMES, ignore_index=self.ignore_index,
-                                   lookup=self._lookup())
+                                   lookup=self._lookup(), image_mode=self.image_mode)

@@ -1,11 +1,12 @@
-"""A user's own images and masks: ``root/<split>/images/*`` with ``root/<split>/masks/*.png``."""
+"""A user's own images and masks: ``root/<split>/images/*`` with ``root/<split>/masks/<same name>``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from nnframe.core.data import IMAGE_EXTENSIONS
+from nnframe.core.data import IMAGE_EXTENSIONS, list_image_files
 from nnframe.core.errors import DatasetError
 from nnframe.seg.data.segmentation_datamodule import SegmentationDataModule
 from nnframe.seg.data.segmentation_dataset import SegmentationDataset
@@ -19,49 +20,108 @@ class MaskFolderDataModule(SegmentationDataModule):
         root/test/images/...         root/test/masks/...      (optional: else val)
 
     A mask holds one class index per pixel (8-bit grey or palette PNG), 255 for pixels to ignore;
-    with two classes, masks stored as 0/255 are read as 0/1.
+    with two classes, masks stored as 0/255 are read as 0/1; colour-coded masks need ``palette``.
+    Masks in a lossy format (JPEG) are refused: their values are not the labels any more.
 
     Args:
-        class_names: names of the classes, index = class; default ``background``, ``class_1``, ...
-            from ``num_classes``.
+        class_names: names of the classes, index = class; default: the named palette's, else
+            ``background``, ``class_1``, ... from ``num_classes``.
         images_dir, masks_dir: folder names inside each split folder.
-        mask_suffix: extension of the mask files.
-        **kwargs: :class:`SegmentationDataModule` arguments (``root``, ``num_classes``, ...).
+        train_dir, val_dir, test_dir: split folder names (paths below ``root``; ``.`` for a
+            single split held directly in ``root``).
+        mask_suffix: extension of the mask files (None: any image extension, PNG first).
+        **kwargs: :class:`SegmentationDataModule` arguments (``root``, ``num_classes``,
+            ``palette``...).
     """
 
     def __init__(self, class_names: Sequence[str] | None = None, images_dir: str = "images", masks_dir: str = "masks",
-                 mask_suffix: str = ".png", **kwargs: Any) -> None:
+                 train_dir: str = "train", val_dir: str = "val", test_dir: str = "test",
+                 mask_suffix: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if class_names is None and self.expected_num_classes is None:
-            raise DatasetError("the mask folder needs data.num_classes=<N> or data.class_names=[background,...]")
+        num_classes = self.expected_num_classes
+        if class_names is None and self.palette is not None and self.palette.class_names is not None \
+                and num_classes in (None, len(self.palette.class_names)):
+            class_names = self.palette.class_names
+        if class_names is None and self.palette is not None and num_classes is None:
+            num_classes = len(self.palette.colours)
+        if class_names is None and num_classes is None:
+            raise DatasetError("the mask folder needs data.num_classes=<N> (background included) or "
+                               "data.class_names=[background,...] (or data.palette for colour masks)")
         self.folder_class_names = (
             list(class_names) if class_names is not None
-            else ["background", *(f"class_{i}" for i in range(1, int(self.expected_num_classes or 0)))]
+            else ["background", *(f"class_{i}" for i in range(1, int(num_classes or 0)))]
         )
         self.images_dir = images_dir
         self.masks_dir = masks_dir
+        self.split_dirs = {"train": train_dir, "val": val_dir, "test": test_dir}
         self.mask_suffix = mask_suffix
-        self.image_mode = "L" if self.in_channels == 1 else "RGB"
-        self.available_splits = tuple(s for s in ("train", "val", "test") if (self.root / s).is_dir())
+        self.available_splits = tuple(s for s in ("train", "val", "test") if self._split_folder(s) is not None)
+
+    def _split_folder(self, split: str) -> Path | None:
+        folder = self.root / self.split_dirs[split]
+        return folder if (folder / self.images_dir).is_dir() else None
+
+    def expected_tree(self) -> str:
+        train, val, test = (self.split_dirs[s] for s in ("train", "val", "test"))
+        return "\n".join([
+            "expected layout:",
+            f"  {self.root}/",
+            f"    {train}/{self.images_dir}/  0001.jpg, 0002.png, ... (subfolders allowed)",
+            f"    {train}/{self.masks_dir}/   0001.png, 0002.png, ... one class index per pixel, same name, same size",
+            f"    {val}/{self.images_dir}/, {val}/{self.masks_dir}/     optional (else data.val_fraction of {train}/)",
+            f"    {test}/{self.images_dir}/, {test}/{self.masks_dir}/   optional (else {val}/)",
+        ])
 
     def prepare_data(self) -> None:
-        if not (self.root / "train" / self.images_dir).is_dir():
-            raise DatasetError(
-                f"no {self.root / 'train' / self.images_dir} folder; data.root must hold "
-                f"train/{self.images_dir}/<image> and train/{self.masks_dir}/<image stem>{self.mask_suffix}"
-            )
+        if self._split_folder("train") is not None:
+            return
+        train = self.root / self.split_dirs["train"]
+        if not self.root.is_dir():
+            hint = f"data.root={self.root} does not exist"
+        elif (self.root / self.images_dir).is_dir():
+            hint = (f"{self.root} holds {self.images_dir}/ directly: set data.train_dir=. to use it as the training "
+                    "split (data.val_fraction held out), or move it into train/")
+        elif train.is_dir():
+            found = ", ".join(sorted(p.name + "/" for p in train.iterdir() if p.is_dir())) or "no folders"
+            hint = (f"{train} holds {found}: name the image and mask folders with data.images_dir=... "
+                    "data.masks_dir=...")
+        else:
+            hint = f"no {train} folder"
+        raise DatasetError(f"no {train / self.images_dir} folder: {hint}.\n{self.expected_tree()}")
+
+    def _masks_by_stem(self, mask_dir: Path) -> dict[Path, Path]:
+        """Mask files by their path without extension relative to ``mask_dir`` (PNG first)."""
+        if not mask_dir.is_dir():
+            return {}
+        masks, _ = list_image_files(mask_dir)
+        suffixes = [self.mask_suffix] if self.mask_suffix else [".png", *IMAGE_EXTENSIONS]
+        found: dict[Path, Path] = {}
+        for suffix in reversed(suffixes):
+            for mask in masks:
+                if mask.suffix.lower() == suffix.lower():
+                    found[mask.relative_to(mask_dir).with_suffix("")] = mask
+        return found
 
     def load_split(self, split: str) -> SegmentationDataset:
         self.prepare_data()
-        image_dir, mask_dir = self.root / split / self.images_dir, self.root / split / self.masks_dir
-        images = sorted(p for p in image_dir.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+        folder = self._split_folder(split)
+        assert folder is not None
+        image_dir, mask_dir = folder / self.images_dir, folder / self.masks_dir
+        if not mask_dir.is_dir():
+            raise DatasetError(f"no {mask_dir} folder beside {image_dir} (set data.masks_dir if it has another "
+                               f"name).\n{self.expected_tree()}")
+        images, ignored = list_image_files(image_dir)
         if not images:
-            raise DatasetError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {image_dir}")
+            raise DatasetError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {image_dir}.\n{self.expected_tree()}")
+        masks = self._masks_by_stem(mask_dir)
         samples = []
         for image in images:
-            mask = (mask_dir / image.relative_to(image_dir)).with_suffix(self.mask_suffix)
-            if not mask.is_file():
-                raise DatasetError(f"no mask for image {image}: expected {mask}")
-            samples.append((image, mask))
-        return SegmentationDataset(samples, self.folder_class_names, ignore_index=self.ignore_index,
-                                   image_mode=self.image_mode)
+            stem = image.relative_to(image_dir).with_suffix("")
+            expected = mask_dir / stem.with_suffix(self.mask_suffix or ".png")
+            samples.append((image, masks.pop(stem, expected)))  # a missing mask: reported by the data check
+        _, mask_ignored = list_image_files(mask_dir)
+        ignored += mask_ignored + [(str(mask), "mask without an image") for mask in sorted(masks.values())]
+        dataset = SegmentationDataset(samples, self.folder_class_names, ignore_index=self.ignore_index,
+                                      binary_255=self.binary_255, image_mode=self.image_mode, palette=self.palette)
+        dataset.ignored_files = ignored
+        return dataset

@@ -60,4 +60,5 @@ class OxfordPetDataModule(SegmentationDataModule):
             root=str(self.root), split="trainval" if split == "train" else "test", target_types="segmentation",
         )
         samples = list(zip(raw._images, raw._segs, strict=True))
-        return SegmentationDataset(samples, self.pet_class_names, ignore_index=self.ignore_index, lookup=self._lookup())
+        return SegmentationDataset(samples, self.pet_class_names, ignore_index=self.ignore_index, lookup=self._lookup(),
+                                   image_mode=self.image_mode)

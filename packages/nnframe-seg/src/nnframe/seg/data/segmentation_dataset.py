@@ -10,49 +10,58 @@ import numpy as np
 import torch
 from torchvision import tv_tensors
 
-from nnframe.core.data import VisionDataset, load_image
+from nnframe.core.data import FileVisionDataset, load_image
 from nnframe.core.errors import DatasetError
+from nnframe.seg.data.mask_decoding import MaskDecoding
 from nnframe.seg.data.mask_files import load_mask
+from nnframe.seg.data.mask_palettes import MaskPalette
 
 
-class SegmentationDataset(VisionDataset):
-    """``(image, mask)`` pairs read from files; masks are checked as they are read.
+class SegmentationDataset(FileVisionDataset):
+    """``(image, mask)`` pairs read from files; masks are checked as they are read (and all of
+    them by the pre-flight check before the first step).
 
     Args:
         samples: ``(image path, mask path)`` pairs.
         class_names: index = class.
         transform: joint transform called as ``transform(image, mask)``.
         ignore_index: value of unlabelled pixels.
-        lookup: stored mask value -> class index (see :func:`load_mask`).
-        binary_255: map 0/255 masks to 0/1 (None: when there are two classes).
+        lookup, binary_255, palette: how stored values become classes (see
+            :class:`~nnframe.seg.data.mask_decoding.MaskDecoding`).
         image_mode: PIL mode of the images (``RGB``, ``L``).
 
     ``load`` returns a PIL image and a ``tv_tensors.Mask`` (H, W) int64, so that
     torchvision.transforms.v2 moves both together (nearest-neighbour for the mask).
     """
 
+    file_kinds = ("image", "label")
+
     def __init__(self, samples: Sequence[tuple[Path, Path]], class_names: Sequence[str],
                  transform: Callable[..., Any] | None = None, ignore_index: int | None = 255,
-                 lookup: np.ndarray | None = None, binary_255: bool | None = None, image_mode: str = "RGB") -> None:
-        super().__init__(transform)
-        self.samples = [(Path(image), Path(mask)) for image, mask in samples]
+                 lookup: np.ndarray | None = None, binary_255: bool | None = None, image_mode: str = "RGB",
+                 palette: MaskPalette | None = None) -> None:
+        super().__init__([(Path(image), Path(mask)) for image, mask in samples], transform)
         self._class_names = list(class_names)
         self.ignore_index = ignore_index
         self.lookup = lookup
         self.binary_255 = binary_255
         self.image_mode = image_mode
+        self.palette = palette
 
     @property
     def class_names(self) -> list[str]:
         return self._class_names
 
-    def __len__(self) -> int:
-        return len(self.samples)
+    @property
+    def decoding(self) -> MaskDecoding:
+        """How this dataset's stored mask values become classes."""
+        return MaskDecoding(len(self._class_names), self.ignore_index, self.lookup, self.binary_255, self.palette)
 
     def load_mask(self, index: int) -> torch.Tensor:
         """The checked mask of sample ``index``. Shape: (H, W) int64."""
         mask_path = self.samples[index][1]
-        values = load_mask(mask_path, len(self._class_names), self.ignore_index, self.lookup, self.binary_255)
+        values = load_mask(mask_path, len(self._class_names), self.ignore_index, self.lookup, self.binary_255,
+                           self.palette)
         return torch.from_numpy(values)
 
     def load(self, index: int) -> tuple[Any, Any]:
@@ -68,5 +77,7 @@ class SegmentationDataset(VisionDataset):
 
     def subset(self, indices: Sequence[int], transform: Callable[..., Any] | None) -> SegmentationDataset:
         """The same dataset restricted to ``indices``, with another transform."""
-        return SegmentationDataset([self.samples[i] for i in indices], self._class_names, transform,
-                                   self.ignore_index, self.lookup, self.binary_255, self.image_mode)
+        subset = SegmentationDataset([self.samples[i] for i in indices], self._class_names, transform,
+                                     self.ignore_index, self.lookup, self.binary_255, self.image_mode, self.palette)
+        subset.ignored_files = list(self.ignored_files)
+        return subset

@@ -48,4 +48,4 @@ class VOCSegmentationDataModule(SegmentationDataModule):
             root=str(self.root), year=self.year, image_set=split,
         )
         return SegmentationDataset(list(zip(raw.images, raw.masks, strict=True)), VOC_CLASS_NAMES,
-                                   ignore_index=self.ignore_index)
+                                   ignore_index=self.ignore_index, image_mode=self.image_mode)

@@ -1,0 +1,96 @@
+"""A user's own mask folders through the real `nnframe seg` command (default callbacks, loggers
+and progress bar; tiny sizes): the defects of issue 12 stop before the first step, and each fix
+the message gives trains."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nnframe.core import cli
+from nnframe.core.testing import write_image
+from nnframe.seg.data import voc_colormap
+
+FAST = ["model=unet_small", "trainer.max_epochs=1", "data.batch_size=4", "data.num_workers=0",
+        "extras.print_config=false"]
+
+
+@pytest.fixture(autouse=True)
+def _outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NNFRAME_OUTPUT_DIR", str(tmp_path / "outputs"))
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def _squares(root: Path, count: int, mask_value, mode: str = "RGB", size: int = 24) -> Path:
+    """Images with a bright square on a dark background and its mask; ``mask_value(i)`` gives the
+    square's stored value (an int, or an RGB colour) and ``mask_value(None)`` the background's."""
+    rng = np.random.default_rng(0)
+    for i in range(count):
+        image = np.full((size, size, 3), 30, np.uint8)
+        top, left = (int(v) for v in rng.integers(0, size // 2, 2))
+        image[top:top + size // 2, left:left + size // 2] = 220
+        write_image(root / "train" / "images" / f"{i:03d}.png", (size, size))
+        Image.fromarray(image).convert(mode).save(root / "train" / "images" / f"{i:03d}.png")
+        background, square = mask_value(None), mask_value(i)
+        shape = (size, size, 3) if isinstance(background, tuple) else (size, size)
+        mask = np.zeros(shape, np.uint8)
+        mask[...] = background
+        mask[top:top + size // 2, left:left + size // 2] = square
+        (root / "train" / "masks").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(mask).save(root / "train" / "masks" / f"{i:03d}.png")
+    return root
+
+
+def test_0_255_masks_with_many_classes_stop_and_both_fixes_train(capsys, tmp_path: Path) -> None:
+    root = _squares(tmp_path / "data", 12, lambda i: 0 if i is None else 255)
+    args = ["seg", "train", "data=mask_folder", f"data.root={root}", *FAST]
+    code, output = _run(capsys, *args, "data.num_classes=11")
+    assert code == 2 and "only the values 0 and 255" in output and "Traceback" not in output
+    code, output = _run(capsys, *args, "data.num_classes=2")
+    assert code == 0, output[-3000:]
+    assert "test/iou/class_1" in output and "test/miou" in output  # the foreground is measured, not ignored
+    code, output = _run(capsys, *args, "data.num_classes=11", "data.binary_255=true")
+    assert code == 0, output[-3000:]
+    printed = dict(re.findall(r"│ (test/\S+)\s+│ ([0-9.]+) │", output))
+    per_class = [float(v) for k, v in printed.items() if k.startswith("test/iou/")]
+    # classes in neither the masks nor the predictions are left out of both the mean and the table
+    assert "test/iou/class_1" in printed and len(per_class) < 11
+    assert float(printed["test/miou"]) == pytest.approx(sum(per_class) / len(per_class), abs=2e-4)
+
+
+def test_voc_coloured_masks_train_with_palette_voc(capsys, tmp_path: Path) -> None:
+    colours = voc_colormap()
+    root = _squares(tmp_path / "data", 12, lambda i: tuple(int(c) for c in colours[0 if i is None else 12]))
+    args = ["seg", "train", "data=mask_folder", f"data.root={root}", *FAST]
+    code, output = _run(capsys, *args, "data.num_classes=21")
+    assert code == 2 and "data.palette=voc" in output
+    code, output = _run(capsys, *args, "data.palette=voc")
+    assert code == 0, output[-3000:]
+    assert "test/iou/dog" in output  # VOC's class 12, named by the palette
+
+
+def test_grey_images_with_in_channels_1(capsys, tmp_path: Path) -> None:
+    root = _squares(tmp_path / "data", 12, lambda i: 0 if i is None else 1, mode="L")
+    code, output = _run(capsys, "seg", "train", "data=mask_folder", f"data.root={root}", "data.num_classes=2",
+                        "data.in_channels=1", *FAST)
+    assert code == 0, output[-3000:]
+    assert "resolved: data.image_size=auto -> 32" in output  # 24 px rounded up to one encoder stride
+
+
+def test_inspect_overlays_the_masks(capsys, tmp_path: Path) -> None:
+    root = _squares(tmp_path / "data", 12, lambda i: 0 if i is None else 1)
+    code, output = _run(capsys, "seg", "inspect", "data=mask_folder", f"data.root={root}", "data.num_classes=2",
+                        "data.num_workers=0", "extras.print_config=false")
+    assert code == 0, output[-3000:]
+    assert "pixels per class" in output and "no problem found" in output
+    (png,) = (tmp_path / "outputs" / "seg" / "inspect").glob("*/*/train_samples.png")
+    assert Image.open(png).size[0] > 200
