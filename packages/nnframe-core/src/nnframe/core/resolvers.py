@@ -6,6 +6,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from omegaconf import OmegaConf
 
@@ -57,6 +58,13 @@ def run_dir(base: str, resume: bool = False) -> str:
     return _run_dirs[key]
 
 
+def _sweep_subdir(num: int, overrides: Any) -> str:
+    """A sweep job's directory, named after the values it sweeps (``0_model.optimizer.lr=0.01``)."""
+    from nnframe.core.sweeps.overrides import job_dirname
+
+    return job_dirname(num, [str(o) for o in overrides or []])
+
+
 def register_resolvers(exit_on_error: bool = False) -> None:
     """Register nnframe's resolvers once (idempotent).
 
@@ -72,3 +80,5 @@ def register_resolvers(exit_on_error: bool = False) -> None:
         # Not ${hydra:runtime.cwd}: a sweeper resolves the sweep directory before Hydra's
         # runtime config exists, and ${oc.env:VAR,default} resolves its default even when VAR is set.
         OmegaConf.register_new_resolver("nnframe.cwd", os.getcwd)
+    if not OmegaConf.has_resolver("nnframe.sweep_subdir"):
+        OmegaConf.register_new_resolver("nnframe.sweep_subdir", _sweep_subdir)

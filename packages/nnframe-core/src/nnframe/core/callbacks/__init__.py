@@ -9,6 +9,7 @@ from nnframe.core.callbacks.preemption_checkpoint_callback import PreemptionChec
 from nnframe.core.callbacks.rich_progress_bar import RichProgressBar
 from nnframe.core.callbacks.rng_state_callback import RNGStateCallback
 from nnframe.core.callbacks.run_checkpoint import RunCheckpoint
+from nnframe.core.callbacks.run_info_callback import RunInfoCallback
 
 __all__ = [
     "ConfusionMatrixCallback",
@@ -20,4 +21,5 @@ __all__ = [
     "RNGStateCallback",
     "RichProgressBar",
     "RunCheckpoint",
+    "RunInfoCallback",
 ]
