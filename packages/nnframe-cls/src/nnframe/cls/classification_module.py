@@ -69,4 +69,5 @@ class ClassificationModule(TaskModule):
         names = self.class_names or [str(i) for i in range(self.num_classes)]
         titles = [f"{names[int(t)]}\n→ {names[int(p)]}" for t, p in zip(target, preds, strict=True)]
         correct = (target == preds).tolist()
-        return labelled_image_grid(denormalize(images.float(), mean, std), titles, correct)
+        header = f"true → predicted    ({sum(correct)} of {len(correct)} right)"
+        return labelled_image_grid(denormalize(images.float(), mean, std), titles, correct, header=header)

@@ -10,7 +10,9 @@ from nnframe.core.cv_tools.transforms import (
 from nnframe.core.cv_tools.visualization import (
     class_palette,
     confusion_matrix_figure,
+    grid_shape,
     labelled_image_grid,
+    mask_to_rgb,
     overlay_mask,
 )
 
@@ -21,7 +23,9 @@ __all__ = [
     "classification_train_transform",
     "confusion_matrix_figure",
     "denormalize",
+    "grid_shape",
     "labelled_image_grid",
+    "mask_to_rgb",
     "overlay_mask",
     "resolve_normalization",
     "segmentation_eval_transform",
