@@ -32,9 +32,10 @@ def test_ssl_hparams_name_the_method_and_its_optimizer(tmp_path: Path) -> None:
 def test_text_entries_give_the_command_the_config_and_the_environment(tmp_path: Path) -> None:
     cfg = compose_task_config("nnframe.seg.configs", ["trainer.max_epochs=2", "model.arch=fpn"], tmp_path)
     assert command_line(cfg) == "nnframe seg train trainer.max_epochs=2 model.arch=fpn"
-    text = run_text(cfg)
-    assert set(text) == {"run/command", "run/config", "run/environment"}
-    config = yaml.safe_load("\n".join(line[4:] for line in text["run/config"].splitlines()))
-    assert config["model"]["arch"] == "fpn" and config["trainer"]["max_epochs"] == 2
-    assert "| torch |" in text["run/environment"] and "| nnframe-seg |" in text["run/environment"]
-    assert "git commit" in text["run/environment"]  # this checkout is a git repository
+    (text,) = run_text(cfg).values()  # one entry: TensorBoard shows it as one card per run
+    command, environment, config = (text.split(f"#### {name}\n\n", 1)[1] for name in ("Command", "Environment", "Config"))
+    assert command.startswith("    nnframe seg train trainer.max_epochs=2 model.arch=fpn\n")
+    assert "| torch |" in environment and "| nnframe-seg |" in environment
+    assert "git commit" in environment  # this checkout is a git repository
+    parsed = yaml.safe_load("\n".join(line[4:] for line in config.splitlines()))
+    assert parsed["model"]["arch"] == "fpn" and parsed["trainer"]["max_epochs"] == 2

@@ -35,7 +35,7 @@ def _fit(tmp_path: Path, callback: RunInfoCallback, test: bool) -> dict[str, lis
 
 def test_hparams_keep_their_types_and_no_experiment_summary_is_written(tmp_path: Path) -> None:
     hparams = {"model.optimizer.lr": 0.01, "data.batch_size": 64, "model": "timm", "pretrained": True}
-    found = _fit(tmp_path, RunInfoCallback(hparams, {"run/command": "    nnframe cls train"}), test=False)
+    found = _fit(tmp_path, RunInfoCallback(hparams, {"run": "    nnframe cls train"}), test=False)
 
     assert metadata.EXPERIMENT_TAG not in found, "an experiment summary would hide the other tasks' columns"
     (start,) = found[metadata.SESSION_START_INFO_TAG]
@@ -47,7 +47,7 @@ def test_hparams_keep_their_types_and_no_experiment_summary_is_written(tmp_path:
     (end,) = found[metadata.SESSION_END_INFO_TAG]
     assert metadata.parse_session_end_info_plugin_data(end.metadata.plugin_data.content).status == \
         api_pb2.STATUS_SUCCESS
-    (text,) = found["run/command"]  # the tag itself, not add_text's "run/command/text_summary"
+    (text,) = found["run"]  # the tag itself, not add_text's "run/text_summary"
     assert text.metadata.plugin_data.plugin_name == "text"
     assert text.tensor.string_val[0].decode() == "    nnframe cls train"
 

@@ -16,9 +16,9 @@ from nnframe.core.cv_tools import (
 )
 
 
-@pytest.mark.parametrize(("count", "shape"), [(1, (1, 1)), (5, (2, 3)), (16, (4, 4)), (17, (4, 5)), (64, (8, 8)),
+@pytest.mark.parametrize(("count", "shape"), [(1, (1, 1)), (5, (2, 3)), (16, (3, 6)), (17, (3, 6)), (64, (8, 8)),
                                               (100, (13, 8))])
-def test_grid_shape_is_near_square_and_at_most_eight_wide(count: int, shape: tuple[int, int]) -> None:
+def test_grid_shape_is_wider_than_tall_and_at_most_eight_wide(count: int, shape: tuple[int, int]) -> None:
     rows, columns = grid_shape(count)
     assert (rows, columns) == shape and rows * columns >= count
 
@@ -38,7 +38,8 @@ def test_prediction_grid_titles_never_overlap_the_images_and_it_fits_the_screen(
     width, height = figure.get_size_inches() * figure.dpi
     assert width <= 1400 and height <= 1000, "fits TensorBoard's actual-size view on a 1600 px screen"
     axes = [a for a in figure.axes if a.images]
-    assert len(axes) == 16 and len({round(a.get_position().x0, 3) for a in axes}) == 4  # 4 x 4
+    assert len(axes) == 16 and len({round(a.get_position().x0, 3) for a in axes}) == 6  # 3 x 6
+    assert width > height, "wider than tall, as TensorBoard's cards"
     image_boxes = [a.get_window_extent(renderer) for a in axes]
     for axis in axes:
         title = axis.title.get_window_extent(renderer)

@@ -80,11 +80,19 @@ _CELL_INCHES = 1.6
 _MAX_COLUMNS = 8
 
 
-def grid_shape(count: int, max_columns: int = _MAX_COLUMNS) -> tuple[int, int]:
-    """``(rows, columns)`` of a near-square grid for ``count`` panels (wider than tall)."""
+def grid_shape(count: int, cell_aspect: float = 1.25, max_columns: int = _MAX_COLUMNS) -> tuple[int, int]:
+    """``(rows, columns)`` for ``count`` panels, the grid about 1.6 times wider than tall, as
+    TensorBoard's cards are: a figure of that shape fills a card, a taller one is shrunk to its
+    height (16 images: 3 x 6).
+
+    Args:
+        count: panels.
+        cell_aspect: height / width of one panel with its title.
+        max_columns: at most this many columns (the figure stays within a screen's width).
+    """
     if count <= 0:
         return 1, 1
-    columns = min(max_columns, max(1, math.ceil(math.sqrt(count))))
+    columns = max(1, min(max_columns, count, round(math.sqrt(count * 1.6 * cell_aspect))))
     return math.ceil(count / columns), columns
 
 
@@ -101,7 +109,7 @@ def labelled_image_grid(
 ) -> Figure:
     """A grid of images with a title each, green (✓) when ``correct`` and red (✗) otherwise.
 
-    Rows and columns follow the count (16 images: 4 x 4); titles are cut to the width of their
+    Rows and columns follow the count (16 images: 3 x 6); titles are cut to the width of their
     image and the layout keeps them clear of the row above.
 
     Args:
@@ -112,10 +120,10 @@ def labelled_image_grid(
         header: a line above the grid (e.g. ``"true → predicted"``).
     """
     count = len(images)
-    rows, auto_columns = grid_shape(count)
+    title_lines = max((len(t.splitlines()) for t in titles), default=1)
+    _, auto_columns = grid_shape(count, (_CELL_INCHES + 0.2 * title_lines) / _CELL_INCHES)
     columns = min(columns or auto_columns, max(count, 1))
     rows = math.ceil(count / columns) if count else 1
-    title_lines = max((len(t.splitlines()) for t in titles), default=1)
     height = rows * (_CELL_INCHES + 0.2 * title_lines) + (0.4 if header else 0.1)
     figure, axes = plt.subplots(rows, columns, figsize=(_CELL_INCHES * columns, height), squeeze=False,
                                 layout="constrained")

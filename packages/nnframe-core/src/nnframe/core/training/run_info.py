@@ -133,7 +133,9 @@ def config_yaml(cfg: DictConfig) -> str:
 
 
 def run_text(cfg: DictConfig) -> dict[str, str]:
-    """TEXT entries: ``run/command``, ``run/config`` (YAML), ``run/environment``.
+    """The run's TEXT entry ``run``: its command, environment (versions, git commit) and composed
+    config, in markdown (one entry, so that TensorBoard shows each run's description as one card;
+    the config comes last, being the longest).
 
     Code blocks are indented by four spaces (markdown's own code block), which TensorBoard
     renders verbatim.
@@ -142,17 +144,16 @@ def run_text(cfg: DictConfig) -> dict[str, str]:
         return "\n".join("    " + line for line in text.rstrip("\n").splitlines())
 
     hydra = _hydra()
-    command = code(command_line(cfg))
+    where = []
     output_dir = cfg.paths.get("output_dir") if "paths" in cfg else None
     if output_dir:
-        command += f"\n\nrun directory: `{output_dir}`"
+        where.append(f"run directory: `{output_dir}`")
     if hydra is not None and str(hydra.mode) == "RunMode.MULTIRUN":
-        command += f"\n\none job of the sweep in `{hydra.sweep.dir}`"
-    return {
-        "run/command": command,
-        "run/config": code(config_yaml(cfg)),
-        "run/environment": environment_markdown(cfg),
-    }
+        where.append(f"one job of the sweep in `{hydra.sweep.dir}`")
+    sections = ["#### Command", code(command_line(cfg)), *where,
+                "#### Environment", environment_markdown(cfg),
+                "#### Config", code(config_yaml(cfg))]
+    return {"run": "\n\n".join(sections)}
 
 
 def log_run_info(trainer: L.Trainer, cfg: DictConfig) -> None:
