@@ -44,7 +44,8 @@ def test_multirun_gives_each_run_its_own_directory_and_tensorboard_run(log_dir: 
     assert main(["cls", "train", "-m", "model.optimizer.lr=1e-3,1e-2", *TINY]) == 0
     (sweep_dir,) = (log_dir / "cls" / "train" / "shapes").glob("multirun_*")
     runs = sorted(p for p in sweep_dir.iterdir() if p.is_dir())
-    assert [p.name for p in runs] == ["0", "1"]
+    # named after the value each job sweeps, so TensorBoard and `nnframe runs` tell them apart
+    assert [p.name for p in runs] == ["0_model.optimizer.lr=0.001", "1_model.optimizer.lr=0.01"]
     for run in runs:
         assert list((run / "tensorboard").glob("events.out.tfevents.*")), f"no TensorBoard run in {run}"
         assert (run / "checkpoints" / "last.ckpt").is_file()
@@ -72,7 +73,7 @@ def test_optuna_study_records_a_failed_trial_and_resumes_from_sqlite(log_dir: Pa
     study = optuna.load_study(study_name="cls_shapes", storage=storage)
     assert [t.state.name for t in study.trials] == ["FAIL", "COMPLETE"]
     assert study.best_trial.params == {"model.optimizer.lr": 0.001}
-    failed = json.loads((study_dir / "trial_0" / "run.json").read_text())
+    failed = json.loads((study_dir / "trial_0_model.optimizer.lr=-1.0" / "run.json").read_text())
     assert failed["status"] == "failed" and "-1.0" in failed["error"]
 
     # An interrupted sweep leaves a RUNNING trial behind; running the sweep again resumes the
@@ -81,13 +82,15 @@ def test_optuna_study_records_a_failed_trial_and_resumes_from_sqlite(log_dir: Pa
     main([*sweep, "hydra.sweeper.n_trials=4"])
     study = optuna.load_study(study_name="cls_shapes", storage=storage)
     assert [t.state.name for t in study.trials] == ["FAIL", "COMPLETE", "FAIL", "FAIL"]
-    assert sorted(p.name for p in study_dir.glob("trial_*")) == ["trial_0", "trial_1", "trial_3"]
+    trials = sorted(p.name for p in study_dir.glob("trial_*"))
+    assert [name.split("_model")[0] for name in trials] == ["trial_0", "trial_1", "trial_3"]
+    assert trials[1] == "trial_1_model.optimizer.lr=0.001"  # named after the sampled value
 
     rows = collect_runs(study_dir)
-    assert [(row.path.name, row.status) for row in rows] == [
+    assert [(row.path.name.split("_model")[0], row.status) for row in rows] == [
         ("trial_1", "completed"), ("trial_0", "failed"), ("trial_3", "failed")]
     table = format_runs_table(rows, study_dir)
-    assert "best (max val/acc):" in table and "failed: trial_0:" in table
+    assert "best (max val/acc):" in table and "failed: trial_0_model.optimizer.lr=-1.0:" in table
 
 
 def _record_worker_command(cfg) -> float:

@@ -15,11 +15,17 @@ from nnframe.core.cv_tools import denormalize, labelled_image_grid, resolve_norm
 from nnframe.core.modules import TaskModule
 
 
+#: Up to this many classes, the accuracy of each class is logged too (TensorBoard: a card per class
+#: and one chart of all on CUSTOM SCALARS); beyond, the confusion matrix's diagonal shows it.
+PER_CLASS_MAX_CLASSES = 20
+
+
 class ClassificationModule(TaskModule):
     """Trains an :class:`ImageClassifier`.
 
-    Logs ``<stage>/loss``, ``<stage>/acc``, ``<stage>/f1_macro`` and, with more than five
-    classes, ``<stage>/acc_top5``.
+    Logs ``<stage>/loss``, ``<stage>/acc``, ``<stage>/f1_macro``, with more than five classes
+    ``<stage>/acc_top5``, and with at most 20 classes the accuracy of each,
+    ``<stage>/class_acc/<class name>``.
 
     Args:
         backbone, num_classes, in_chans, pretrained, backbone_weights, drop_rate: the network
@@ -54,6 +60,10 @@ class ClassificationModule(TaskModule):
         }
         if self.num_classes > 5:
             metrics["acc_top5"] = MulticlassAccuracy(self.num_classes, top_k=5, average="micro")
+        if self.num_classes <= PER_CLASS_MAX_CLASSES:
+            # Logged as <stage>/class_acc/<class>; it shares f1_macro's per-class counts (one
+            # torchmetrics compute group), so it costs no extra update.
+            metrics["class_acc"] = MulticlassAccuracy(self.num_classes, average="none")
         return MetricCollection(metrics)
 
     def compute_loss(self, outputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
