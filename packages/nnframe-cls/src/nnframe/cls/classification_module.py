@@ -14,7 +14,6 @@ from nnframe.cls.models.image_classifier import ImageClassifier
 from nnframe.core.cv_tools import denormalize, labelled_image_grid, resolve_normalization
 from nnframe.core.modules import TaskModule
 
-
 #: Up to this many classes, the accuracy of each class is logged too (TensorBoard: a card per class
 #: and one chart of all on CUSTOM SCALARS); beyond, the confusion matrix's diagonal shows it.
 PER_CLASS_MAX_CLASSES = 20
