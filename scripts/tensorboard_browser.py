@@ -284,3 +284,19 @@ def open_tensorboard_tab(browser: HeadlessChromium, url: str, tab: str, query: s
     browser.command("Page.reload", ignoreCache=False)
     time.sleep(0.5)
     browser.wait_for("document.readyState === 'complete'")
+
+
+def show_actual_image_size(browser: HeadlessChromium) -> bool:
+    """Tick the IMAGES tab's "Show actual image size" box; False when there is none."""
+    return bool(browser.evaluate("""(() => {
+      const boxes = [];
+      const walk = (root) => {
+        for (const element of root.querySelectorAll('*')) {
+          if (element.tagName === 'PAPER-CHECKBOX' && /actual image size/i.test(element.textContent)) boxes.push(element);
+          if (element.shadowRoot) walk(element.shadowRoot);
+        }
+      };
+      walk(document);
+      boxes.forEach((box) => { if (!box.checked) box.click(); });
+      return boxes.length;
+    })()"""))

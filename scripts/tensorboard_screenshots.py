@@ -25,7 +25,12 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tensorboard_browser import HeadlessChromium, open_tensorboard_tab, tensorboard  # noqa: E402
+from tensorboard_browser import (  # noqa: E402
+    HeadlessChromium,
+    open_tensorboard_tab,
+    show_actual_image_size,
+    tensorboard,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 # The same data sizes for every task, so that HPARAMS shows what really differs between the runs.
@@ -46,17 +51,21 @@ class Shot:
     height: int = 1000
     query: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
+    actual_size: bool = False  # IMAGES: tick "Show actual image size"
+    pause: float = 4.0  # seconds for charts and images to draw after their data arrives
 
 
 SHOTS = {
     "timeseries": Shot("timeseries", "train/acc"),
-    # The figures, in Time Series cards wide enough to read them.
-    "figures": Shot("timeseries", "val/predictions", 1300, "tagFilter=predictions%7Cconfusion%7Cviews",
-                    {"timeSeriesCardMinWidth": 735}),
+    # The figures at their own size (IMAGES tab; its filters are the part of the URL after #).
+    "figures": Shot("images&tagFilter=predictions%7Cviews&regexInput=0_model%7Cssl%2F", "val/predictions", 1500,
+                    actual_size=True),
+    "segmentation": Shot("images&regexInput=seg%2F", "val/predictions", 1650, actual_size=True),
     "hparams": Shot("hparams", "model.optimizer.lr", 700),
     "text": Shot("text", "nnframe cls train"),
     "custom_scalars": Shot("custom_scalars", "every class", 700),
-    "projector": Shot("projector", "Points:", 900),
+    # The projector draws in a frame of its own: nothing to wait for but time.
+    "projector": Shot("projector", "PROJECTOR", 900, pause=15.0),
 }
 
 
@@ -90,7 +99,9 @@ def shoot(logdir: Path, out_dir: Path, names: list[str], width: int = 1600) -> l
                 open_tensorboard_tab(browser, url, shot.tab, shot.query, shot.settings)
                 if not browser.wait_for_text(shot.wait_for, timeout=60):
                     print(f"warning: {name}: {shot.wait_for!r} did not appear", file=sys.stderr)
-                time.sleep(4)  # charts and images draw after their data arrives
+                if shot.actual_size and not show_actual_image_size(browser):
+                    print(f"warning: {name}: no 'Show actual image size' box", file=sys.stderr)
+                time.sleep(shot.pause)
                 path = out_dir / f"tensorboard_{name}.png"
                 path.write_bytes(small_png(browser.screenshot()))
                 written.append(path)

@@ -59,4 +59,7 @@ def test_no_epoch_scalars_lr_under_train_test_as_sub_run_and_per_class_layout(tm
     layout.ParseFromString(layouts[-1][1].tensor.string_val[0])
     (category,) = layout.category
     assert category.title == "per class"
-    assert [(c.title, list(c.multiline.tag)) for c in category.chart] == [("val/recall (every class)", ["^val/recall/"])]
+    assert [(c.title, list(c.multiline.tag)) for c in category.chart] == [
+        ("val/recall (every class)", ["^val/per_class/recall/"])]
+    assert {"val/per_class/recall/circle", "val/per_class/recall/square"} <= set(main), \
+        "per-class cards come after the stage's own"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,9 @@ TEST_RUN = "test"
 #: Keys LearningRateMonitor logs (``lr-AdamW``, ``momentum-SGD``, ...): training curves.
 _OPTIMIZER_KEYS = ("lr-", "momentum-", "weight_decay-")
 PER_CLASS_CATEGORY = "per class"
+#: Per-class values (``val/iou/<class>``) are drawn as ``val/per_class/iou/<class>``: their cards
+#: come after the stage's own metrics (TensorBoard orders cards by tag).
+PER_CLASS = "per_class"
 
 
 class TensorBoardRunLogger(TensorBoardLogger):
@@ -29,7 +33,8 @@ class TensorBoardRunLogger(TensorBoardLogger):
     - test metrics in the sub-run ``<log_dir>/test`` under their validation names
       (``test/acc`` is ``val/acc`` of run ``.../test``): the best checkpoint's test value is a
       point on the validation chart, not a group of one-point charts sorted before ``train/``;
-    - per-class metrics (``val/iou/<class>``) also in one multi-line chart per metric, on the
+    - per-class metrics (``val/iou/<class>``) as ``val/per_class/iou/<class>``, so that their
+      cards follow the stage's other cards, and also in one multi-line chart per metric on the
       CUSTOM SCALARS tab (category ``per class``).
 
     Args:
@@ -46,9 +51,12 @@ class TensorBoardRunLogger(TensorBoardLogger):
         """Where a logged metric goes: ``(tag, sub-run)``; sub-run None is the run itself."""
         if name.startswith(_OPTIMIZER_KEYS):
             return f"train/{name}", None
-        if name.startswith("test/"):
-            return "val/" + name.removeprefix("test/"), TEST_RUN
-        return name, None
+        stage, _, rest = name.partition("/")
+        if rest.count("/") >= 1:  # <stage>/<metric>/<class>: after the stage's other cards
+            rest = f"{PER_CLASS}/{rest}"
+        if stage == "test":
+            return f"val/{rest}", TEST_RUN
+        return f"{stage}/{rest}" if rest else name, None
 
     @property
     def test_writer(self) -> Any:
@@ -77,18 +85,20 @@ class TensorBoardRunLogger(TensorBoardLogger):
         """Write the custom-scalars layout again when a new per-class metric appears.
 
         A per-class metric is logged as ``<stage>/<metric>/<class>`` (see
-        ``TaskModule._log_epoch_metrics``); its chart plots every tag under ``<stage>/<metric>/``.
+        ``TaskModule._log_epoch_metrics``); its chart plots every class of it.
         TensorBoard keeps the last layout of each run and merges the layouts of all runs.
         """
-        charts = {self.tensorboard_tag(name.rsplit("/", 1)[0])[0] for name in metrics
+        charts = {name.rsplit("/", 1)[0].replace("test/", "val/", 1) for name in metrics
                   if name.count("/") >= 2 and not name.startswith(_OPTIMIZER_KEYS)}
         new = sorted(charts - set(self._per_class_charts))
         if not new:
             return
         self._per_class_charts = sorted({*self._per_class_charts, *new})
-        layout = {PER_CLASS_CATEGORY: {f"{chart} (every class)": ["Multiline", [f"^{chart}/"]]
-                                       for chart in self._per_class_charts}}
-        self.experiment.add_custom_scalars(layout)
+        charts_layout = {}
+        for chart in self._per_class_charts:
+            stage, _, metric = chart.partition("/")
+            charts_layout[f"{chart} (every class)"] = ["Multiline", [f"^{re.escape(f'{stage}/{PER_CLASS}/{metric}')}/"]]
+        self.experiment.add_custom_scalars({PER_CLASS_CATEGORY: charts_layout})
 
     @rank_zero_only
     def finalize(self, status: str) -> None:
