@@ -121,7 +121,7 @@ def environment_markdown(cfg: DictConfig) -> str:
     if framework_commit and framework_commit != commits["git commit"]:
         commits["git commit (nnframe)"] = framework_commit
     rows += [(name, commit) for name, commit in commits.items() if commit]
-    return "\n".join(["| | |", "|---|---|", *(f"| {name} | `{value}` |" for name, value in rows)])
+    return "\n".join(["| | version |", "|---|---|", *(f"| {name} | `{value}` |" for name, value in rows)])
 
 
 def config_yaml(cfg: DictConfig) -> str:
