@@ -106,7 +106,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
         metrics.update(_as_floats(trainer.callback_metrics))
 
     if trainer.is_global_zero:
-        print_metrics("final metrics", {k: v for k, v in metrics.items() if not k.endswith("_step")})
+        # Per-class values (<stage>/<metric>/<class>) are in TensorBoard, run.json and the CSV log.
+        print_metrics("final metrics", {k: v for k, v in metrics.items() if not k.endswith("_step") and k.count("/") < 2})
         output_dir = Path(cfg.paths.output_dir)
         rank_zero_info(f"run directory: {output_dir}")
         if any(isinstance(lg, TensorBoardLogger) for lg in trainer.loggers):
