@@ -78,13 +78,14 @@ def train(logdir: Path) -> None:
                        stdout=subprocess.DEVNULL)
 
 
-def small_png(png: bytes, colours: int = 96) -> bytes:
+def small_png(png: bytes, colours: int = 128) -> bytes:
     """The screenshot as a palette PNG (a few times smaller; TensorBoard's flat colours survive)."""
     from PIL import Image
 
     image = Image.open(io.BytesIO(png)).convert("RGB")
     out = io.BytesIO()
-    image.quantize(colors=colours, method=Image.Quantize.MEDIANCUT).save(out, format="PNG", optimize=True)
+    image.quantize(colors=colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        out, format="PNG", optimize=True)
     return out.getvalue()
 
 
