@@ -80,7 +80,7 @@ def _override_value(cfg: object, key: str) -> str | None:
     """The key's value as an override (None: the key is not in ``cfg``)."""
     parent, _, leaf = key.rpartition(".")
     node = OmegaConf.select(cfg, parent, default=None, throw_on_resolution_failure=False, throw_on_missing=False)
-    if not OmegaConf.is_dict(node) or leaf not in node.keys():  # `in` is False for ??? values
+    if not OmegaConf.is_dict(node) or leaf not in list(node.keys()):  # `in` is False for ??? values
         return None
     try:
         node = OmegaConf.select(cfg, key, throw_on_missing=True)

@@ -46,7 +46,8 @@ def test_multirun_gives_each_run_its_own_directory_and_tensorboard_run(log_dir: 
     assert main(["cls", "train", "-m", "model.optimizer.lr=1e-3,1e-2", *TINY]) == 0
     (sweep_dir,) = (log_dir / "cls" / "train" / "shapes").glob("multirun_*")
     runs = sorted(p for p in sweep_dir.iterdir() if p.is_dir())
-    assert [p.name for p in runs] == ["0", "1"]
+    # named after the value each job sweeps, so TensorBoard and `nnframe runs` tell them apart
+    assert [p.name for p in runs] == ["0_model.optimizer.lr=0.001", "1_model.optimizer.lr=0.01"]
     for run in runs:
         assert list((run / "tensorboard").glob("events.out.tfevents.*")), f"no TensorBoard run in {run}"
         assert (run / "checkpoints" / "last.ckpt").is_file()
@@ -74,7 +75,7 @@ def test_optuna_study_records_a_failed_trial_and_counts_it(log_dir: Path) -> Non
     study = optuna.load_study(study_name="cls_shapes", storage=storage)
     assert [t.state.name for t in study.trials] == ["FAIL", "COMPLETE"]
     assert study.best_trial.params == {"model.optimizer.lr": 0.001}
-    failed = json.loads((study_dir / "trial_0" / "run.json").read_text())
+    failed = json.loads((study_dir / "trial_0_model.optimizer.lr=-1.0" / "run.json").read_text())
     assert failed["status"] == "failed" and "-1.0" in failed["error"]
 
     # Running it again with more trials resumes the study: the failed trial counts, only the
@@ -82,12 +83,14 @@ def test_optuna_study_records_a_failed_trial_and_counts_it(log_dir: Path) -> Non
     main([*sweep, "hydra.sweeper.n_trials=3"])
     study = optuna.load_study(study_name="cls_shapes", storage=storage)
     assert len(study.trials) == 3 and finished_trials(study) == 3
-    assert sorted(p.name for p in study_dir.glob("trial_*")) == ["trial_0", "trial_1", "trial_2"]
+    trials = sorted(p.name for p in study_dir.glob("trial_*"))
+    assert [name.split("_model")[0] for name in trials] == ["trial_0", "trial_1", "trial_2"]
+    assert trials[1] == "trial_1_model.optimizer.lr=0.001"  # named after the sampled value
 
     rows = collect_runs(study_dir)
     assert rows[-1].status == "failed" and rows[0].status == "completed"
     table = format_runs_table(rows, study_dir)
-    assert "best (max val/acc):" in table and "failed: trial_0:" in table
+    assert "best (max val/acc):" in table and "failed: trial_0_model.optimizer.lr=-1.0:" in table
 
 
 def _nnframe(log_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -109,7 +112,8 @@ def test_optuna_trial_interrupted_by_ctrl_c_is_run_again_on_resume(log_dir: Path
     study = optuna.load_study(study_name="cls_shapes", storage=storage)
     assert [t.state.name for t in study.trials] == ["RUNNING"]
     interrupted_params = study.trials[0].params
-    assert json.loads((study_dir / "trial_0" / "run.json").read_text())["status"] == "interrupted"
+    (trial_0,) = study_dir.glob("trial_0_*")  # named after its sampled values
+    assert json.loads((trial_0 / "run.json").read_text())["status"] == "interrupted"
 
     second = _nnframe(log_dir, *sweep)  # the same command resumes the study
     output = second.stdout + second.stderr
@@ -119,7 +123,7 @@ def test_optuna_trial_interrupted_by_ctrl_c_is_run_again_on_resume(log_dir: Path
     assert study.trials[0].user_attrs[INTERRUPTED_ATTR] is True
     assert study.trials[1].params == interrupted_params  # the interrupted trial, run again first
     assert finished_trials(study) == 2  # n_trials=2 finished trials; the interrupted one does not count
-    assert sorted(p.name for p in study_dir.glob("trial_*")) == ["trial_0", "trial_1", "trial_2"]
+    assert sorted(p.name.split("_model")[0] for p in study_dir.glob("trial_*")) == ["trial_0", "trial_1", "trial_2"]
     # One line says what happened; no chatter from Optuna or Alembic, no colour codes in a log.
     assert output.count("Optuna study 'cls_shapes' resumed") == 1
     assert "1 interrupted trial(s) (#0) run again first" in output

@@ -173,6 +173,13 @@ def _run_name_resolver(configured: Any, groups: Any = None) -> str:
     return run_name(str(configured), [str(g) for g in names] if names else None)
 
 
+def _sweep_subdir(num: int, overrides: Any) -> str:
+    """A sweep job's directory, named after the values it sweeps (``0_model.optimizer.lr=0.01``)."""
+    from nnframe.core.sweeps.overrides import job_dirname
+
+    return job_dirname(num, [str(o) for o in overrides or []])
+
+
 def register_resolvers(exit_on_error: bool = False) -> None:
     """Register nnframe's resolvers once (idempotent).
 
@@ -194,6 +201,8 @@ def register_resolvers(exit_on_error: bool = False) -> None:
         # Not ${hydra:runtime.cwd}: a sweeper resolves the sweep directory before Hydra's
         # runtime config exists, and ${oc.env:VAR,default} resolves its default even when VAR is set.
         OmegaConf.register_new_resolver("nnframe.cwd", os.getcwd)
+    if not OmegaConf.has_resolver("nnframe.sweep_subdir"):
+        OmegaConf.register_new_resolver("nnframe.sweep_subdir", _sweep_subdir)
 
 
 def apply_run_name(cfg: Any) -> None:

@@ -9,6 +9,7 @@ from nnframe.core.callbacks.preemption_checkpoint_callback import PreemptionChec
 from nnframe.core.callbacks.rich_progress_bar import RichProgressBar
 from nnframe.core.callbacks.rng_state_callback import RNGStateCallback
 from nnframe.core.callbacks.run_checkpoint import RunCheckpoint
+from nnframe.core.callbacks.run_info_callback import RunInfoCallback
 from nnframe.core.callbacks.training_samples_callback import TrainingSamplesCallback
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "RNGStateCallback",
     "RichProgressBar",
     "RunCheckpoint",
+    "RunInfoCallback",
     "TrainingSamplesCallback",
 ]

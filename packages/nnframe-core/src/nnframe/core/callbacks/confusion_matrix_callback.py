@@ -19,11 +19,16 @@ class ConfusionMatrixCallback(L.Callback):
     Args:
         every_n_epochs: draw every N validation epochs.
         ignore_index: target value left out (e.g. 255 for unlabelled pixels).
+        cell_text: what each cell says: ``count`` (samples) or ``percent`` of the true class
+            (segmentation, whose pixel counts run into millions).
     """
 
-    def __init__(self, every_n_epochs: int = 1, ignore_index: int | None = 255) -> None:
+    def __init__(self, every_n_epochs: int = 1, ignore_index: int | None = 255, cell_text: str = "count") -> None:
+        if cell_text not in ("count", "percent"):
+            raise ValueError(f"cell_text must be 'count' or 'percent', got {cell_text!r}")
         self.every_n_epochs = every_n_epochs
         self.ignore_index = ignore_index
+        self.cell_text = cell_text
         self._matrix: MulticlassConfusionMatrix | None = None
 
     def _active(self, trainer: L.Trainer) -> bool:
@@ -49,6 +54,8 @@ class ConfusionMatrixCallback(L.Callback):
         self._matrix = None
         writer = tensorboard_writer(trainer)
         if trainer.is_global_zero and writer is not None:
-            figure = confusion_matrix_figure(matrix, pl_module.class_names)
+            unit = "pixels" if self.cell_text == "percent" else "samples"
+            title = f"validation confusion matrix ({unit}), epoch {trainer.current_epoch}"
+            figure = confusion_matrix_figure(matrix, pl_module.class_names, title, self.cell_text)
             writer.add_figure("val/confusion_matrix", figure, global_step=trainer.global_step)
             plt.close(figure)

@@ -23,7 +23,7 @@ class PredictionGridCallback(L.Callback):
         every_n_epochs: draw every N validation epochs.
     """
 
-    def __init__(self, num_images: int = 16, every_n_epochs: int = 1) -> None:
+    def __init__(self, num_images: int = 18, every_n_epochs: int = 1) -> None:
         self.num_images = num_images
         self.every_n_epochs = every_n_epochs
         self._sample: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None

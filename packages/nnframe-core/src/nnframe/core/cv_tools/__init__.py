@@ -16,7 +16,9 @@ from nnframe.core.cv_tools.transforms import (
 from nnframe.core.cv_tools.visualization import (
     class_palette,
     confusion_matrix_figure,
+    grid_shape,
     labelled_image_grid,
+    mask_to_rgb,
     overlay_mask,
 )
 
@@ -27,7 +29,9 @@ __all__ = [
     "classification_train_transform",
     "confusion_matrix_figure",
     "denormalize",
+    "grid_shape",
     "labelled_image_grid",
+    "mask_to_rgb",
     "overlay_mask",
     "resolve_normalization",
     "segmentation_eval_transform",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import matplotlib
@@ -34,6 +35,23 @@ def class_palette(num_classes: int) -> np.ndarray:
     return np.concatenate([base, extra])
 
 
+def mask_to_rgb(mask: torch.Tensor, num_classes: int, ignore_index: int | None = 255) -> torch.Tensor:
+    """A class mask in the exact colours of :func:`class_palette`; ignored pixels white.
+
+    Args:
+        mask: (H, W) integer class indices.
+
+    Returns:
+        (3, H, W) float in [0, 1].
+    """
+    palette = torch.as_tensor(class_palette(num_classes), dtype=torch.float32) / 255.0
+    mask = mask.long().cpu()
+    rgb = palette[mask.clamp(0, num_classes - 1)].permute(2, 0, 1)
+    if ignore_index is not None:
+        rgb = torch.where((mask == ignore_index).unsqueeze(0), torch.ones_like(rgb), rgb)
+    return rgb
+
+
 def overlay_mask(image: torch.Tensor, mask: torch.Tensor, num_classes: int, alpha: float = 0.5,
                  ignore_index: int | None = 255) -> torch.Tensor:
     """Blend a class mask onto an image; background (0) and ignored pixels stay unchanged.
@@ -56,52 +74,122 @@ def overlay_mask(image: torch.Tensor, mask: torch.Tensor, num_classes: int, alph
     return blended
 
 
+# Sizes for TensorBoard: its cards show a figure scaled to about 500 px wide, its "actual size"
+# view at 100 dpi; a figure at most ~13 inches wide fits a 1600 px screen in both.
+_CELL_INCHES = 1.6
+_MAX_COLUMNS = 8
+
+
+def grid_shape(count: int, cell_aspect: float = 1.25, max_columns: int = _MAX_COLUMNS) -> tuple[int, int]:
+    """``(rows, columns)`` for ``count`` panels, the grid about 1.6 times wider than tall, as
+    TensorBoard's cards are: a figure of that shape fills a card, a taller one is shrunk to its
+    height (16 images: 3 x 6).
+
+    Args:
+        count: panels.
+        cell_aspect: height / width of one panel with its title.
+        max_columns: at most this many columns (the figure stays within a screen's width).
+    """
+    if count <= 0:
+        return 1, 1
+    columns = max(1, min(max_columns, count, round(math.sqrt(count * 1.6 * cell_aspect))))
+    return math.ceil(count / columns), columns
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
 def labelled_image_grid(
     images: torch.Tensor,
     titles: Sequence[str],
     correct: Sequence[bool] | None = None,
-    columns: int = 8,
+    columns: int | None = None,
+    header: str | None = None,
 ) -> Figure:
-    """A grid of images with a title each, green when ``correct`` and red otherwise.
+    """A grid of images with a title each, green (✓) when ``correct`` and red (✗) otherwise.
+
+    Rows and columns follow the count (16 images: 3 x 6); titles are cut to the width of their
+    image and the layout keeps them clear of the row above.
 
     Args:
         images: (N, C, H, W) float in [0, 1].
+        titles: one per image (one or two lines).
+        correct: whether each image's prediction is right (colours and marks the titles).
+        columns: images per row; default from the count.
+        header: a line above the grid (e.g. ``"true → predicted"``).
     """
     count = len(images)
-    columns = min(columns, count) or 1
-    rows = (count + columns - 1) // columns
-    figure, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 1.8 * rows), squeeze=False)
+    title_lines = max((len(t.splitlines()) for t in titles), default=1)
+    _, auto_columns = grid_shape(count, (_CELL_INCHES + 0.2 * title_lines) / _CELL_INCHES)
+    columns = min(columns or auto_columns, max(count, 1))
+    rows = math.ceil(count / columns) if count else 1
+    height = rows * (_CELL_INCHES + 0.2 * title_lines) + (0.4 if header else 0.1)
+    figure, axes = plt.subplots(rows, columns, figsize=(_CELL_INCHES * columns, height), squeeze=False,
+                                layout="constrained")
+    chars = int(_CELL_INCHES * 72 / (9 * 0.6))  # characters of a 9 pt title across one image
     for i, axis in enumerate(axes.flat):
         axis.axis("off")
         if i >= count:
             continue
-        image = images[i].detach().cpu().float()
+        image = images[i].detach().cpu().float().clamp(0, 1)
         if image.shape[0] == 1:
-            axis.imshow(image[0].numpy(), cmap="gray", vmin=0, vmax=1)
+            axis.imshow(image[0].numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         else:
-            axis.imshow(image.permute(1, 2, 0).numpy())
-        colour = "black" if correct is None else ("green" if correct[i] else "red")
-        axis.set_title(titles[i], fontsize=7, color=colour)
-    figure.tight_layout()
+            axis.imshow(image.permute(1, 2, 0).numpy(), interpolation="nearest")
+        title = "\n".join(_fit(line, chars - 2) for line in titles[i].splitlines())
+        if correct is None:
+            axis.set_title(title, fontsize=9)
+        else:
+            ok = bool(correct[i])
+            axis.set_title(("✓ " if ok else "✗ ") + title, fontsize=9, color="#1a7f37" if ok else "#cf222e")
+    if header:
+        figure.suptitle(header, fontsize=11)
     return figure
 
 
-def confusion_matrix_figure(matrix: torch.Tensor | np.ndarray, class_names: Sequence[str]) -> Figure:
-    """Row-normalised confusion matrix (rows: true class) with the raw counts written in."""
+def confusion_matrix_figure(
+    matrix: torch.Tensor | np.ndarray,
+    class_names: Sequence[str],
+    title: str = "confusion matrix",
+    cell_text: str = "count",
+) -> Figure:
+    """The confusion matrix, rows normalised (each true class sums to 100%), with a colour bar.
+
+    Args:
+        matrix: (classes, classes) counts, rows = true class, columns = predicted class.
+        class_names: index = class.
+        title: the figure's title.
+        cell_text: what each cell says: ``count`` (samples) or ``percent`` (of the true class;
+            for pixel counts, which run into millions).
+    """
     counts = np.asarray(matrix.detach().cpu() if isinstance(matrix, torch.Tensor) else matrix, dtype=np.float64)
-    normalised = counts / np.clip(counts.sum(axis=1, keepdims=True), 1, None)
-    size = max(4.0, 0.45 * len(class_names) + 2)
-    figure, axis = plt.subplots(figsize=(size, size))
-    axis.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
-    ticks = np.arange(len(class_names))
-    axis.set_xticks(ticks, labels=class_names, rotation=90, fontsize=7)
-    axis.set_yticks(ticks, labels=class_names, fontsize=7)
-    axis.set_xlabel("predicted")
-    axis.set_ylabel("true")
-    if len(class_names) <= 30:
-        for r in range(counts.shape[0]):
-            for c in range(counts.shape[1]):
-                axis.text(c, r, f"{int(counts[r, c])}", ha="center", va="center", fontsize=6,
-                          color="white" if normalised[r, c] > 0.5 else "black")
-    figure.tight_layout()
+    totals = counts.sum(axis=1, keepdims=True)
+    percent = 100 * counts / np.clip(totals, 1, None)
+    n = len(class_names)
+    size = min(12.0, max(4.5, 0.5 * n + 2.5))
+    figure, axis = plt.subplots(figsize=(size + 1.0, size), layout="constrained")
+    shown = axis.imshow(percent, cmap="Blues", vmin=0, vmax=100)
+    colour_bar = figure.colorbar(shown, ax=axis, shrink=0.8)
+    colour_bar.set_label("% of the true class")
+    ticks = np.arange(n)
+    label_size = 9 if n <= 20 else 8
+    axis.set_xticks(ticks, labels=[_fit(c, 16) for c in class_names], rotation=45 if n > 4 else 0,
+                    ha="right" if n > 4 else "center", rotation_mode="anchor", fontsize=label_size)
+    axis.set_yticks(ticks, labels=[_fit(c, 16) for c in class_names], fontsize=label_size)
+    axis.set_xlabel("predicted class")
+    axis.set_ylabel("true class")
+    axis.set_title(title, fontsize=11)
+    if n <= 30:
+        text_size = 9 if n <= 10 else 8 if n <= 20 else 7
+        for r in range(n):
+            for c in range(n):
+                if cell_text == "percent":
+                    value = percent[r, c]
+                    text = ("0" if value == 0 else "<0.1%" if value < 0.05 else
+                            f"{value:.0f}%" if value >= 9.95 else f"{value:.1f}%")
+                else:
+                    text = f"{int(counts[r, c])}"
+                axis.text(c, r, text, ha="center", va="center", fontsize=text_size,
+                          color="white" if percent[r, c] > 50 else "black")
     return figure

@@ -15,10 +15,9 @@ from typing import Any
 
 import yaml
 
+from nnframe.core.sweeps.overrides import hparam_overrides
 from nnframe.core.sweeps.run_record import read_run_record
 
-# Overrides that are the same mechanism for every run, not hyperparameters.
-_IGNORED_KEYS = ("action", "hparams_search", "hydra.")
 _STATUS_ORDER = {"completed": 0, "interrupted": 1, "failed": 2, "incomplete": 3}
 
 
@@ -67,12 +66,7 @@ def _optimized_metric(config: dict[str, Any]) -> str | None:
 
 
 def _read_run(run_dir: Path) -> RunRow:
-    overrides = _read_yaml(run_dir / ".hydra" / "overrides.yaml") or []
-    params = {}
-    for override in overrides:
-        key, sep, value = str(override).partition("=")
-        if sep and not key.lstrip("+~").startswith(_IGNORED_KEYS):
-            params[key.lstrip("+~")] = value
+    params = hparam_overrides(_read_yaml(run_dir / ".hydra" / "overrides.yaml") or [])
     config = _read_yaml(run_dir / ".hydra" / "config.yaml") or {}
     record = read_run_record(run_dir) or {}
     return RunRow(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import signal
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from nnframe.core.errors import CheckpointError, ConfigError
 from nnframe.core.loggers import checkpoint_global_step, continue_logs_from
 from nnframe.core.training.config_checks import ensure_writable_dir, validate_config
 from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
+from nnframe.core.training.run_info import log_run_info
 from nnframe.core.training.run_lifecycle import RunInterrupted, record_run, stop_message
 from nnframe.core.training.run_summary import (
     apply_extras,
@@ -95,29 +95,6 @@ def _stop_requested_after(trainer: L.Trainer) -> bool:
     return isinstance(connector, StopSignalConnector) and connector.agree_on_stop() is not None
 
 
-def _log_hparams(trainer: L.Trainer, cfg: DictConfig, metrics: dict[str, float]) -> None:
-    """Fill TensorBoard's HPARAMS tab: the chosen options and main values against final metrics."""
-    from hydra.core.hydra_config import HydraConfig
-
-    params: dict[str, Any] = {"seed": cfg.seed}
-    if HydraConfig.initialized():
-        params.update({f"choice/{k}": str(v) for k, v in HydraConfig.get().runtime.choices.items()
-                       if not k.startswith("hydra")})
-        params.update({f"override/{o.split('=', 1)[0]}": o.split("=", 1)[1]
-                       for o in HydraConfig.get().overrides.task if "=" in o})
-    for key in ("batch_size",):
-        if key in cfg.data:
-            params[f"data.{key}"] = cfg.data[key]
-    if "optimizer" in cfg.model:
-        params.update({f"optimizer.{k}": v for k, v in cfg.model.optimizer.items()
-                       if isinstance(v, int | float | str) and not k.startswith("_")})
-    params["trainer.max_epochs"] = cfg.trainer.get("max_epochs")
-    final = {f"hp/{k.replace('/', '_')}": v for k, v in metrics.items() if math.isfinite(v)}
-    for logger in trainer.loggers:
-        if isinstance(logger, TensorBoardLogger):
-            logger.log_hyperparams(params, metrics=final)
-
-
 def train(cfg: DictConfig) -> dict[str, float]:
     """Train ``cfg.model`` on ``cfg.data`` with ``cfg.trainer``; then test the best checkpoint.
 
@@ -138,6 +115,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     loggers = instantiate_group(cfg.get("logger"), "logger")
     trainer = build_trainer(cfg, callbacks, loggers)
     _record_stop_at_once(cfg, trainer)
+    log_run_info(trainer, cfg)  # TensorBoard's HPARAMS and TEXT entries of this run
     ckpt_path = resume_checkpoint(cfg)
     if ckpt_path is not None:
         check_checkpoint_fits(ckpt_path, model, cfg.task_name)
@@ -170,8 +148,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
         metrics.update(_as_floats(trainer.callback_metrics))
 
     if trainer.is_global_zero:
-        _log_hparams(trainer, cfg, metrics)
-        print_metrics("final metrics", {k: v for k, v in metrics.items() if not k.endswith("_step")})
+        # Per-class values (<stage>/<metric>/<class>) are in TensorBoard, run.json and the CSV log.
+        print_metrics("final metrics", {k: v for k, v in metrics.items() if not k.endswith("_step") and k.count("/") < 2})
         report_data_counts(datamodule.data_report, cfg.paths.output_dir)  # what was left out, again at the end
         output_dir = Path(cfg.paths.output_dir)
         rank_zero_info(f"run directory: {output_dir}")

@@ -1,65 +1,144 @@
-"""A TensorBoard grid of the augmented views the method trains on."""
+"""A TensorBoard figure of the augmented views the method trains on, beside the original images."""
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from collections.abc import Sequence
 
 import lightning as L
+import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from lightning.pytorch.utilities import rank_zero_only
-from torchvision.utils import make_grid
+from matplotlib.figure import Figure
+from torchvision.transforms.v2 import functional as TF
 
 from nnframe.core.callbacks._tensorboard import tensorboard_writer
 from nnframe.core.cv_tools import denormalize, resolve_normalization
+from nnframe.core.data import DeviceBatchLoader
+
+_PANEL_INCHES = 1.3
 
 
-def views_grid(views: list[torch.Tensor], num_images: int, normalization: Any) -> torch.Tensor:
-    """One row per image, one column per view; smaller (local) views are scaled up.
+def view_names(views: Sequence[torch.Tensor]) -> list[str]:
+    """``view 1``, ``view 2``; with views of two sizes (multi-crop) ``global 1``, ``local 1``, ..."""
+    sizes = [v.shape[-1] for v in views]
+    if len(set(sizes)) == 1:
+        return [f"view {i + 1}" for i in range(len(views))]
+    largest, names, counts = max(sizes), [], {"global": 0, "local": 0}
+    for size in sizes:
+        kind = "global" if size == largest else "local"
+        counts[kind] += 1
+        names.append(f"{kind} {counts[kind]} ({size} px)")
+    return names
+
+
+def views_figure(originals: torch.Tensor, views: Sequence[torch.Tensor], names: Sequence[str] | None = None,
+                 title: str | None = None) -> Figure:
+    """Each image as ``original | view 1 | view 2 | ...``, two images side by side from four on.
+
+    Small images are drawn large (nearest neighbour), so a 32-pixel crop stays readable.
 
     Args:
-        views: the views of a batch, each (batch, channels, height, width).
-        num_images: rows of the grid.
-        normalization: stats the views were normalised with.
+        originals: (N, C, H, W) float in [0, 1], the images before augmentation.
+        views: the views of those images, each (N, C, h, w) float in [0, 1].
+        names: a column title per view (default :func:`view_names`).
+        title: a line above the figure.
+    """
+    names = list(names or view_names(views))
+    count = len(originals)
+    per_row = 2 if count >= 4 else 1
+    rows = max(1, math.ceil(count / per_row))
+    panels = 1 + len(views)
+    ratios = [r for block in range(per_row) for r in ((0.15,) if block else ()) + (1.0,) * panels]
+    width = _PANEL_INCHES * (panels * per_row + 0.15 * (per_row - 1))
+    figure, axes = plt.subplots(rows, len(ratios), figsize=(width, rows * (_PANEL_INCHES + 0.25) + 0.4),
+                                squeeze=False, layout="constrained", width_ratios=ratios)
+    for axis in axes.flat:
+        axis.axis("off")
+    for index in range(count):
+        row, block = divmod(index, per_row)
+        images = [originals[index], *(view[index] for view in views)]
+        for offset, (image, name) in enumerate(zip(images, ["original", *names], strict=True)):
+            axis = axes[row, block * (panels + 1) + offset]
+            image = image.detach().cpu().float().clamp(0, 1)
+            if image.shape[0] == 1:
+                axis.imshow(image[0].numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            else:
+                axis.imshow(image.permute(1, 2, 0).numpy(), interpolation="nearest")
+            axis.set_title(name, fontsize=9, fontweight="bold" if offset == 0 else "normal")
+    if title:
+        figure.suptitle(title, fontsize=11)
+    return figure
+
+
+def sample_views(trainer: L.Trainer, num_images: int) -> tuple[torch.Tensor, list[torch.Tensor]] | None:
+    """The first ``num_images`` training images and fresh views of them, made as training makes
+    them (on the device for ``data.on_device=true``, by the dataset's transform otherwise).
 
     Returns:
-        The grid image; Shape: (3, H, W) in [0, 1].
+        ``(originals, views)``: (N, C, H, W) in [0, 1] and, per view, (N, C, h, w) in [0, 1];
+        None when the training data gives no views.
     """
-    mean, std = resolve_normalization(normalization)
+    datamodule = trainer.datamodule
+    if datamodule is None:
+        return None
+    mean, std = resolve_normalization(getattr(datamodule, "normalization", "imagenet"))
+    loader = trainer.train_dataloader
+    if isinstance(loader, DeviceBatchLoader):
+        raw = loader.images[:num_images]
+        generator = torch.Generator(device=raw.device).manual_seed(trainer.current_epoch)
+        views = [augment(raw, generator) for augment in loader.augmentations]
+        originals = raw.float() / 255
+    else:
+        dataset = datamodule.datasets.get("train")
+        load = getattr(dataset, "load", None)
+        if dataset is None or load is None:
+            return None
+        count = min(num_images, len(dataset))
+        samples = [dataset[i][0] for i in range(count)]
+        if not isinstance(samples[0], list | tuple):
+            return None
+        views = [torch.stack([sample[v] for sample in samples]) for v in range(len(samples[0]))]
+        size = max(v.shape[-1] for v in views)
+        originals = torch.stack([TF.resize(TF.to_dtype(TF.to_image(load(i)[0]), torch.float32, scale=True),
+                                           [size, size], antialias=True) for i in range(count)])
+    views = [denormalize(v.float().cpu(), mean, std) for v in views]
+    channels = views[0].shape[1]
+    originals = originals.cpu()
+    if originals.shape[1] != channels:  # a grey dataset drawn as its three-channel views
+        originals = originals.expand(-1, channels, -1, -1) if originals.shape[1] == 1 else originals[:, :channels]
     size = max(v.shape[-1] for v in views)
-    rows = []
-    for index in range(min(num_images, len(views[0]))):
-        for view in views:
-            image = denormalize(view[index].float().cpu(), mean, std)
-            if image.shape[-1] != size:
-                image = F.interpolate(image[None], size=(size, size), mode="nearest")[0]
-            rows.append(image.expand(3, -1, -1) if image.shape[0] == 1 else image)
-    return make_grid(torch.stack(rows), nrow=len(views), padding=2, pad_value=1.0)
+    if originals.shape[-1] != size:
+        originals = F.interpolate(originals, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    return originals.clamp(0, 1), views
 
 
 class AugmentedViewsCallback(L.Callback):
-    """Logs ``train/views``: the views of the first training batch, every few epochs.
+    """Logs ``train/views``: the first training images and the views the method makes of them,
+    at the start of the first epoch and every ``every_n_epochs`` epochs after.
 
     Args:
-        num_images: images (rows) in the grid.
+        num_images: images drawn.
         every_n_epochs: draw every N epochs (0: only at the first epoch).
     """
 
-    def __init__(self, num_images: int = 8, every_n_epochs: int = 0) -> None:
+    def __init__(self, num_images: int = 6, every_n_epochs: int = 5) -> None:
         self.num_images = num_images
         self.every_n_epochs = every_n_epochs
 
     @rank_zero_only
-    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any,
-                             batch_idx: int) -> None:
+    @torch.no_grad()
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         epoch = trainer.current_epoch
         due = epoch == 0 if self.every_n_epochs <= 0 else epoch % self.every_n_epochs == 0
         writer = tensorboard_writer(trainer)
-        if batch_idx != 0 or not due or writer is None:
+        if not due or writer is None:
             return
-        views = batch[0]
-        if not isinstance(views, list | tuple):
+        sample = sample_views(trainer, self.num_images)
+        if sample is None:
             return
-        normalization = getattr(trainer.datamodule, "normalization", "imagenet")
-        writer.add_image("train/views", views_grid(list(views), self.num_images, normalization),
-                         global_step=trainer.global_step)
+        originals, views = sample
+        figure = views_figure(originals, views, title=f"training views, epoch {epoch}")
+        writer.add_figure("train/views", figure, global_step=trainer.global_step)
+        plt.close(figure)

@@ -1,0 +1,65 @@
+"""TensorBoardRunLogger on a tiny real Trainer: what its event files hold."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import LearningRateMonitor
+from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+from tensorboard.plugins.custom_scalar import layout_pb2
+
+from nnframe.core.loggers import TensorBoardRunLogger
+from nnframe.core.testing import ToyClassifier, ToyDataModule
+
+
+def read_events(run_dir: Path) -> dict[str, dict[str, list]]:
+    """``{tag: {"plugin": name, "values": [(step, value), ...]}}`` of the event files directly in ``run_dir``."""
+    tags: dict[str, dict[str, list]] = defaultdict(lambda: {"plugin": [], "values": []})
+    for path in sorted(run_dir.glob("events.out.tfevents.*")):
+        for event in EventFileLoader(str(path)).Load():
+            for value in event.summary.value:
+                entry = tags[value.tag]
+                entry["plugin"] = value.metadata.plugin_data.plugin_name or entry["plugin"]
+                entry["values"].append((event.step, value))
+    return dict(tags)
+
+
+class _PerClassToy(ToyClassifier):
+    """Logs a per-class vector as TaskModule does for IoU (``<stage>/<metric>/<class>``)."""
+
+    def on_validation_epoch_end(self) -> None:
+        super().on_validation_epoch_end()
+        self.log_dict({f"val/recall/{name}": torch.tensor(0.5) for name in ("circle", "square")})
+
+
+def test_no_epoch_scalars_lr_under_train_test_as_sub_run_and_per_class_layout(tmp_path: Path) -> None:
+    logger = TensorBoardRunLogger(save_dir=tmp_path, name="tensorboard", version="", default_hp_metric=False)
+    trainer = L.Trainer(max_epochs=2, accelerator="cpu", logger=logger, callbacks=[LearningRateMonitor("epoch")],
+                        enable_progress_bar=False, enable_checkpointing=False, log_every_n_steps=1)
+    model, data = _PerClassToy(), ToyDataModule()
+    trainer.fit(model, datamodule=data)
+    trainer.test(model, datamodule=data, verbose=False)
+
+    main = read_events(tmp_path / "tensorboard")
+    assert "epoch" not in main, "Lightning's epoch scalar is dropped"
+    assert {"train/loss_step", "train/loss_epoch", "val/acc", "val/loss", "train/lr-SGD"} <= set(main)
+    assert not any(tag.startswith(("test/", "lr-", "hp/")) for tag in main), sorted(main)
+    assert [round(v.simple_value if v.HasField("simple_value") else v.tensor.float_val[0], 3)
+            for _, v in main["train/lr-SGD"]["values"]] == [0.1, 0.1]
+
+    test = read_events(tmp_path / "tensorboard" / "test")
+    assert set(test) == {"val/acc", "val/loss"}, "test metrics are the validation tags of the sub-run test"
+    assert len(test["val/acc"]["values"]) == 1
+
+    layouts = main["custom_scalars__config__"]["values"]
+    layout = layout_pb2.Layout()
+    layout.ParseFromString(layouts[-1][1].tensor.string_val[0])
+    (category,) = layout.category
+    assert category.title == "per class"
+    assert [(c.title, list(c.multiline.tag)) for c in category.chart] == [
+        ("val/recall (every class)", ["^val/per_class/recall/"])]
+    assert {"val/per_class/recall/circle", "val/per_class/recall/square"} <= set(main), \
+        "per-class cards come after the stage's own"
