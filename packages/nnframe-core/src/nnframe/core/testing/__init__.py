@@ -2,7 +2,7 @@
 tiny copies of real datasets."""
 
 from nnframe.core.testing.compose import QUIET_RUN, compose_task_config
-from nnframe.core.testing.datasets import write_imagenette
+from nnframe.core.testing.datasets import write_imagenette, write_shapes_folder
 from nnframe.core.testing.faults import CrashCallback, PoisonWeightsCallback, SignalCallback
 from nnframe.core.testing.rank_loss import RankLossRecorder
 from nnframe.core.testing.toy import ToyClassifier, ToyDataModule
@@ -17,4 +17,5 @@ __all__ = [
     "ToyDataModule",
     "compose_task_config",
     "write_imagenette",
+    "write_shapes_folder",
 ]

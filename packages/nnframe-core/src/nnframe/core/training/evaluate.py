@@ -25,7 +25,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     metadata = read_checkpoint_metadata(cfg.ckpt_path, cfg.task_name)
     cfg = apply_checkpoint_config(cfg, metadata)
     datamodule = build_datamodule(cfg, stage=None)
-    model = build_model(cfg, datamodule.class_names)
+    model = build_model(cfg, datamodule.class_names, weights_from_checkpoint=True)
     check_checkpoint_fits(cfg.ckpt_path, model, cfg.task_name)
     loggers = instantiate_group(cfg.get("logger"), "logger")
     trainer = build_trainer(cfg, callbacks=[], loggers=loggers)

@@ -10,6 +10,7 @@ from omegaconf import DictConfig
 
 from nnframe.core.checkpointing import check_checkpoint_fits, read_checkpoint_metadata
 from nnframe.core.errors import ConfigError
+from nnframe.core.training.auto_preprocessing import resolve_auto_preprocessing
 from nnframe.core.training.checkpoint_config import apply_checkpoint_config
 from nnframe.core.training.instantiate import build_model, build_trainer
 
@@ -27,9 +28,10 @@ def predict(cfg: DictConfig) -> Path:
     metadata = read_checkpoint_metadata(cfg.ckpt_path, cfg.task_name)
     cfg = apply_checkpoint_config(cfg, metadata)
     class_names = list(metadata.get("class_names", []))
+    resolve_auto_preprocessing(cfg)  # a data= option given on the command line may say auto
     datamodule = hydra.utils.instantiate(cfg.data)
     datamodule.predict_dir = cfg.predict.input_dir
-    model = build_model(cfg, class_names)
+    model = build_model(cfg, class_names, weights_from_checkpoint=True)
     check_checkpoint_fits(cfg.ckpt_path, model, cfg.task_name)
     writer = hydra.utils.instantiate(cfg.predict.writer, output_dir=cfg.predict.output_dir, class_names=class_names)
     trainer = build_trainer(cfg, callbacks=[writer], loggers=False)
