@@ -30,7 +30,7 @@ def test_cls_run_starts_from_ssl_exported_backbone(tmp_path: Path) -> None:
     export_backbone(export_cfg)
 
     cls_cfg = compose_task_config("nnframe.cls.configs", [
-        "model.backbone=simple_cnn", f"model.backbone_weights={weights}", "data.image_size=16",
+        "model.backbone=simple_cnn", f"model.pretrained_file={weights}", "data.image_size=16",
         "data.num_train=32", "data.num_val=16", "data.num_test=16",
     ], output_dir=tmp_path / "cls")
     datamodule = build_datamodule(cls_cfg, stage="fit")
