@@ -67,6 +67,8 @@ class BackboneFreezeCallback(Callback):
         self._frozen = list(self._trainable) if frozen else []
         if frozen:
             self._backbone.eval()
+        elif trainer.current_epoch == self.epochs:
+            self._backbone.train(pl_module.training)
         if frozen and trainer.current_epoch == 0 or not frozen and trainer.current_epoch == self.epochs:
             count = sum(p.numel() for p in self._trainable)
             rank_zero_info(f"model.freeze_backbone_epochs={self.epochs}: epoch {trainer.current_epoch}: " + (

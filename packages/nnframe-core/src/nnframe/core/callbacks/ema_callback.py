@@ -21,10 +21,11 @@ class EMACallback(WeightAveraging):
     validation (so ``val/*`` and the best checkpoint are the EMA's), checkpoints hold them as
     ``state_dict`` (eval, predict and export use them) with the raw weights beside them, a
     resumed run continues the same average, and at the end of training the module keeps the EMA
-    weights. Subclassed for three reasons, each a line below: the average lives on the training
+    weights. Subclassed for four reasons, each a line below: the average lives on the training
     device (Lightning's ``setup`` runs before the module is moved there), a test after fit
-    keeps the checkpoint's EMA ``state_dict`` (the parent reloads the raw weights), and the
-    decay warms up.
+    keeps the checkpoint's EMA ``state_dict`` (the parent reloads the raw weights), a
+    checkpoint written after training still holds the raw weights beside the EMA (the parent
+    has copied the EMA over them by then), and the decay warms up.
 
     Args:
         decay: the EMA decay per step (e.g. 0.9998).
@@ -39,6 +40,7 @@ class EMACallback(WeightAveraging):
         self.decay = decay
         self.warmup = warmup
         self.current_decay = decay
+        self._raw_after_training: dict[str, torch.Tensor] | None = None
         super().__init__(use_buffers=True, multi_avg_fn=self._ema_update)
 
     def decay_at(self, step: int) -> float:
@@ -68,6 +70,28 @@ class EMACallback(WeightAveraging):
                            batch_idx: int) -> None:
         self.current_decay = self.decay_at(trainer.global_step)
         super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._raw_after_training = None
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # ModelCheckpoint may write last.ckpt after this (when nothing was saved before): keep
+        # the raw weights it must hold beside the EMA, so a resumed run continues them.
+        self._raw_after_training = {k: v.detach().clone() for k, v in pl_module.state_dict().items()}
+        super().on_train_end(trainer, pl_module)
+
+    def on_save_checkpoint(self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(trainer, pl_module, checkpoint)
+        if "current_model_state" not in checkpoint:
+            return
+        if self._raw_after_training is not None:
+            checkpoint["current_model_state"] = self._raw_after_training
+        # Entries that are not parameters or buffers (metric states such as the best value so
+        # far) are not averaged: the averaged copy holds them as they were at setup.
+        averaged = {n for n, _ in pl_module.named_parameters()} | {n for n, _ in pl_module.named_buffers()}
+        for name, value in checkpoint["current_model_state"].items():
+            if name not in averaged and name in checkpoint["state_dict"]:
+                checkpoint["state_dict"][name] = value
 
     def on_load_checkpoint(self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]) -> None:
         if trainer.state.fn != TrainerFn.FITTING:

@@ -1,7 +1,9 @@
 """Image helpers shared by the tasks: normalisation, transform presets, drawing."""
 
+from nnframe.core.cv_tools.batch_mixing import MixUpCutMix, batch_mixing
 from nnframe.core.cv_tools.normalization import NORMALIZATION_STATS, denormalize, resolve_normalization
 from nnframe.core.cv_tools.transforms import (
+    auto_augment_transform,
     classification_eval_transform,
     classification_train_transform,
     segmentation_eval_transform,
@@ -16,6 +18,9 @@ from nnframe.core.cv_tools.visualization import (
 
 __all__ = [
     "NORMALIZATION_STATS",
+    "MixUpCutMix",
+    "batch_mixing",
+    "auto_augment_transform",
     "class_palette",
     "classification_eval_transform",
     "classification_train_transform",

@@ -49,7 +49,16 @@ class PILImageTransform(v2.Transform):
         return inpt
 
 
+def _resolved(value: Any, key: str) -> Any:
+    if value == "auto":
+        raise ValueError(f"{key}=auto follows the model and is resolved before the data is built: build it with "
+                         "nnframe.core.training.instantiate.build_datamodule(cfg) (or call "
+                         "nnframe.core.training.auto_preprocessing.resolve_auto_preprocessing(cfg) first)")
+    return value
+
+
 def _interpolation(name: str) -> v2.InterpolationMode:
+    _resolved(name, "interpolation")
     if name not in INTERPOLATIONS:
         raise ValueError(f"unknown interpolation {name!r}; choose one of {', '.join(INTERPOLATIONS)}")
     return INTERPOLATIONS[name]
@@ -69,7 +78,7 @@ def auto_augment_transform(policy: str, image_size: int, mean: Sequence[float],
         ValueError: an unknown policy name.
     """
     _interpolation(interpolation)
-    if policy.startswith("rand"):
+    if policy == "rand" or policy.startswith("rand-"):
         from timm.data.auto_augment import rand_augment_transform
         from timm.data.transforms import str_to_pil_interp
 
@@ -155,7 +164,7 @@ def classification_eval_transform(
 ) -> v2.Compose:
     """Evaluation transform: resize the short side to ``image_size / resize_ratio``, centre crop
     (``resize_ratio`` is timm's ``crop_pct``)."""
-    resize_to = round(image_size / resize_ratio)
+    resize_to = round(image_size / _resolved(resize_ratio, "resize_ratio"))
     return v2.Compose(
         [
             v2.ToImage(),

@@ -37,11 +37,14 @@ class PreprocessingChoice:
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        lines = []
+        if not (self.normalization is not None or self.changes or self.notes):
+            return []
         if self.normalization is not None:
             mean, std = resolve_normalization(self.normalization)
             shown = self.normalization if isinstance(self.normalization, str) else "mean/std"
-            lines.append(f"preprocessing: normalization {shown} (mean {_fmt(mean)}, std {_fmt(std)}): {self.reason}")
+            lines = [f"preprocessing: normalization {shown} (mean {_fmt(mean)}, std {_fmt(std)}): {self.reason}"]
+        else:
+            lines = ["preprocessing: data.normalization as set in the config"]
         for key, value in self.changes.items():
             lines.append(f"  {key}={value}")
         lines += [f"  note: {note}" for note in self.notes]
@@ -146,4 +149,4 @@ def resolve_auto_preprocessing(cfg: DictConfig) -> PreprocessingChoice | None:
 def _print(choice: PreprocessingChoice) -> None:
     console = rich.get_console()
     for line in choice.lines():
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
