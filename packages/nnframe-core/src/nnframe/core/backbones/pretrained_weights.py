@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,15 +121,18 @@ def load_state_dict_reporting(module: nn.Module, state_dict: Mapping[str, torch.
     if mismatched:
         raise CheckpointError(f"weights in {source} do not fit {target}: shape (weights vs model) "
                               f"{', '.join(mismatched[:_SHOWN])}; are they weights of another model?")
-    result = module.load_state_dict(dict(state_dict), strict=False)
-    # Counted by name: BatchNorm does not report a missing num_batches_tracked.
+    # Counted by name (BatchNorm does not report a missing num_batches_tracked, and smp's encoders
+    # return nothing from load_state_dict); a module may drop keys it never uses (smp: the fc).
     loaded = sum(name in state_dict for name in expected)
     if loaded == 0:
         raise CheckpointError(
             f"none of the {len(expected)} tensors of {target} is in {source} (it holds "
             f"{', '.join(list(state_dict)[:4])}, ...); is it a file of another model?")
-    return WeightsReport(target, source, kind, loaded, len(expected), list(result.missing_keys),
-                         list(result.unexpected_keys))
+    given = dict(state_dict)
+    module.load_state_dict(given, strict=False)
+    missing = [name for name in expected if name not in state_dict]
+    unexpected = [name for name in given if name not in expected]
+    return WeightsReport(target, source, kind, loaded, len(expected), missing, unexpected)
 
 
 def load_weights_file(module: nn.Module, path: str | Path, target: str, expected_name: str | None = None,
@@ -205,6 +208,65 @@ def _capture_timm_loader() -> Iterator[_TimmLoadRecords]:
             logger.propagate = propagate
 
 
+def timm_pretrained_overlay(path: str | Path, expected_name: str | None = None) -> dict[str, Any]:
+    """timm's ``pretrained_cfg_overlay`` that loads a local file through timm's own loader: the
+    file itself, or the ``state_dict`` of an nnframe backbone file (of ``expected_name``)."""
+    payload = read_nnframe_backbone_file(path)
+    if payload is not None:
+        if expected_name is not None and payload["backbone"] != expected_name:
+            raise CheckpointError(f"{path} holds weights of backbone {payload['backbone']!r}, not {expected_name!r}")
+        return {"state_dict": dict(payload["state_dict"])}
+    _torch_load(Path(path))  # a clear error for a missing or unreadable file
+    return {"file": str(path)}
+
+
+def create_with_timm_loader(build: Callable[[], nn.Module], weights_module: Callable[[nn.Module], nn.Module],
+                            target: str, source: str) -> tuple[nn.Module, WeightsReport]:
+    """Build a model whose constructor loads timm pretrained weights, and report the load.
+
+    Args:
+        build: builds the model (``timm.create_model(..., pretrained=True, ...)`` or an smp model
+            on a ``tu-`` encoder); timm's loader logs the keys it could not place, collected here.
+        weights_module: the part of the built model that received the weights.
+        target: how the report names that part.
+        source: where the weights came from.
+
+    Raises:
+        CheckpointError: the weights do not fit (another model, another shape).
+    """
+    try:
+        with _capture_timm_loader() as records:
+            model = build()
+    except (RuntimeError, KeyError, ValueError, AssertionError) as error:  # size mismatch, a key timm's filter needs
+        raise CheckpointError(f"cannot load {source} into {target}: {str(error)[:600]}") from error
+    module = weights_module(model)
+    cfg = getattr(module, "pretrained_cfg", None) or {}
+    classifier = cfg.get("classifier") or _architecture_classifier(cfg)
+    classifiers = (classifier,) if isinstance(classifier, str) else tuple(classifier)
+    # timm drops the weights' classifier (the number of classes differs) and may then list it as
+    # missing from the model it loads into before cutting the head off (features_only)
+    missing = [k for k in records.missing if not k.startswith(tuple(f"{c}." for c in classifiers))]
+    total = _tensor_count(module)
+    report = WeightsReport(target, source, "timm", total - len(missing), total, missing, list(records.unexpected),
+                           list(records.other))
+    if classifiers:
+        report.notes.insert(0, f"the weights' classifier ({', '.join(classifiers)}) is not used: nnframe puts its "
+                               "own head on top")
+    if report.loaded <= 0:
+        raise CheckpointError(f"none of the tensors of {target} is in {source}; is it a file of another model?")
+    return model, report.log()
+
+
+def _architecture_classifier(cfg: Mapping[str, Any]) -> tuple[str, ...]:
+    """The classifier name of the weights behind a features-only model (whose cfg drops it)."""
+    from timm.models import get_pretrained_cfg
+
+    name = cfg.get("architecture")
+    full = get_pretrained_cfg(f"{name}.{cfg['tag']}" if cfg.get("tag") else name) if name else None
+    classifier = getattr(full, "classifier", None) if full is not None else None
+    return (classifier,) if isinstance(classifier, str) else tuple(classifier or ())
+
+
 def create_timm_backbone(name: str, pretrained: bool = False, pretrained_file: str | Path | None = None,
                          in_chans: int = 3, **kwargs: Any) -> tuple[nn.Module, WeightsReport | None]:
     """A timm model without classifier (``num_classes=0``), with its pretrained weights.
@@ -213,7 +275,7 @@ def create_timm_backbone(name: str, pretrained: bool = False, pretrained_file: s
     ``convnext_tiny.fb_in1k``) as timm does; ``pretrained_file`` loads them from a local file
     through the same timm loader (``pretrained_cfg_overlay=dict(file=...)``: timm's key filter,
     input-channel adaptation and classifier removal apply). An nnframe backbone file is loaded
-    as written by ``nnframe ssl export``.
+    as written by ``nnframe ssl export`` (checked to be of the same backbone).
 
     Returns:
         The model and, with weights, the report of what was loaded (also printed).
@@ -228,28 +290,15 @@ def create_timm_backbone(name: str, pretrained: bool = False, pretrained_file: s
         return model, load_weights_file(model, pretrained_file, f"backbone {name}", expected_name=name).log()
     if not pretrained and pretrained_file is None:
         return timm.create_model(name, pretrained=False, num_classes=0, in_chans=in_chans, **kwargs), None
-    overlay = {"file": str(pretrained_file)} if pretrained_file is not None else None
+    overlay = timm_pretrained_overlay(pretrained_file) if pretrained_file is not None else None
+
+    def build() -> nn.Module:
+        return timm.create_model(name, pretrained=True, pretrained_cfg_overlay=overlay, num_classes=0,
+                                 in_chans=in_chans, **kwargs)
+
     if pretrained_file is not None:
-        _torch_load(Path(pretrained_file))  # a clear error for a missing or unreadable file
-    try:
-        with _capture_timm_loader() as records:
-            model = timm.create_model(name, pretrained=True, pretrained_cfg_overlay=overlay, num_classes=0,
-                                      in_chans=in_chans, **kwargs)
-    except (RuntimeError, KeyError, ValueError) as error:  # size mismatch, a key timm's filter needs, no weights
-        where = pretrained_file or f"timm's weights of {name}"
-        raise CheckpointError(f"cannot load {where} into backbone {name}: {str(error)[:600]}") from error
-    cfg = model.pretrained_cfg
-    source = str(pretrained_file) if pretrained_file is not None else (
-        f"timm download of {cfg.get('architecture', name)}.{cfg.get('tag', '')}".rstrip("."))
-    total = _tensor_count(model)
-    missing = [k for k in records.missing if k]
-    report = WeightsReport(f"backbone {name}", source, "timm", total - len(missing), total, missing,
-                           list(records.unexpected))
-    classifier = cfg.get("classifier")
-    if classifier:
-        names = ", ".join([classifier] if isinstance(classifier, str) else classifier)
-        report.notes.append(f"the weights' classifier ({names}) is not used: nnframe puts its own head on top")
-    report.notes += records.other
-    if report.loaded == 0:
-        raise CheckpointError(f"none of the tensors of backbone {name} is in {source}; is it a file of another model?")
-    return model, report.log()
+        source = str(pretrained_file)
+    else:
+        cfg = timm.models.get_pretrained_cfg(name)
+        source = f"timm download of {cfg.architecture}.{cfg.tag}" if cfg is not None and cfg.tag else f"timm's {name}"
+    return create_with_timm_loader(build, lambda model: model, f"backbone {name}", source)

@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 
 import lightning as L
 import torch
-from torch import nn
 from lightning.pytorch.utilities import rank_zero_info
+from torch import nn
 from torchmetrics import MaxMetric, MetricCollection, MinMetric
 
 from nnframe.core.backbones.preprocessing import Preprocessing

@@ -10,9 +10,13 @@ import segmentation_models_pytorch as smp
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
-from nnframe.core.backbones import Preprocessing, WeightsReport, load_weights_file, timm_preprocessing
+from nnframe.core.backbones import Preprocessing, load_weights_file, timm_preprocessing
 from nnframe.core.backbones.preprocessing import nnframe_file_preprocessing
-from nnframe.core.backbones.pretrained_weights import read_nnframe_backbone_file
+from nnframe.core.backbones.pretrained_weights import (
+    create_with_timm_loader,
+    read_nnframe_backbone_file,
+    timm_pretrained_overlay,
+)
 from nnframe.core.cv_tools import NORMALIZATION_STATS
 from nnframe.core.errors import ConfigError
 
@@ -62,38 +66,30 @@ def create_segmentation_model(
             f"unknown model.encoder={encoder!r}; choose an smp encoder ({', '.join(smp.encoders.get_encoder_names()[:12])}"
             ", ...) or a timm model as tu-<name>, e.g. tu-mobilenetv3_small_100"
         )
-    try:
-        model = smp.create_model(arch, encoder_name=encoder,
-                                 encoder_weights=None if pretrained_file else encoder_weights,
-                                 in_channels=in_channels, classes=num_classes, **kwargs)
-    except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        raise ConfigError(f"cannot build {arch} with encoder {encoder} and {kwargs}: {error}") from error
-    if pretrained_file:
-        report = load_encoder_weights(model.encoder, encoder, pretrained_file)
-        model.encoder.nnframe_weights_report = report
+
+    def build(**weights: Any) -> nn.Module:
+        try:
+            return smp.create_model(arch, encoder_name=encoder, in_channels=in_channels, classes=num_classes,
+                                    **weights, **kwargs)
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            raise ConfigError(f"cannot build {arch} with encoder {encoder} and {kwargs}: {error}") from error
+
+    if not pretrained_file:
+        return build(encoder_weights=encoder_weights)
+    if encoder.startswith("tu-"):
+        # timm encoders: timm's own loader reads the file (its key filter, channel adaptation)
+        overlay = timm_pretrained_overlay(pretrained_file, expected_name=encoder[3:])
+        build(encoder_weights=None)  # a bad architecture or argument is a ConfigError, not a weights error
+        model, report = create_with_timm_loader(
+            lambda: smp.create_model(arch, encoder_name=encoder, encoder_weights="imagenet", in_channels=in_channels,
+                                     classes=num_classes, pretrained_cfg_overlay=overlay, **kwargs),
+            lambda model: model.encoder.model, f"encoder {encoder}", str(pretrained_file))
+    else:
+        model = build(encoder_weights=None)
+        report = load_weights_file(model.encoder, pretrained_file, f"encoder {encoder}",
+                                   expected_name=encoder if read_nnframe_backbone_file(pretrained_file) else None).log()
+    model.encoder.nnframe_weights_report = report
     return model
-
-
-def load_encoder_weights(encoder_module: nn.Module, encoder: str, path: str | Path) -> WeightsReport:
-    """Load a local weights file into an smp encoder and print what was loaded.
-
-    timm encoders (``tu-<name>``) hold the timm model as ``.model``: a plain timm checkpoint's
-    keys get that prefix.
-    """
-    is_timm = encoder.startswith("tu-")
-    nnframe_file = read_nnframe_backbone_file(path) is not None
-    prefix = "model." if is_timm and not _has_prefix(path, "model.") else ""
-    report = load_weights_file(encoder_module, path, f"encoder {encoder}",
-                               expected_name=encoder.removeprefix("tu-") if nnframe_file else None, key_prefix=prefix)
-    return report.log()
-
-
-def _has_prefix(path: str | Path, prefix: str) -> bool:
-    from nnframe.core.backbones.pretrained_weights import read_state_dict
-
-    payload = read_nnframe_backbone_file(path)
-    keys = payload["state_dict"] if payload is not None else read_state_dict(path)
-    return any(k.startswith(prefix) for k in keys)
 
 
 def smp_preprocessing(encoder: str, encoder_weights: str | None = None,
