@@ -102,7 +102,8 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     path = Path(path)
     _torch_load(path)  # a clear error for a missing or unreadable file
     try:
-        return load_state_dict(str(path))
+        with _capture_timm_loader():  # its "Loaded ... from checkpoint" line: the report says it
+            return load_state_dict(str(path))
     except Exception as error:
         raise CheckpointError(f"cannot read pretrained weights {path}: {error}") from error
 

@@ -128,6 +128,6 @@ def smp_preprocessing(encoder: str, encoder_weights: str | None = None,
             pass
     if weights == "imagenet":
         mean, std = NORMALIZATION_STATS["imagenet"]
-        return Preprocessing(mean, std, source=f"ImageNet statistics, assumed for {encoder} {weights} weights "
-                                               "(smp's config of them is not in the Hugging Face cache)")
+        return Preprocessing(mean, std, source=f"ImageNet statistics, assumed for {encoder}'s {weights} weights: "
+                                               "smp's config of them is not in the Hugging Face cache")
     return None
