@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from omegaconf import OmegaConf
 
 from nnframe.core.testing import compose_task_config
 from nnframe.core.training import train
@@ -19,8 +20,12 @@ TINY_SSL = [
 ]
 
 
+SSL_NORMALIZATION = [[0.4, 0.4, 0.4], [0.3, 0.3, 0.3]]
+
+
 def test_cls_run_starts_from_ssl_exported_backbone(tmp_path: Path) -> None:
-    ssl_cfg = compose_task_config("nnframe.ssl.configs", TINY_SSL, output_dir=tmp_path / "ssl")
+    ssl_cfg = compose_task_config("nnframe.ssl.configs", [*TINY_SSL, f"data.normalization={SSL_NORMALIZATION}"],
+                                  output_dir=tmp_path / "ssl")
     train(ssl_cfg)
     checkpoint = tmp_path / "ssl" / "checkpoints" / "last.ckpt"
     weights = tmp_path / "backbone.pt"
@@ -30,12 +35,17 @@ def test_cls_run_starts_from_ssl_exported_backbone(tmp_path: Path) -> None:
     export_backbone(export_cfg)
 
     cls_cfg = compose_task_config("nnframe.cls.configs", [
-        "model.backbone=simple_cnn", f"model.backbone_weights={weights}", "data.image_size=16",
+        "model.backbone=simple_cnn", f"model.pretrained_file={weights}", "data.image_size=16",
         "data.num_train=32", "data.num_val=16", "data.num_test=16",
     ], output_dir=tmp_path / "cls")
     datamodule = build_datamodule(cls_cfg, stage="fit")
     classifier = build_model(cls_cfg, datamodule.class_names)
 
+    # data.normalization=auto follows the backbone file: the SSL run's normalisation, not the shapes'
+    assert OmegaConf.to_object(cls_cfg.data.normalization) == SSL_NORMALIZATION
+    report = classifier.net.backbone.nnframe_weights_report
+    assert report.kind == "nnframe backbone file" and report.loaded == report.total
+    assert "nnframe ssl export" in report.notes[0] and str(checkpoint) in report.notes[0]
     pretrained = torch.load(checkpoint, map_location="cpu", weights_only=False)["state_dict"]
     backbone_state = classifier.net.backbone.state_dict()
     assert backbone_state, "the classifier has no backbone weights"

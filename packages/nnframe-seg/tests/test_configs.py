@@ -22,8 +22,12 @@ def test_the_required_experiments_exist() -> None:
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_experiment_composes_and_builds_its_model(experiment: str) -> None:
-    # No weight download in tests: the network is built from scratch.
-    cfg = compose_task_config("nnframe.seg.configs", [f"experiment={experiment}", "model.encoder_weights=null"])
+    # No weight download in tests: the network is built from scratch. Experiments on your own
+    # masks (data=mask_folder) take the number of classes from the command line.
+    overrides = [f"experiment={experiment}", "model.encoder_weights=null"]
+    if compose_task_config("nnframe.seg.configs", overrides).data.num_classes is None:
+        overrides.append("data.num_classes=3")
+    cfg = compose_task_config("nnframe.seg.configs", overrides)
     assert cfg.task_name == "seg" and cfg.monitor == "val/miou"
     assert cfg.model.num_classes == cfg.data.num_classes
     assert cfg.model.loss.terms  # the loss group filled model.loss

@@ -14,6 +14,7 @@ from PIL import Image
 
 from nnframe.core.errors import DatasetError
 from nnframe.core.testing import compose_task_config, write_imagenette
+from nnframe.core.training.auto_preprocessing import resolve_auto_preprocessing
 from nnframe.ssl._data import labelled_train_dataset
 
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "horse", "ship", "truck", "frog"]
@@ -57,6 +58,7 @@ def _write_image_folder(root: Path) -> None:
 def _datamodule(tiny, overrides: list[str], run_dir: Path):
     cfg = compose_task_config("nnframe.ssl.configs", [*tiny("simclr", shapes=False), *overrides, *LOADER],
                               output_dir=run_dir)
+    resolve_auto_preprocessing(cfg)  # data.normalization=auto
     datamodule = hydra.utils.instantiate(cfg.data)
     datamodule.prepare_data()
     datamodule.setup("fit")

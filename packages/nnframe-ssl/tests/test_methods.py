@@ -8,6 +8,7 @@ import torch
 
 from nnframe.core.errors import ConfigError
 from nnframe.core.testing import compose_task_config
+from nnframe.core.training.auto_preprocessing import resolve_auto_preprocessing
 from nnframe.ssl import SSLModule
 
 METHODS = ["barlow_twins", "byol", "dino", "moco_v2", "simclr", "simsiam", "vicreg"]
@@ -17,6 +18,7 @@ METHODS = ["barlow_twins", "byol", "dino", "moco_v2", "simclr", "simsiam", "vicr
 def test_method_loss_is_finite_and_decreases_on_a_fixed_batch(method: str, tiny, run_dir) -> None:
     cfg = compose_task_config("nnframe.ssl.configs", tiny(method), output_dir=run_dir)
     torch.manual_seed(0)
+    resolve_auto_preprocessing(cfg)  # data.normalization=auto
     datamodule = hydra.utils.instantiate(cfg.data)
     datamodule.setup("fit")
     views, _ = next(iter(datamodule.train_dataloader()))
@@ -43,6 +45,7 @@ def test_method_loss_is_finite_and_decreases_on_a_fixed_batch(method: str, tiny,
 
 def test_dino_gets_multi_crop_views(tiny, run_dir) -> None:
     cfg = compose_task_config("nnframe.ssl.configs", tiny("dino"), output_dir=run_dir)
+    resolve_auto_preprocessing(cfg)  # data.normalization=auto
     datamodule = hydra.utils.instantiate(cfg.data)
     datamodule.setup("fit")
     views, _ = datamodule.datasets["train"][0]
@@ -54,6 +57,7 @@ def test_dino_gets_multi_crop_views(tiny, run_dir) -> None:
 def test_batch_views_match_the_per_image_views(method: str, tiny, run_dir) -> None:
     """data.on_device=true gives each method the views its lightly transform makes per image."""
     cfg = compose_task_config("nnframe.ssl.configs", [*tiny(method), "data.on_device=true"], output_dir=run_dir)
+    resolve_auto_preprocessing(cfg)  # data.normalization=auto
     datamodule = hydra.utils.instantiate(cfg.data)
     datamodule.setup("fit")
     per_image, _ = datamodule.datasets["train"][0]
@@ -70,6 +74,7 @@ def test_views_without_a_batch_version_name_the_step_and_the_way_out(tiny, run_d
     cfg = compose_task_config("nnframe.ssl.configs", [*tiny("simclr"), "data.on_device=true",
                                                       "+method.views.rr_prob=0.5", "+method.views.rr_degrees=15"],
                               output_dir=run_dir)
+    resolve_auto_preprocessing(cfg)  # data.normalization=auto
     datamodule = hydra.utils.instantiate(cfg.data)
     datamodule.setup("fit")
     with pytest.raises(ConfigError, match=r"RandomRotateDegrees.*data\.on_device=false"):

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from nnframe.core.testing import compose_task_config
+from nnframe.core.training.auto_preprocessing import resolve_auto_preprocessing
 from nnframe.ssl import SSLModule
 
 CONFIGS = "nnframe.ssl.configs"
@@ -90,6 +91,7 @@ def test_simsiam_predictor_lr_can_decay_too(tiny, run_dir) -> None:
 def test_dino_weight_decay_rises_on_a_cosine_during_training(tiny, run_dir) -> None:
     model, cfg = _model(tiny, "dino", run_dir, "data.num_train=64")
     assert cfg.method.scheduler.weight_decay_end == 0.4 and cfg.method.optimizer.weight_decay == 0.04
+    resolve_auto_preprocessing(cfg)  # data.normalization=auto
     datamodule = hydra.utils.instantiate(cfg.data)
     seen: list[dict[str, float]] = []
 

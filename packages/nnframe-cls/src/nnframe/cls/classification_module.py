@@ -3,10 +3,12 @@ for multi-label data, binary cross-entropy per label, per-class and macro F1, mA
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torchmetrics import MetricCollection
 from torchmetrics.classification import (
@@ -18,12 +20,17 @@ from torchmetrics.classification import (
 )
 
 from nnframe.cls.models.image_classifier import ImageClassifier
+from nnframe.core.backbones import Preprocessing, backbone_preprocessing
 from nnframe.core.cv_tools import denormalize, labelled_image_grid, resolve_normalization
+from nnframe.core.errors import ConfigError
 from nnframe.core.modules import TaskModule
 
 #: Up to this many classes, the accuracy of each class is logged too (TensorBoard: a card per class
 #: and one chart of all on CUSTOM SCALARS); beyond, the confusion matrix's diagonal shows it.
 PER_CLASS_MAX_CLASSES = 20
+
+#: Values of ``model.tta``.
+TTA_MODES = ("hflip",)
 
 
 class ClassificationModule(TaskModule):
@@ -39,14 +46,25 @@ class ClassificationModule(TaskModule):
     ``<stage>/f1_macro``, ``<stage>/f1/<class>`` and ``<stage>/exact_match`` (every label right).
 
     Args:
-        backbone, num_classes, in_chans, pretrained, backbone_weights, drop_rate: the network
-            (see :class:`ImageClassifier`).
+        backbone, num_classes, in_chans, pretrained, backbone_weights, drop_rate, pretrained_file,
+            drop_path_rate: the network (see :class:`ImageClassifier`).
         label_smoothing: cross-entropy label smoothing (single-label).
         multi_label: several labels per image.
         threshold: probability above which a label is predicted (multi-label).
-        optimizer, scheduler, scheduler_interval, monitor, monitor_mode, compile: see
-            :class:`~nnframe.core.modules.TaskModule`.
+        tta: test-time augmentation in validation, test and predict: ``hflip`` averages the class
+            probabilities of each image and its mirror image; None: off.
+        optimizer, scheduler, scheduler_interval, monitor, monitor_mode, compile, ema_decay,
+            ema_warmup, freeze_backbone_epochs, layer_decay: see :class:`~nnframe.core.modules.TaskModule`.
+
+    Training batches are mixed when the datamodule has ``mixup_alpha`` / ``cutmix_alpha`` (the
+    loss takes the soft targets; ``train/acc`` counts a prediction right when it is the class
+    with the larger share of the mixed image), and the training loss is weighted by class with
+    ``data.class_balance=loss_weights`` (validation and test losses are not, so they stay
+    comparable between runs). Both are single-label switches.
     """
+
+    pretrained_weight_args: ClassVar[Mapping[str, Any]] = {
+        "pretrained": False, "pretrained_file": None, "backbone_weights": None}
 
     def __init__(
         self,
@@ -61,15 +79,75 @@ class ClassificationModule(TaskModule):
         multi_label: bool = False,
         threshold: float = 0.5,
         scheduler: Callable[..., Any] | None = None,
+        pretrained_file: str | Path | None = None,
+        drop_path_rate: float = 0.0,
+        tta: str | None = None,
         **kwargs: Any,
     ) -> None:
+        if tta is not None and tta not in TTA_MODES:
+            raise ConfigError(f"model.tta={tta!r}: choose {', '.join(TTA_MODES)} or null")
         self.num_classes = num_classes
         self.multi_label = bool(multi_label)
         self.threshold = float(threshold)
-        net = ImageClassifier(backbone, num_classes, in_chans, pretrained, backbone_weights, drop_rate)
+        net = ImageClassifier(backbone, num_classes, in_chans, pretrained, backbone_weights, drop_rate,
+                              pretrained_file=pretrained_file, drop_path_rate=drop_path_rate)
         super().__init__(net=net, optimizer=optimizer, scheduler=scheduler, **kwargs)
+        self.label_smoothing = label_smoothing
         self.loss_fn: nn.Module = (nn.BCEWithLogitsLoss() if self.multi_label
                                    else nn.CrossEntropyLoss(label_smoothing=label_smoothing))
+        self.tta = tta
+        # Set from the datamodule at fit start (see setup); plain attributes, not buffers, so that
+        # checkpoints and the EMA copy of the module do not depend on them.
+        self.batch_mixing: Callable[..., Any] | None = None
+        self.class_loss_weights: torch.Tensor | None = None
+
+    @classmethod
+    def preprocessing(cls, model_cfg: Mapping[str, Any]) -> Preprocessing | None:
+        return backbone_preprocessing(str(model_cfg.get("backbone", "")), bool(model_cfg.get("pretrained")),
+                                      model_cfg.get("pretrained_file") or model_cfg.get("backbone_weights"))
+
+    def backbone_module(self) -> nn.Module:
+        return self.net.backbone
+
+    def setup(self, stage: str) -> None:
+        super().setup(stage)
+        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        if stage == "fit" and datamodule is not None:
+            mixing = getattr(datamodule, "train_batch_mixing", None)
+            self.batch_mixing = mixing() if callable(mixing) else None
+            weights = getattr(datamodule, "class_weights", None)
+            self.class_loss_weights = weights() if callable(weights) else None
+            if self.multi_label and (self.batch_mixing is not None or self.class_loss_weights is not None):
+                raise ConfigError("data.mixup_alpha, data.cutmix_alpha and data.class_balance=loss_weights need "
+                                  "single-label data (one class per image); set them to 0 / null for multi-label data")
+
+    def model_step(self, batch: Any) -> tuple[torch.Tensor, Any, torch.Tensor]:
+        """Forward a batch (mixed in training, with ``tta`` in evaluation); returns
+        ``(loss, outputs, hard labels)``."""
+        images, target = batch
+        if self.training and self.batch_mixing is not None:
+            images, target = self.batch_mixing(images, target)
+        outputs = self(images) if self.training or self.tta is None else self.tta_logits(images)
+        loss = self.compute_loss(outputs, target)
+        if self.multi_label:
+            return loss, outputs, target.long()  # metrics take 0/1 integers
+        return loss, outputs, self.hard_labels(target)
+
+    @staticmethod
+    def hard_labels(target: torch.Tensor) -> torch.Tensor:
+        """Class indices: the targets themselves, or for soft (mixed) targets the class with
+        the larger share. Shape: (B,) from (B,) or (B, classes)."""
+        return target.argmax(dim=1) if target.ndim == 2 else target
+
+    def tta_logits(self, images: torch.Tensor) -> torch.Tensor:
+        """Log of the mean class probabilities over the ``tta`` views (log-probabilities are
+        logits: softmax and cross-entropy give back the mean). Shape: (B, C, H, W) -> (B, classes); multi-label: the logits
+        of the mean per-label probabilities."""
+        if self.multi_label:  # per-label probabilities, back to logits
+            probs = (self(images).float().sigmoid() + self(images.flip(-1)).float().sigmoid()) / 2
+            return torch.logit(probs.clamp(1e-6, 1 - 1e-6))
+        probs = (self(images).float().softmax(dim=1) + self(images.flip(-1)).float().softmax(dim=1)) / 2
+        return probs.clamp_min(1e-12).log()
 
     def build_metrics(self) -> MetricCollection:
         if self.multi_label:
@@ -93,13 +171,12 @@ class ClassificationModule(TaskModule):
         return MetricCollection(metrics)
 
     def compute_loss(self, outputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return self.loss_fn(outputs, target.float() if self.multi_label else target)
-
-    def model_step(self, batch: Any) -> tuple[torch.Tensor, Any, torch.Tensor]:
-        images, target = batch
-        outputs = self(images)
-        loss = self.compute_loss(outputs, target)
-        return loss, outputs, target.long() if self.multi_label else target  # metrics take 0/1 integers
+        if self.multi_label:
+            return self.loss_fn(outputs, target.float())
+        if self.training and self.class_loss_weights is not None:
+            weight = self.class_loss_weights.to(device=outputs.device, dtype=outputs.dtype)
+            return F.cross_entropy(outputs, target, weight=weight, label_smoothing=self.label_smoothing)
+        return self.loss_fn(outputs, target)
 
     def predictions(self, outputs: torch.Tensor) -> torch.Tensor:
         if self.multi_label:
@@ -108,7 +185,7 @@ class ClassificationModule(TaskModule):
 
     def predict_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
         images, _ = batch
-        logits = self(images)
+        logits = self(images) if self.tta is None else self.tta_logits(images)
         if self.multi_label:
             probs = logits.sigmoid()
             return {"probs": probs, "labels": probs > self.threshold}

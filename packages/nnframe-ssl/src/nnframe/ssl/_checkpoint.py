@@ -26,7 +26,7 @@ def load_ssl_module(cfg: DictConfig, action: str) -> tuple[SSLModule, DictConfig
         raise ConfigError(f"{action} needs a pretrained checkpoint: add ckpt_path=<run dir>/checkpoints/last.ckpt")
     metadata = read_checkpoint_metadata(cfg.ckpt_path, cfg.task_name)
     cfg = apply_checkpoint_config(cfg, metadata)
-    model = build_model(cfg, list(metadata.get("class_names", [])))
+    model = build_model(cfg, list(metadata.get("class_names", [])), weights_from_checkpoint=True)
     if not isinstance(model, SSLModule):
         raise ConfigError(f"model._target_ must build an SSLModule, got {type(model).__name__}")
     state = torch.load(cfg.ckpt_path, map_location="cpu", weights_only=False)["state_dict"]

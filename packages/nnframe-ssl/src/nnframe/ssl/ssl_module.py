@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -12,7 +13,7 @@ from lightning.pytorch.utilities import rank_zero_info
 from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy
 
-from nnframe.core.backbones import create_backbone
+from nnframe.core.backbones import Preprocessing, backbone_preprocessing, create_backbone
 from nnframe.core.errors import NnframeError, user_message
 from nnframe.core.modules import TaskModule
 from nnframe.ssl._data import eval_loader, labelled_train_dataset
@@ -39,6 +40,8 @@ class SSLModule(TaskModule):
         backbone: registered backbone name (``simple_cnn``, ``cifar_resnet18``) or a timm model.
         in_chans: input channels.
         pretrained: start from the published weights (timm).
+        pretrained_file: start from a local weights file (timm's format, a state dict, or an
+            nnframe backbone file).
         knn_k: neighbours of the kNN classifier.
         knn_t: temperature of the kNN classifier.
         knn_bank_size: at most this many bank samples (None: the whole split).
@@ -59,10 +62,11 @@ class SSLModule(TaskModule):
         knn_bank_size: int | None = None,
         scheduler: Callable[..., Any] | None = None,
         monitor: str = "val/knn_top1",
+        pretrained_file: str | Path | None = None,
         **kwargs: Any,
     ) -> None:
         self.num_classes = num_classes
-        net = create_backbone(backbone, pretrained=pretrained, in_chans=in_chans)
+        net = create_backbone(backbone, pretrained=pretrained, in_chans=in_chans, pretrained_file=pretrained_file)
         super().__init__(net=net, optimizer=optimizer, scheduler=scheduler, monitor=monitor, **kwargs)
         self.backbone_name = backbone
         self.method = method(backbone=self.net)
@@ -72,6 +76,16 @@ class SSLModule(TaskModule):
         self._bank: tuple[torch.Tensor, torch.Tensor] | None = None
         self._bank_dataset: Any = None
         self.knn_skipped: str | None = None  # why `predict` has no kNN class
+
+    pretrained_weight_args: ClassVar[Mapping[str, Any]] = {"pretrained": False, "pretrained_file": None}
+
+    @classmethod
+    def preprocessing(cls, model_cfg: Mapping[str, Any]) -> Preprocessing | None:
+        return backbone_preprocessing(str(model_cfg.get("backbone", "")), bool(model_cfg.get("pretrained")),
+                                      model_cfg.get("pretrained_file"))
+
+    def backbone_module(self) -> torch.nn.Module:
+        return self.net
 
     @property
     def backbone(self) -> torch.nn.Module:

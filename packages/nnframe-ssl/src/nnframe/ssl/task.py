@@ -15,6 +15,6 @@ TASK = replace(_BASE, actions={
     "linear": ActionSpec("nnframe.ssl.linear_probe:linear_from_cli",
                          "train a linear probe on frozen features: ckpt_path=... (reports accuracy)"),
     "export": ActionSpec("nnframe.ssl.export:export_from_cli",
-                         "write the backbone for `nnframe cls train model.backbone_weights=...`: "
+                         "write the backbone for `nnframe cls train model.pretrained_file=...`: "
                          "ckpt_path=... [export.output=...]"),
 })

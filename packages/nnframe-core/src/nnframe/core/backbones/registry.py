@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from torch import nn
@@ -45,7 +46,12 @@ def is_backbone(name: str) -> bool:
     return name in _REGISTRY or timm.is_model(name)
 
 
-def create_backbone(name: str, pretrained: bool = False, in_chans: int = 3, **kwargs: Any) -> nn.Module:
+#: Attribute of a backbone built with pretrained weights: the :class:`WeightsReport` of the load.
+WEIGHTS_REPORT_ATTR = "nnframe_weights_report"
+
+
+def create_backbone(name: str, pretrained: bool = False, in_chans: int = 3,
+                    pretrained_file: str | Path | None = None, **kwargs: Any) -> nn.Module:
     """Build a backbone without classifier head.
 
     Args:
@@ -53,13 +59,25 @@ def create_backbone(name: str, pretrained: bool = False, in_chans: int = 3, **kw
             ``convnext_tiny``, ``vit_small_patch16_224``...).
         pretrained: load the published weights (timm downloads them on first use).
         in_chans: input channels (1 for MNIST).
+        pretrained_file: load the weights from this local file instead (timm's format,
+            safetensors, a state dict, or an nnframe backbone file from ``nnframe ssl export``).
         **kwargs: passed to the factory (e.g. ``drop_rate``).
+
+    The load is reported in the run output (tensors loaded, missing, unused) and kept on the
+    backbone as ``nnframe_weights_report``.
 
     Raises:
         ConfigError: the name is unknown; lists the registered names.
+        CheckpointError: the weights file is missing, unreadable or does not fit.
     """
+    from nnframe.core.backbones.pretrained_weights import create_timm_backbone, load_weights_file
+
     if name in _REGISTRY:
-        return _REGISTRY[name](pretrained=pretrained, in_chans=in_chans, **kwargs)
+        module = _REGISTRY[name](pretrained=pretrained and pretrained_file is None, in_chans=in_chans, **kwargs)
+        if pretrained_file is not None:
+            report = load_weights_file(module, pretrained_file, f"backbone {name}", expected_name=name).log()
+            setattr(module, WEIGHTS_REPORT_ATTR, report)
+        return module
     import timm
 
     if not timm.is_model(name):
@@ -69,4 +87,7 @@ def create_backbone(name: str, pretrained: bool = False, in_chans: int = 3, **kw
             f"unknown backbone {name!r}. Registered: {', '.join(list_backbones())}; or any timm model "
             f"(see timm.list_models()).{hint}"
         )
-    return timm.create_model(name, pretrained=pretrained, num_classes=0, in_chans=in_chans, **kwargs)
+    module, timm_report = create_timm_backbone(name, pretrained, pretrained_file, in_chans, **kwargs)
+    if timm_report is not None:
+        setattr(module, WEIGHTS_REPORT_ATTR, timm_report)
+    return module

@@ -1,6 +1,8 @@
 """Callbacks that show in TensorBoard (and the terminal) what a run is doing."""
 
+from nnframe.core.callbacks.backbone_freeze_callback import BackboneFreezeCallback
 from nnframe.core.callbacks.confusion_matrix_callback import ConfusionMatrixCallback
+from nnframe.core.callbacks.ema_callback import EMACallback
 from nnframe.core.callbacks.epoch_timing_callback import EpochTimingCallback
 from nnframe.core.callbacks.finite_loss_callback import FiniteLossCallback
 from nnframe.core.callbacks.prediction_grid_callback import PredictionGridCallback
@@ -13,7 +15,9 @@ from nnframe.core.callbacks.run_info_callback import RunInfoCallback
 from nnframe.core.callbacks.training_samples_callback import TrainingSamplesCallback
 
 __all__ = [
+    "BackboneFreezeCallback",
     "ConfusionMatrixCallback",
+    "EMACallback",
     "EpochTimingCallback",
     "FiniteLossCallback",
     "PredictionGridCallback",

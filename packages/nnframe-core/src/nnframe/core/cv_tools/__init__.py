@@ -1,5 +1,6 @@
 """Image helpers shared by the tasks: normalisation, transform presets, drawing."""
 
+from nnframe.core.cv_tools.batch_mixing import MixUpCutMix, batch_mixing
 from nnframe.core.cv_tools.normalization import (
     NORMALIZATION_STATS,
     denormalize,
@@ -8,6 +9,7 @@ from nnframe.core.cv_tools.normalization import (
 )
 from nnframe.core.cv_tools.sample_grid import training_samples_figure
 from nnframe.core.cv_tools.transforms import (
+    auto_augment_transform,
     classification_eval_transform,
     classification_train_transform,
     segmentation_eval_transform,
@@ -24,6 +26,9 @@ from nnframe.core.cv_tools.visualization import (
 
 __all__ = [
     "NORMALIZATION_STATS",
+    "MixUpCutMix",
+    "batch_mixing",
+    "auto_augment_transform",
     "class_palette",
     "classification_eval_transform",
     "classification_train_transform",

@@ -53,6 +53,11 @@ def resolve_normalization(
 ) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Return ``(mean, std)`` for a dataset name or an explicit ``[mean, std]`` pair, for images
     of ``channels`` channels when given (see :func:`stats_for_channels`)."""
+    if normalization == "auto":
+        raise ValueError("normalization=auto follows the model and is resolved before the data is built: build it "
+                         "with nnframe.core.training.instantiate.build_datamodule(cfg), or call "
+                         "nnframe.core.training.auto_preprocessing.resolve_auto_preprocessing(cfg) first, or set "
+                         "data.normalization to a name or [[mean...], [std...]]")
     if isinstance(normalization, str):
         if normalization not in NORMALIZATION_STATS:
             raise ValueError(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from nnframe.core.data.shapes_dataset import ShapesDataset
@@ -34,6 +34,10 @@ class ShapesDataModule(VisionDataModule):
         self.target = target
         self.min_shapes = min_shapes
         self.max_shapes = max_shapes
+
+    @classmethod
+    def default_normalization(cls, data_cfg: Mapping[str, Any]) -> str:
+        return "shapes"
 
     def build_dataset(self, split: str, transform: Callable[..., Any] | None) -> ShapesDataset:
         return ShapesDataset(

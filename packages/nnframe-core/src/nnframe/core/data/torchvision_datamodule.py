@@ -3,7 +3,7 @@ Imagenette)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,15 @@ class TorchvisionDataModule(VisionDataModule):
         self.download = download
         self.train_split = train_split
         self.val_fraction = val_fraction
+
+    @classmethod
+    def default_normalization(cls, data_cfg: Mapping[str, Any]) -> str:
+        """The dataset's statistics when nnframe has them (CIFAR, MNIST, STL-10), else ImageNet's
+        (Imagenette is a subset of ImageNet)."""
+        from nnframe.core.cv_tools.normalization import NORMALIZATION_STATS
+
+        name = str(data_cfg.get("dataset", ""))
+        return name if name in NORMALIZATION_STATS else "imagenet"
 
     def prepare_data(self) -> None:
         if self.download:

@@ -4,17 +4,23 @@ and a dataset summary."""
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from nnframe.core.data.class_balance import (
+    ClassBalancedSampler,
+    check_class_balance,
+    class_counts,
+    inverse_frequency_weights,
+)
 from nnframe.core.data.data_report import DataReport
 from nnframe.core.data.epoch_sampler import EpochSeededRandomSampler
 from nnframe.core.data.image_files import ImageFileDataset
-from nnframe.core.errors import DatasetError
+from nnframe.core.errors import ConfigError, DatasetError
 
 _STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",), None: ("train", "val", "test")}
 
@@ -56,6 +62,13 @@ class VisionDataModule(L.LightningDataModule):
         max_image_size: the largest side ``image_size=auto`` chooses.
         image_size_multiple: ``image_size=auto`` is a multiple of this (a segmentation
             encoder's output stride).
+        auto_augment, random_erasing: the training transform's policy and erasing probability
+            (the data config passes them to ``train_transform``; kept here to report them and to
+            stop ``on_device`` runs that cannot apply them).
+        mixup_alpha, cutmix_alpha: MixUp / CutMix of training batches (see
+            :meth:`train_batch_mixing`; the classification module applies it).
+        class_balance: ``sampler`` (draw classes equally often), ``loss_weights`` (see
+            :meth:`class_weights`) or None.
     """
 
     def __init__(
@@ -78,8 +91,14 @@ class VisionDataModule(L.LightningDataModule):
         decode_check: bool = False,
         max_image_size: int = 224,
         image_size_multiple: int = 1,
+        auto_augment: str | None = None,
+        random_erasing: float = 0.0,
+        mixup_alpha: float = 0.0,
+        cutmix_alpha: float = 0.0,
+        class_balance: str | None = None,
     ) -> None:
         super().__init__()
+        check_class_balance(class_balance)
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size or batch_size
         self.num_workers = num_workers
@@ -98,6 +117,11 @@ class VisionDataModule(L.LightningDataModule):
         self.decode_check = decode_check
         self.max_image_size = max_image_size
         self.image_size_multiple = image_size_multiple
+        self.auto_augment = auto_augment
+        self.random_erasing = random_erasing
+        self.mixup_alpha = mixup_alpha
+        self.cutmix_alpha = cutmix_alpha
+        self.class_balance = class_balance
         self.datasets: dict[str, Dataset] = {}
         self.predict_dir: str | None = None
         self.data_report = DataReport()
@@ -125,6 +149,8 @@ class VisionDataModule(L.LightningDataModule):
         from nnframe.core.data.data_check import check_splits
 
         new = [split for split in splits if split not in self.datasets]
+        if self.on_device and "train" in new:
+            self._check_on_device_switches()
         for split in new:
             transform = self.train_transform if split == "train" else self.eval_transform
             self.datasets[split] = self.build_dataset(split, transform)
@@ -134,6 +160,79 @@ class VisionDataModule(L.LightningDataModule):
             check_splits(self, new)
         self._check_num_classes()
         return self.data_report
+
+
+    @classmethod
+    def default_normalization(cls, data_cfg: Mapping[str, Any]) -> str | Sequence[Sequence[float]]:
+        """The dataset's own normalisation (what ``data.normalization=auto`` gives without
+        pretrained weights): a name in ``NORMALIZATION_STATS`` or ``[mean, std]``.
+
+        Args:
+            data_cfg: the data config (a subclass may read e.g. its dataset name).
+        """
+        return "imagenet"
+
+    def _check_on_device_switches(self) -> None:
+        """Stop, before training, an ``on_device`` run with a switch the batch path cannot do."""
+        blocked = [f"data.auto_augment={self.auto_augment}" if self.auto_augment else "",
+                   f"data.random_erasing={self.random_erasing}" if self.random_erasing else "",
+                   "data.class_balance=sampler" if self.class_balance == "sampler" else ""]
+        blocked = [b for b in blocked if b]
+        if blocked:
+            raise ConfigError(
+                f"data.on_device=true has no batch version of {', '.join(blocked)} (per-image "
+                "transforms / sampling): add data.on_device=false to apply it image by image in the "
+                "DataLoader (mixup, cutmix and class_balance=loss_weights work on the device)")
+
+    def train_targets(self) -> torch.Tensor:
+        """The class of every training sample. Shape: (N,) int64.
+
+        Raises:
+            DatasetError: the training split does not list its targets.
+        """
+        if "train" not in self.datasets:
+            self.setup("fit")
+        targets = getattr(self.datasets["train"], "targets", None)
+        if targets is None:
+            raise DatasetError(f"data.class_balance needs the training labels, and {type(self).__name__}'s "
+                               "training split does not list them (targets); set data.class_balance=null")
+        return torch.as_tensor(list(targets) if not isinstance(targets, torch.Tensor) else targets,
+                               dtype=torch.long)
+
+    def class_weights(self) -> torch.Tensor | None:
+        """With ``class_balance=loss_weights``, the per-class weights of the training loss
+        (inverse class frequency, ``N / (C * count)``), else None. Shape: (num_classes,)."""
+        if self.class_balance != "loss_weights":
+            return None
+        return inverse_frequency_weights(class_counts(self.train_targets(), self.num_classes))
+
+    def train_batch_mixing(self) -> Callable[..., Any] | None:
+        """With ``mixup_alpha`` / ``cutmix_alpha``, what mixes a training batch
+        ``(images, labels) -> (images, soft targets)`` (see ``cv_tools.MixUpCutMix``), else None."""
+        from nnframe.core.cv_tools.batch_mixing import batch_mixing
+
+        if not self.mixup_alpha and not self.cutmix_alpha:
+            return None
+        return batch_mixing(self.num_classes, self.mixup_alpha, self.cutmix_alpha)
+
+    def recipe_rows(self) -> list[tuple[str, str]]:
+        """The training-data switches that are on, as ``(key, what it does)`` rows for the summary."""
+        rows = []
+        if self.auto_augment:
+            rows.append(("data.auto_augment", str(self.auto_augment)))
+        if self.random_erasing:
+            rows.append(("data.random_erasing", f"p={self.random_erasing}"))
+        if self.mixup_alpha:
+            rows.append(("data.mixup_alpha", f"MixUp, Beta({self.mixup_alpha}, {self.mixup_alpha})"))
+        if self.cutmix_alpha:
+            rows.append(("data.cutmix_alpha", f"CutMix, Beta({self.cutmix_alpha}, {self.cutmix_alpha})"))
+        if self.mixup_alpha and self.cutmix_alpha:
+            rows.append(("", "one of MixUp / CutMix per batch, at random"))
+        if self.class_balance == "sampler":
+            rows.append(("data.class_balance", "sampler: classes drawn equally often (with replacement)"))
+        elif self.class_balance == "loss_weights":
+            rows.append(("data.class_balance", "loss_weights: training loss weighted by 1 / class count"))
+        return rows
 
     def set_transforms(self, train_transform: Callable[..., Any] | None,
                        eval_transform: Callable[..., Any] | None) -> None:
@@ -189,7 +288,10 @@ class VisionDataModule(L.LightningDataModule):
         sampler, generator = None, None
         if train:
             generator = torch.Generator()
-            sampler = EpochSeededRandomSampler(dataset, self.seed, self._current_epoch(), generator)
+            if self.class_balance == "sampler":
+                sampler = ClassBalancedSampler(self.train_targets(), self.seed, self._current_epoch(), generator)
+            else:
+                sampler = EpochSeededRandomSampler(dataset, self.seed, self._current_epoch(), generator)
         return DataLoader(
             dataset,
             batch_size=self.batch_size if train else self.eval_batch_size,
@@ -232,9 +334,13 @@ class VisionDataModule(L.LightningDataModule):
             split_counts = label_counts() if callable(label_counts) else None
             if split_counts is not None:
                 counts[split] = list(split_counts) + [0] * (self.num_classes - len(split_counts))
-        return {
+        summary: dict[str, Any] = {
             "splits": {split: len(dataset) for split, dataset in self.datasets.items()},
             "classes": self.class_names,
             "counts": counts,
             "report": self.data_report,
         }
+        rows = self.recipe_rows()
+        if rows:
+            summary["extra"] = {"training data switches": {"columns": ("switch", "effect"), "rows": rows}}
+        return summary

@@ -53,7 +53,7 @@ def load_model_from_checkpoint(cfg: DictConfig) -> tuple[L.LightningModule, Dict
         raise ConfigError("export needs a checkpoint: add ckpt_path=<run dir>/checkpoints/<file>.ckpt")
     metadata = read_checkpoint_metadata(cfg.ckpt_path, cfg.task_name)
     cfg = apply_checkpoint_config(cfg, metadata)
-    model = build_model(cfg, metadata.get("class_names", []))
+    model = build_model(cfg, metadata.get("class_names", []), weights_from_checkpoint=True)
     state = torch.load(cfg.ckpt_path, map_location="cpu", weights_only=False)["state_dict"]
     try:
         model.load_state_dict(state)

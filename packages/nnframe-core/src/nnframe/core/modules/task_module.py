@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import inspect
 from abc import abstractmethod
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar
 
 import lightning as L
 import torch
+from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 from torchmetrics import MaxMetric, MetricCollection, MinMetric
 
+from nnframe.core.backbones.preprocessing import Preprocessing
+from nnframe.core.optim.layer_decay import layer_decay_options
 from nnframe.core.optim.param_groups import parameter_groups
 
 
@@ -48,7 +51,24 @@ class TaskModule(L.LightningModule):
         exclude_norm_and_bias_from_weight_decay: put biases and normalisation parameters in
             a parameter group without weight decay (and so without LARS adaptation), as the
             SimCLR, BYOL, Barlow Twins, VICReg and DINO papers do.
+        ema_decay: keep an exponential moving average of the weights with this decay (e.g.
+            0.9998), validated and checkpointed instead of the raw weights
+            (:class:`~nnframe.core.callbacks.EMACallback`); None: off.
+        ema_warmup: let the EMA decay warm up (timm's ``ModelEmaV3``) instead of starting at
+            ``ema_decay``.
+        freeze_backbone_epochs: train with :meth:`backbone_module` frozen for this many epochs
+            first (:class:`~nnframe.core.callbacks.BackboneFreezeCallback`); 0: off.
+        layer_decay: layer-wise learning-rate decay (e.g. 0.75) over timm's layer numbering of
+            ``net`` (:func:`~nnframe.core.optim.layer_decay_options`); None: off.
+
+    The switches that need a callback (EMA, backbone freezing) add it through Lightning's
+    ``configure_callbacks`` hook, so a config sets them as ``model.*`` keys and no callback
+    config is needed.
     """
+
+    #: Constructor arguments that load pretrained weights, and the values that skip them; used
+    #: when the weights come from a checkpoint next (eval, predict, export).
+    pretrained_weight_args: ClassVar[Mapping[str, Any]] = {}
 
     def __init__(
         self,
@@ -60,6 +80,10 @@ class TaskModule(L.LightningModule):
         monitor_mode: str = "max",
         compile: bool = False,
         exclude_norm_and_bias_from_weight_decay: bool = False,
+        ema_decay: float | None = None,
+        ema_warmup: bool = True,
+        freeze_backbone_epochs: int = 0,
+        layer_decay: float | None = None,
     ) -> None:
         super().__init__()
         self.net = net
@@ -70,6 +94,10 @@ class TaskModule(L.LightningModule):
         self.monitor_mode = monitor_mode
         self.compile = compile
         self.exclude_norm_and_bias_from_weight_decay = exclude_norm_and_bias_from_weight_decay
+        self.ema_decay = ema_decay
+        self.ema_warmup = ema_warmup
+        self.freeze_backbone_epochs = freeze_backbone_epochs
+        self.layer_decay = layer_decay
         # Attribute names, not a ModuleDict: "train" would clash with nn.Module.train.
         self.train_metrics = self.build_metrics().clone(prefix="train/")
         self.val_metrics = self.build_metrics().clone(prefix="val/")
@@ -98,6 +126,19 @@ class TaskModule(L.LightningModule):
 
     def prediction_figure(self, images: torch.Tensor, target: torch.Tensor, preds: torch.Tensor) -> Any:
         """A matplotlib figure of a few validation samples with their predictions (or None)."""
+        return None
+
+    @classmethod
+    def preprocessing(cls, model_cfg: Mapping[str, Any]) -> Preprocessing | None:
+        """The preprocessing the configured pretrained weights expect (what
+        ``data.normalization=auto`` follows), or None without pretrained weights.
+
+        A class method on the model config, so the data can be set up before the model is built.
+        """
+        return None
+
+    def backbone_module(self) -> nn.Module | None:
+        """The pretrained feature extractor (what ``freeze_backbone_epochs`` freezes), or None."""
         return None
 
     # --- Lightning hooks -------------------------------------------------------------------
@@ -198,8 +239,24 @@ class TaskModule(L.LightningModule):
 
     def parameter_groups(self) -> list[dict[str, Any]]:
         """The optimizer's parameter groups (see :func:`nnframe.core.optim.parameter_groups`:
-        modules tagged with ``set_param_group_options`` get their own groups)."""
-        return parameter_groups(self, self.exclude_norm_and_bias_from_weight_decay)
+        modules tagged with ``set_param_group_options`` get their own groups; with
+        ``layer_decay``, one group per layer with its ``lr_scale``)."""
+        options = layer_decay_options(self.net, self.layer_decay, prefix="net.") if self.layer_decay else None
+        return parameter_groups(self, self.exclude_norm_and_bias_from_weight_decay, options)
+
+    def configure_callbacks(self) -> list[L.Callback]:
+        """The callbacks of the ``ema_decay`` and ``freeze_backbone_epochs`` switches, for fitting."""
+        from nnframe.core.callbacks.backbone_freeze_callback import BackboneFreezeCallback
+        from nnframe.core.callbacks.ema_callback import EMACallback
+
+        if self._trainer is None or self.trainer.state.fn != "fit":
+            return []  # evaluation uses the checkpoint's weights, which are already the EMA's
+        callbacks: list[L.Callback] = []
+        if self.freeze_backbone_epochs:
+            callbacks.append(BackboneFreezeCallback(self.freeze_backbone_epochs))
+        if self.ema_decay:
+            callbacks.append(EMACallback(self.ema_decay, self.ema_warmup))
+        return callbacks
 
     def configure_optimizers(self) -> Any:
         groups = self.parameter_groups()
@@ -207,6 +264,12 @@ class TaskModule(L.LightningModule):
         params: Iterable[nn.Parameter] | list[dict[str, Any]] = (
             groups[0]["params"] if len(groups) == 1 and set(groups[0]) == {"params"} else groups)
         optimizer = self.optimizer_factory(params=params)
+        for group in optimizer.param_groups:  # layer-wise decay: scaled before the scheduler reads them
+            group["lr"] *= group.get("lr_scale", 1.0)
+        if self.layer_decay:
+            scales = sorted({round(g.get("lr_scale", 1.0), 6) for g in optimizer.param_groups})
+            rank_zero_info(f"model.layer_decay={self.layer_decay}: {len(scales)} layers, learning rate x"
+                           f"{scales[0]:.3g} (first) to x{scales[-1]:.3g} (head)")
         if self.scheduler_factory is None:
             return optimizer
         kwargs: dict[str, Any] = {}

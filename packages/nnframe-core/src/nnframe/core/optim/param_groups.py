@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from torch import nn
@@ -46,7 +47,8 @@ def is_no_weight_decay(module: nn.Module, name: str, parameter: nn.Parameter) ->
 
 
 def parameter_groups(
-    module: nn.Module, exclude_norm_and_bias_from_weight_decay: bool = False
+    module: nn.Module, exclude_norm_and_bias_from_weight_decay: bool = False,
+    parameter_options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """The trainable parameters of ``module`` as optimizer parameter groups.
 
@@ -64,6 +66,9 @@ def parameter_groups(
         module: the model; parameters with ``requires_grad=False`` are left out, shared ones
             appear once.
         exclude_norm_and_bias_from_weight_decay: zero weight decay for biases and norms.
+        parameter_options: options of single parameters by their name in ``module`` (e.g. the
+            ``lr_scale`` and ``name`` of layer-wise learning-rate decay, see
+            :func:`~nnframe.core.optim.layer_decay_options`), applied over the module tags.
 
     Returns:
         ``[{"params": [...], "name": ..., **options}, ...]``, empty groups left out.
@@ -71,7 +76,9 @@ def parameter_groups(
     groups: dict[tuple[Any, ...], dict[str, Any]] = {}
     seen: set[int] = set()
 
-    def visit(submodule: nn.Module, options: dict[str, Any]) -> None:
+    per_parameter = parameter_options or {}
+
+    def visit(submodule: nn.Module, options: dict[str, Any], prefix: str) -> None:
         tag = getattr(submodule, PARAM_GROUP_OPTIONS_ATTR, None)
         if tag:
             options = {**options, **tag}
@@ -79,19 +86,20 @@ def parameter_groups(
             if not parameter.requires_grad or id(parameter) in seen:
                 continue
             seen.add(id(parameter))
+            these = {**options, **per_parameter.get(prefix + name, {})}
             no_decay = exclude_norm_and_bias_from_weight_decay and is_no_weight_decay(submodule, name, parameter)
-            key = (repr(sorted(options.items())), no_decay)
+            key = (repr(sorted(these.items())), no_decay)
             if key not in groups:
-                group = {**options, "params": []}
+                group = {**these, "params": []}
                 if no_decay:
-                    group["name"] = f"{options.get('name', 'params')}_no_decay"
+                    group["name"] = f"{these.get('name', 'params')}_no_decay"
                     group["weight_decay"] = 0.0
                 groups[key] = group
             groups[key]["params"].append(parameter)
-        for child in submodule.children():
-            visit(child, options)
+        for child_name, child in submodule.named_children():
+            visit(child, options, f"{prefix}{child_name}.")
 
-    visit(module, {})
+    visit(module, {}, "")
     result = list(groups.values())
     if len(result) > 1:
         # Named groups throughout, so the learning-rate monitor logs one readable key per group.

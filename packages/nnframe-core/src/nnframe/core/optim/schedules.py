@@ -79,3 +79,46 @@ def warmup_cosine(
 
     lambdas = [fixed if group.get("fixed_lr", False) else factor for group in optimizer.param_groups]
     return WarmupCosine(optimizer, lambdas, total_steps, weight_decay_end)
+
+
+def poly_value(progress: float, start: float, end: float, power: float) -> float:
+    """Polynomial decay from ``start`` (``progress`` 0) to ``end`` (``progress`` 1 and beyond)."""
+    progress = min(1.0, max(0.0, progress))
+    return end + (start - end) * (1.0 - progress) ** power
+
+
+def warmup_poly(
+    optimizer: torch.optim.Optimizer,
+    total_steps: int,
+    power: float = 0.9,
+    warmup_fraction: float = 0.0,
+    warmup_steps: int | None = None,
+    min_lr_ratio: float = 0.0,
+) -> LambdaLR:
+    """Optional linear warm-up, then ``(1 - progress) ** power`` decay: the "poly" schedule of
+    DeepLab (Chen et al., 2017) and mmsegmentation's ``PolyLR`` (power 0.9), stepped per batch.
+
+    One ``LambdaLR`` rather than torch's ``SequentialLR(LinearLR, PolynomialLR)``, so parameter
+    groups with ``fixed_lr: True`` keep their rate as with :func:`warmup_cosine`.
+
+    Args:
+        optimizer: the optimizer whose learning rates are scheduled.
+        total_steps: optimizer steps of the whole run (given by the task module).
+        power: the exponent (0.9 in DeepLab and mmsegmentation; 1.0 is linear decay).
+        warmup_fraction: warm-up length as a fraction of ``total_steps``.
+        warmup_steps: warm-up length in steps; overrides ``warmup_fraction``.
+        min_lr_ratio: final learning rate as a fraction of the base one (mmsegmentation's
+            ``eta_min`` over the base rate).
+    """
+    total_steps = max(1, total_steps)
+    warmup = warmup_steps if warmup_steps is not None else int(warmup_fraction * total_steps)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return poly_value((step - warmup) / max(1, total_steps - warmup), 1.0, min_lr_ratio, power)
+
+    def fixed(step: int) -> float:
+        return 1.0
+
+    return LambdaLR(optimizer, [fixed if group.get("fixed_lr", False) else factor for group in optimizer.param_groups])

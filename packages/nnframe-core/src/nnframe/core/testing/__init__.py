@@ -2,7 +2,7 @@
 tiny copies of real datasets."""
 
 from nnframe.core.testing.compose import compose_task_config
-from nnframe.core.testing.datasets import write_imagenette
+from nnframe.core.testing.datasets import write_imagenette, write_shapes_folder
 from nnframe.core.testing.faults import CrashCallback, HangCallback, PoisonWeightsCallback, SignalCallback
 from nnframe.core.testing.image_files import (
     write_cifar10,
@@ -33,4 +33,5 @@ __all__ = [
     "write_messy_files",
     "write_mnist",
     "write_truncated_jpeg",
+    "write_shapes_folder",
 ]

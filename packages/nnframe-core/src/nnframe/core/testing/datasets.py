@@ -36,3 +36,40 @@ def write_imagenette(root: str | Path, folder: str = "imagenette2-160", wnids: S
                 pixels = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
                 Image.fromarray(pixels).save(base / split / wnid / f"{wnid}_{i}.JPEG")
     return base
+
+
+def write_shapes_folder(root: str | Path, per_class: Mapping[str, Mapping[str, int]] | None = None,
+                        image_size: int = 32, seed: int = 0) -> Path:
+    """Write the embedded shapes as a class-per-folder tree, ``root/<split>/<shape>/<i>.png``
+    (what ``data=image_folder`` reads): learnable images in a user's on-disk layout.
+
+    Args:
+        root: the folder to write (``data.root``).
+        per_class: ``{split: {shape name: images}}``, e.g. an imbalanced
+            ``{"train": {"circle": 40, "square": 4}}`` (default: 12 train and 4 val images of
+            circles and squares).
+        image_size: side of the images.
+        seed: seed of the shapes.
+
+    Returns:
+        ``root``.
+    """
+    from nnframe.core.data.shapes import SHAPE_NAMES, generate_shapes
+
+    root = Path(root)
+    plan = per_class or {"train": {"circle": 12, "square": 12}, "val": {"circle": 4, "square": 4}}
+    for split_index, (split, counts) in enumerate(plan.items()):
+        for name, count in counts.items():
+            label = SHAPE_NAMES.index(name)
+            folder = root / split / name
+            folder.mkdir(parents=True, exist_ok=True)
+            written, batch = 0, 0
+            while written < count:
+                arrays = generate_shapes(max(64, 8 * count), image_size=image_size,
+                                         seed=seed + 1000 * split_index + 10 * label + batch)
+                for image, target in zip(arrays.images, arrays.labels, strict=True):
+                    if int(target) == label and written < count:
+                        Image.fromarray(image).save(folder / f"{name}_{written}.png")
+                        written += 1
+                batch += 1
+    return root

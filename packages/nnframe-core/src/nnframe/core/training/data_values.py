@@ -50,10 +50,13 @@ def multi_label_from_data(cfg: DictConfig, datamodule: Any) -> tuple[bool, str]:
 
 
 def normalization_from_model(cfg: DictConfig, datamodule: Any) -> tuple[Any, str]:
-    """Hook for ``data.normalization=auto``: the model's pretrained preprocessing (timm
-    ``pretrained_cfg`` mean/std, smp encoder params). Not implemented yet."""
-    raise ConfigError("data.normalization=auto (the pretrained model's own statistics) is not available yet: "
-                      "set data.normalization=imagenet (or another name, or [[mean...],[std...]])")
+    """``data.normalization=auto``: the model's pretrained preprocessing, else the dataset's own
+    statistics (:func:`~nnframe.core.training.auto_preprocessing.resolve_auto_preprocessing`;
+    ``build_datamodule`` resolves it before the datamodule exists, this covers other callers)."""
+    from nnframe.core.training.auto_preprocessing import resolve_auto_preprocessing
+
+    choice = resolve_auto_preprocessing(cfg)
+    return cfg.data.normalization, choice.reason if choice is not None else "from the model"
 
 
 #: Key of ``cfg.data`` -> how its ``auto`` value is found.

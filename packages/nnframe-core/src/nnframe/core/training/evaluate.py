@@ -27,7 +27,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     apply_extras(cfg)
     datamodule = build_datamodule(cfg, stage=None)
     report_data_counts(datamodule.data_report, cfg.paths.get("output_dir"))
-    model = build_model(cfg, datamodule.class_names)
+    model = build_model(cfg, datamodule.class_names, weights_from_checkpoint=True)
     check_checkpoint_fits(cfg.ckpt_path, model, cfg.task_name)
     loggers = instantiate_group(cfg.get("logger"), "logger")
     trainer = build_trainer(cfg, callbacks=[], loggers=loggers)

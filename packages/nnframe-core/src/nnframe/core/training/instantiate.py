@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from nnframe.core.checkpointing import AtomicCheckpointIO
 from nnframe.core.data.vision_datamodule import VisionDataModule
 from nnframe.core.errors import ConfigError
+from nnframe.core.training.auto_preprocessing import resolve_auto_preprocessing
 from nnframe.core.training.data_values import AUTO, resolve_data_values
 from nnframe.core.training.stop_signals import install_stop_signals
 
@@ -57,7 +58,9 @@ def attach_transforms(cfg: DictConfig, datamodule: VisionDataModule) -> None:
 def build_datamodule(cfg: DictConfig, stage: str | None = "fit", stop_on_issues: bool = True) -> VisionDataModule:
     """Build ``cfg.data`` in two phases, so that values can come from the data:
 
-    1. instantiate the datamodule without its transforms, prepare (download) it, build the
+    1. resolve the preprocessing that follows the model (``data.normalization=auto``:
+       :func:`~nnframe.core.training.auto_preprocessing.resolve_auto_preprocessing`), then
+       instantiate the datamodule without its transforms, prepare (download) it, build the
        splits ``stage`` needs (and test, when the run tests) and run the pre-flight data check
        on them (problems stop here, before any step);
     2. resolve ``auto`` values and other data-dependent values into ``cfg.data``
@@ -67,6 +70,9 @@ def build_datamodule(cfg: DictConfig, stage: str | None = "fit", stop_on_issues:
     With ``stop_on_issues=False`` (``inspect``) the check's problems are only recorded in
     ``datamodule.data_report`` (unusable files left out) instead of raised.
     """
+    # data.normalization=auto (and the transforms' auto interpolation / crop) follow the model's
+    # pretrained weights; resolved from the config alone, before anything is built with them.
+    preprocessing = resolve_auto_preprocessing(cfg)
     datamodule = _without_transforms(cfg)
     if hasattr(datamodule, "data_report"):
         datamodule.data_report.stop_on_issues = stop_on_issues
@@ -83,7 +89,7 @@ def build_datamodule(cfg: DictConfig, stage: str | None = "fit", stop_on_issues:
         with open_dict(cfg):
             cfg.data.num_classes = datamodule.num_classes
     attach_transforms(cfg, datamodule)
-    if resolved and cfg.get("paths") and cfg.paths.get("output_dir") and Path(cfg.paths.output_dir).is_dir():
+    if (resolved or preprocessing is not None) and cfg.get("paths") and cfg.paths.get("output_dir") and Path(cfg.paths.output_dir).is_dir():
         from nnframe.core.training.run_summary import save_config
 
         save_config(cfg, cfg.paths.output_dir)  # the saved config holds the resolved values
@@ -102,9 +108,25 @@ def build_predict_datamodule(cfg: DictConfig) -> VisionDataModule:
     return datamodule
 
 
-def build_model(cfg: DictConfig, class_names: list[str]) -> L.LightningModule:
-    """Instantiate ``cfg.model`` and attach the metadata saved in its checkpoints."""
-    model = _instantiate(cfg.model, "model")
+def build_model(cfg: DictConfig, class_names: list[str], weights_from_checkpoint: bool = False) -> L.LightningModule:
+    """Instantiate ``cfg.model`` and attach the metadata saved in its checkpoints.
+
+    Args:
+        cfg: the run config.
+        class_names: the data's classes.
+        weights_from_checkpoint: the weights come from a checkpoint next (eval, predict, export):
+            the model class's ``pretrained_weight_args`` (e.g. ``pretrained=False``) are passed
+            so that no pretrained weights are downloaded or read for nothing.
+    """
+    overrides: dict[str, Any] = {}
+    if weights_from_checkpoint and cfg.model.get("_target_"):
+        try:
+            model_class = hydra.utils.get_class(cfg.model._target_)
+        except Exception:  # instantiating reports a bad _target_
+            model_class = None
+        overrides = {key: value for key, value in getattr(model_class, "pretrained_weight_args", {}).items()
+                     if key in cfg.model}
+    model = _instantiate(cfg.model, "model", **overrides)
     model.class_names = list(class_names)
     model.nnframe_metadata = {
         "task": cfg.task_name,

@@ -11,6 +11,7 @@ from omegaconf import DictConfig
 from nnframe.core.checkpointing import check_checkpoint_fits, read_checkpoint_metadata
 from nnframe.core.errors import ConfigError
 from nnframe.core.output_dir import in_run_dir
+from nnframe.core.training.auto_preprocessing import resolve_auto_preprocessing
 from nnframe.core.training.checkpoint_config import apply_checkpoint_config
 from nnframe.core.training.instantiate import build_model, build_predict_datamodule, build_trainer
 from nnframe.core.training.run_summary import apply_extras
@@ -30,9 +31,10 @@ def predict(cfg: DictConfig) -> Path:
     cfg = apply_checkpoint_config(cfg, metadata)
     apply_extras(cfg)
     class_names = list(metadata.get("class_names", []))
+    resolve_auto_preprocessing(cfg)  # a data= option given on the command line may say auto
     datamodule = build_predict_datamodule(cfg)
     datamodule.predict_dir = cfg.predict.input_dir
-    model = build_model(cfg, class_names)
+    model = build_model(cfg, class_names, weights_from_checkpoint=True)
     check_checkpoint_fits(cfg.ckpt_path, model, cfg.task_name)
     output_dir = in_run_dir(cfg.predict.output_dir, cfg.paths.output_dir)
     writer = hydra.utils.instantiate(cfg.predict.writer, output_dir=output_dir, class_names=class_names)

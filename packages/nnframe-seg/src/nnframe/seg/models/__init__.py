@@ -1,5 +1,5 @@
 """Segmentation networks (segmentation-models-pytorch)."""
 
-from nnframe.seg.models.smp_model import SMP_ARCHITECTURES, create_segmentation_model
+from nnframe.seg.models.smp_model import SMP_ARCHITECTURES, create_segmentation_model, smp_preprocessing
 
-__all__ = ["SMP_ARCHITECTURES", "create_segmentation_model"]
+__all__ = ["SMP_ARCHITECTURES", "create_segmentation_model", "smp_preprocessing"]

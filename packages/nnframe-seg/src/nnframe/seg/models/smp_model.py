@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import segmentation_models_pytorch as smp
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
+from nnframe.core.backbones import Preprocessing, load_weights_file, timm_preprocessing
+from nnframe.core.backbones.preprocessing import nnframe_file_preprocessing
+from nnframe.core.backbones.pretrained_weights import (
+    create_with_timm_loader,
+    read_nnframe_backbone_file,
+    timm_pretrained_overlay,
+)
+from nnframe.core.cv_tools import NORMALIZATION_STATS
 from nnframe.core.errors import ConfigError
 
 SMP_ARCHITECTURES: tuple[str, ...] = tuple(sorted(smp.MODEL_ARCHITECTURES_MAPPING))
@@ -21,6 +30,7 @@ def create_segmentation_model(
     in_channels: int = 3,
     num_classes: int = 2,
     arch_kwargs: Mapping[str, Any] | None = None,
+    pretrained_file: str | Path | None = None,
 ) -> nn.Module:
     """An smp model, e.g. ``create_segmentation_model("fpn", "resnet34")``.
 
@@ -34,6 +44,11 @@ def create_segmentation_model(
         num_classes: output channels (one logit map per class).
         arch_kwargs: further constructor arguments of the architecture (``encoder_depth``,
             ``decoder_channels``, ...).
+        pretrained_file: a local file of encoder weights, loaded into ``model.encoder`` instead
+            of downloading ``encoder_weights``: the encoder's state dict (smp's own files, a
+            torchvision or timm classification checkpoint of the same network) or an nnframe
+            backbone file (``nnframe ssl export``). The load is reported (tensors loaded,
+            missing, unused) and kept as ``model.encoder.nnframe_weights_report``.
 
     Shape: (B, in_channels, H, W) -> (B, num_classes, H, W) logits; H and W must be divisible by
     the encoder's output stride (32 for depth 5).
@@ -51,8 +66,68 @@ def create_segmentation_model(
             f"unknown model.encoder={encoder!r}; choose an smp encoder ({', '.join(smp.encoders.get_encoder_names()[:12])}"
             ", ...) or a timm model as tu-<name>, e.g. tu-mobilenetv3_small_100"
         )
-    try:
-        return smp.create_model(arch, encoder_name=encoder, encoder_weights=encoder_weights,
-                                in_channels=in_channels, classes=num_classes, **kwargs)
-    except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        raise ConfigError(f"cannot build {arch} with encoder {encoder} and {kwargs}: {error}") from error
+
+    def build(**weights: Any) -> nn.Module:
+        try:
+            return smp.create_model(arch, encoder_name=encoder, in_channels=in_channels, classes=num_classes,
+                                    **weights, **kwargs)
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            raise ConfigError(f"cannot build {arch} with encoder {encoder} and {kwargs}: {error}") from error
+
+    if not pretrained_file:
+        return build(encoder_weights=encoder_weights)
+    if encoder.startswith("tu-"):
+        # timm encoders: timm's own loader reads the file (its key filter, channel adaptation)
+        overlay = timm_pretrained_overlay(pretrained_file, expected_name=encoder[3:])
+        build(encoder_weights=None)  # a bad architecture or argument is a ConfigError, not a weights error
+        model, report = create_with_timm_loader(
+            lambda: smp.create_model(arch, encoder_name=encoder, encoder_weights="imagenet", in_channels=in_channels,
+                                     classes=num_classes, pretrained_cfg_overlay=overlay, **kwargs),
+            lambda model: model.encoder.model, f"encoder {encoder}", str(pretrained_file))
+    else:
+        model = build(encoder_weights=None)
+        report = load_weights_file(model.encoder, pretrained_file, f"encoder {encoder}",
+                                   expected_name=encoder if read_nnframe_backbone_file(pretrained_file) else None).log()
+    model.encoder.nnframe_weights_report = report
+    return model
+
+
+def smp_preprocessing(encoder: str, encoder_weights: str | None = None,
+                      pretrained_file: str | Path | None = None) -> Preprocessing | None:
+    """The normalisation an smp encoder's pretrained weights expect, or None without weights.
+
+    An nnframe backbone file gives its training run's; ``tu-`` encoders timm's
+    ``pretrained_cfg``; smp's own weights the ``config.json`` smp publishes with them (fetched
+    from the Hugging Face hub as smp does, or from its cache when ``pretrained_file`` says there
+    is no network). ``pretrained_file`` with ``encoder_weights=null`` assumes ImageNet weights.
+    """
+    if pretrained_file:
+        from_file = nnframe_file_preprocessing(pretrained_file)
+        if from_file is not None:
+            return from_file
+        if Path(pretrained_file).is_file() and read_nnframe_backbone_file(pretrained_file) is not None:
+            return None
+    weights = encoder_weights or ("imagenet" if pretrained_file else None)
+    if weights is None:
+        return None
+    if encoder.startswith("tu-"):
+        return timm_preprocessing(encoder[3:])
+    settings = smp.encoders.encoders.get(encoder, {}).get("pretrained_settings", {}).get(weights)
+    if settings:
+        try:
+            import json
+
+            from huggingface_hub import hf_hub_download
+
+            config = hf_hub_download(settings["repo_id"], filename="config.json", revision=settings.get("revision"),
+                                     local_files_only=pretrained_file is not None)
+            params = json.loads(Path(config).read_text())
+            return Preprocessing(tuple(params["mean"]), tuple(params["std"]),
+                                 source=f"smp's config of {encoder} {weights} weights")
+        except Exception:  # offline and not cached: the ImageNet statistics most smp weights use
+            pass
+    if weights == "imagenet":
+        mean, std = NORMALIZATION_STATS["imagenet"]
+        return Preprocessing(mean, std, source=f"ImageNet statistics, assumed for {encoder}'s {weights} weights: "
+                                               "smp's config of them is not in the Hugging Face cache")
+    return None
