@@ -11,6 +11,8 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from nnframe.core.contracts import check_members
+from nnframe.core.data._contract import VISION_DATAMODULE_MEMBERS, check_split_dataset
 from nnframe.core.data.epoch_sampler import EpochSeededRandomSampler
 from nnframe.core.data.image_files import ImageFileDataset
 from nnframe.core.errors import DatasetError
@@ -24,7 +26,10 @@ class VisionDataModule(L.LightningDataModule):
     A subclass provides ``build_dataset(split, transform)`` returning a
     :class:`~nnframe.core.data.VisionDataset` for ``train``, ``val`` and ``test`` (may be the
     same data as val when the dataset has no test split), and may override ``prepare_data``
-    to download.
+    to download. Another ``(image, target)`` dataset works wrapped in
+    :class:`~nnframe.core.data.WrappedDataset` with its class names (or with ``class_names``
+    defined on the datamodule). A subclass without ``build_dataset`` fails at construction with
+    an example of it; a split without class names fails at ``setup``.
 
     Args:
         batch_size: training batch size (per process).
@@ -44,6 +49,10 @@ class VisionDataModule(L.LightningDataModule):
         on_device: hold the train/val/test splits as uint8 tensors on the training device and
             augment whole batches there (in-memory datasets; see ``device_batch_loader``).
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> VisionDataModule:
+        check_members(cls, "nnframe.core.data.VisionDataModule", VISION_DATAMODULE_MEMBERS)  # a clear error, not None later
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -95,6 +104,7 @@ class VisionDataModule(L.LightningDataModule):
             if split not in self.datasets:
                 transform = self.train_transform if split == "train" else self.eval_transform
                 self.datasets[split] = self.build_dataset(split, transform)
+                check_split_dataset(self, split, self.datasets[split])
                 if len(self.datasets[split]) == 0:
                     raise DatasetError(f"the {split} split of {type(self).__name__} is empty")
         self._check_num_classes()
@@ -119,6 +129,7 @@ class VisionDataModule(L.LightningDataModule):
             if split in self.datasets:
                 return list(self.datasets[split].class_names)
         self.datasets["val"] = self.build_dataset("val", self.eval_transform)
+        check_split_dataset(self, "val", self.datasets["val"])
         return list(self.datasets["val"].class_names)
 
     @property

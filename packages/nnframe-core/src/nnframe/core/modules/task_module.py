@@ -12,7 +12,13 @@ import torch
 from torch import nn
 from torchmetrics import MaxMetric, MetricCollection, MinMetric
 
+from nnframe.core.contracts import check_members
 from nnframe.core.optim.param_groups import parameter_groups
+
+TASK_MODULE_MEMBERS = {
+    "build_metrics": 'def build_metrics(self): return MetricCollection({"acc": MulticlassAccuracy(self.num_classes)})',
+    "compute_loss": "def compute_loss(self, outputs, target): return torch.nn.functional.cross_entropy(outputs, target)",
+}
 
 
 class TaskModule(L.LightningModule):
@@ -25,7 +31,8 @@ class TaskModule(L.LightningModule):
         ``compute_loss(outputs, target)``; ``build_metrics()`` returning a fresh
         ``MetricCollection`` whose ``update`` takes ``(outputs, target)``; and optionally
         ``predictions(outputs)`` (default: argmax over dim 1), ``prediction_figure(...)`` for
-        the TensorBoard grid, and ``predict_step``.
+        the TensorBoard grid, and ``predict_step``. A subclass without ``compute_loss`` or
+        ``build_metrics`` fails when it is created, with an example of the missing method.
 
     Args:
         net: the network; ``net(images)`` returns the outputs the loss takes.
@@ -40,6 +47,10 @@ class TaskModule(L.LightningModule):
             a parameter group without weight decay (and so without LARS adaptation), as the
             SimCLR, BYOL, Barlow Twins, VICReg and DINO papers do.
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> TaskModule:
+        check_members(cls, "nnframe.core.modules.TaskModule", TASK_MODULE_MEMBERS)  # a clear error, not None.clone() below
+        return super().__new__(cls)
 
     def __init__(
         self,

@@ -61,14 +61,15 @@ def _report_sigterm(trainer: L.Trainer, callbacks: list[Any]) -> None:
 
 def _log_hparams(trainer: L.Trainer, cfg: DictConfig, metrics: dict[str, float]) -> None:
     """Fill TensorBoard's HPARAMS tab: the chosen options and main values against final metrics."""
-    from hydra.core.hydra_config import HydraConfig
+    from nnframe.core.composition import hydra_config_of
 
     params: dict[str, Any] = {"seed": cfg.seed}
-    if HydraConfig.initialized():
-        params.update({f"choice/{k}": str(v) for k, v in HydraConfig.get().runtime.choices.items()
+    hydra_cfg = hydra_config_of(cfg)  # this config's, even when another one was composed since
+    if hydra_cfg is not None:
+        params.update({f"choice/{k}": str(v) for k, v in hydra_cfg.runtime.choices.items()
                        if not k.startswith("hydra")})
         params.update({f"override/{o.split('=', 1)[0]}": o.split("=", 1)[1]
-                       for o in HydraConfig.get().overrides.task if "=" in o})
+                       for o in hydra_cfg.overrides.task if "=" in o})
     for key in ("batch_size",):
         if key in cfg.data:
             params[f"data.{key}"] = cfg.data[key]

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from nnframe.core.contracts import check_members
 from nnframe.core.data import VisionDataModule
 from nnframe.seg.data.pixel_histogram import PixelHistogramSummary
 from nnframe.seg.data.segmentation_dataset import SegmentationDataset
+
+SEGMENTATION_DATAMODULE_MEMBERS = {
+    "load_split": 'def load_split(self, split): return SegmentationDataset(pairs, class_names=["background", "road"])'
+                  "   # pairs: (image path, mask path) of the split",
+}
 
 
 class SegmentationDataModule(PixelHistogramSummary, VisionDataModule):
@@ -32,6 +39,10 @@ class SegmentationDataModule(PixelHistogramSummary, VisionDataModule):
 
     available_splits: tuple[str, ...] = ("train", "val", "test")
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> SegmentationDataModule:
+        check_members(cls, "nnframe.seg.data.SegmentationDataModule", SEGMENTATION_DATAMODULE_MEMBERS)
+        return super().__new__(cls)
+
     def __init__(self, root: str | Path = "data", download: bool = False, val_fraction: float = 0.1,
                  ignore_index: int | None = 255, summary_max_masks: int | None = 200, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -41,9 +52,9 @@ class SegmentationDataModule(PixelHistogramSummary, VisionDataModule):
         self.ignore_index = ignore_index
         self.summary_max_masks = summary_max_masks
 
+    @abstractmethod
     def load_split(self, split: str) -> SegmentationDataset:
         """The dataset's own ``split`` (one of ``available_splits``), without transform."""
-        raise NotImplementedError
 
     def build_dataset(self, split: str, transform: Callable[..., Any] | None) -> SegmentationDataset:
         if split == "test" and "test" not in self.available_splits:
