@@ -64,8 +64,7 @@ class ClassificationModule(TaskModule):
         return {"probs": self(images).softmax(dim=1)}
 
     def prediction_figure(self, images: torch.Tensor, target: torch.Tensor, preds: torch.Tensor) -> Any:
-        normalization = getattr(getattr(self.trainer, "datamodule", None), "normalization", "imagenet")
-        mean, std = resolve_normalization(normalization)
+        mean, std = resolve_normalization(self.image_normalization())
         names = self.class_names or [str(i) for i in range(self.num_classes)]
         titles = [f"{names[int(t)]}\n→ {names[int(p)]}" for t, p in zip(target, preds, strict=True)]
         correct = (target == preds).tolist()

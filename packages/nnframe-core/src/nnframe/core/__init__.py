@@ -25,6 +25,7 @@ _EXPORTS = {
     "export": "nnframe.core.exporting",
     "tune": "nnframe.core.tuning",
     "read_scalars": "nnframe.core.run_logs",
+    "curves_figure": "nnframe.core.run_logs",
     "show": "nnframe.core.notebook",
 }
 

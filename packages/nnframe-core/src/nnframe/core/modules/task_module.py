@@ -102,6 +102,16 @@ class TaskModule(L.LightningModule):
         """A matplotlib figure of a few validation samples with their predictions (or None)."""
         return None
 
+    def image_normalization(self) -> Any:
+        """The normalisation the input images had (a name or ``[mean, std]``), to draw them back:
+        the datamodule's during a run, else the data config saved with the model (a model loaded
+        from its checkpoint, drawn in a notebook), else ``imagenet``."""
+        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
+        if datamodule is not None and hasattr(datamodule, "normalization"):
+            return datamodule.normalization
+        data = (self.nnframe_metadata.get("config") or {}).get("data") or {}
+        return data.get("normalization", "imagenet")
+
     # --- Lightning hooks -------------------------------------------------------------------
 
     def forward(self, images: torch.Tensor) -> Any:
