@@ -48,7 +48,7 @@ def check_members(cls: type, base: str, required: Mapping[str, str]) -> None:
     examples = "\n".join(f"    {required[name]}" for name in missing)
     short = base.rsplit(".", 1)[-1]
     raise ContractError(
-        f"{cls.__qualname__}, a subclass of {base}, does not define {', '.join(missing)}. "
-        f"Add {'it' if len(missing) == 1 else 'them'} to class {cls.__qualname__}, e.g.:\n{examples}\n"
+        f"{cls.__name__}, a subclass of {base}, does not define {', '.join(missing)}. "
+        f"Add {'it' if len(missing) == 1 else 'them'} to class {cls.__name__}, e.g.:\n{examples}\n"
         f"(a {short} subclass defines: {', '.join(required)})"
     )

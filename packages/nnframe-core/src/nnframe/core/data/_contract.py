@@ -33,11 +33,11 @@ def check_split_dataset(datamodule: Any, split: str, dataset: Any) -> None:
     Raises:
         ContractError: naming the datamodule, the split, what was returned and how to fix it.
     """
-    where = f"{type(datamodule).__qualname__}.build_dataset({split!r})"
+    where = f"{type(datamodule).__name__}.build_dataset({split!r})"
     if dataset is None:
         raise ContractError(f"{where} returned None: return the dataset of the split, e.g.\n"
                             "    return MyDataset(self.root / split, transform)")
-    kind = type(dataset).__qualname__
+    kind = type(dataset).__name__
     if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
         raise ContractError(f"{where} returned a {kind}, which is not a dataset (it needs __len__ and "
                             "__getitem__ returning (image, target)): return a nnframe.core.data.VisionDataset")
