@@ -4,7 +4,7 @@ Every fenced ``python`` or ``yaml`` block of the section that a line such as "`s
 introduces is written to that file, in a fresh folder outside the repository; then every
 command of the section's ``bash`` blocks that uses those files (``--config-dir`` or a written
 script) runs there through the real ``nnframe`` command, with the default callbacks, loggers
-and progress bar; only the epochs are shortened. The error the guide quotes is the one a
+and progress bar; only the epochs and training images are cut down. The error the guide quotes is the one a
 dataset without ``class_names`` gets.
 """
 
@@ -22,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NNFRAME = Path(sys.executable).with_name("nnframe")
-SHORT = ["trainer.max_epochs=1"]
+SHORT = ["trainer.max_epochs=1", "data.num_train=800"]
 # A paragraph ending with a colon introduces its block; the first file name of its last sentence
 # is the block's file ("`stripes.py`:", "and `configs/callbacks/with_print.yaml`, the ...:").
 _FILE_NAME = re.compile(r"`(?P<path>[\w./-]+\.(?:py|yaml))`")
