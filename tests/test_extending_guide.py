@@ -4,8 +4,8 @@ Every fenced ``python`` or ``yaml`` block of the section that a line such as "`s
 introduces is written to that file, in a fresh folder outside the repository; then every
 command of the section's ``bash`` blocks that uses those files (``--config-dir`` or a written
 script) runs there through the real ``nnframe`` command, with the default callbacks, loggers
-and progress bar; only the epochs and training images are cut down. The error the guide quotes is the one a
-dataset without ``class_names`` gets.
+and progress bar; only the epochs and training images are cut down. The error the guide quotes
+is the one a dataset without ``class_names`` gets.
 """
 
 from __future__ import annotations
