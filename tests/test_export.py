@@ -13,7 +13,7 @@ import torch
 
 from nnframe.core.cli import main
 from nnframe.core.errors import ConfigError
-from nnframe.core.export import export, load_model_from_checkpoint
+from nnframe.core.exporting import export, load_model_from_checkpoint
 from nnframe.core.testing import compose_task_config
 from nnframe.core.training import train
 

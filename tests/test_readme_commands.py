@@ -5,11 +5,15 @@ nnframe.core.cli`` at the start of a line, ``\\`` continuations joined). Each on
 with ``--cfg job --resolve``: the config is composed and resolved, nothing is trained. A sweep
 (``-m``, ``a,b``, ``choice(...)``, ``interval(...)``) is checked with its first value. ``<...>``
 placeholders become a dummy word and a bare ``...`` (elided arguments) is dropped. Tasks that are
-not installed are skipped.
+not installed are skipped. A block that runs ``nnframe init DIR`` (and ``cd DIR``) is followed in a
+temporary folder: its init runs for real and its later commands compose there. Other
+``--config-dir`` commands are the Extending guide's, which ``tests/test_extending_guide.py`` runs
+for real on the files the guide shows.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shlex
 from pathlib import Path
@@ -28,14 +32,19 @@ _PLACEHOLDER = re.compile(r"<[^<>]*>")
 _SWEEP_FLAGS = {"-m", "--multirun"}
 
 
-def extract_commands(text: str) -> list[tuple[int, dict[str, str], list[str]]]:
-    """``(line number, environment variables set on the line, argv after 'nnframe')`` of every
-    command in the fenced blocks of ``text``."""
-    commands: list[tuple[int, dict[str, str], list[str]]] = []
+Setup = tuple[tuple[str, ...], str | None]  # (folders `nnframe init` made earlier in the block, `cd` folder)
+
+
+def extract_commands(text: str) -> list[tuple[int, dict[str, str], list[str], Setup]]:
+    """``(line number, environment variables set on the line, argv after 'nnframe', setup)`` of
+    every command in the fenced blocks of ``text``."""
+    commands: list[tuple[int, dict[str, str], list[str], Setup]] = []
     in_block, pending, start = False, "", 0
+    inits: tuple[str, ...] = ()
+    cd: str | None = None
     for number, line in enumerate(text.splitlines(), start=1):
         if _FENCE.match(line):
-            in_block, pending = not in_block, ""
+            in_block, pending, inits, cd = not in_block, "", (), None
             continue
         if not in_block:
             continue
@@ -45,13 +54,27 @@ def extract_commands(text: str) -> list[tuple[int, dict[str, str], list[str]]]:
         if line.rstrip().endswith("\\"):
             pending, start = line.rstrip()[:-1], number
             continue
+        if line.strip().startswith("cd "):
+            cd = shlex.split(line.strip())[1]
+            continue
         match = _PREFIX.match(line)
         if match:
             words = [w for w in shlex.split(_PLACEHOLDER.sub("placeholder", line[match.end():]), comments=True)
                      if w != "..."]
             env = dict(word.split("=", 1) for word in shlex.split(match.group("env")))
-            commands.append((number, env, words))
+            commands.append((number, env, words, (inits, cd)))
+            if words[:1] == ["init"] and len(words) > 1:
+                inits = (*inits, words[1])
     return commands
+
+
+def _guide_commands() -> list[list[str]]:
+    """The commands tests/test_extending_guide.py runs (loaded from its file: tests are no package)."""
+    spec = importlib.util.spec_from_file_location("extending_guide", ROOT / "tests" / "test_extending_guide.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return [words[1:] for words in module.guide_commands(module.guide_files()) if words[0] == "nnframe"]
 
 
 def _first_of_sweep(argument: str) -> str:
@@ -71,11 +94,11 @@ def _first_of_sweep(argument: str) -> str:
 def _cases() -> list:
     cases, seen = [], set()
     for readme in READMES:
-        for number, env, argv in extract_commands(readme.read_text()):
-            key = (tuple(sorted(env.items())), tuple(argv))
+        for number, env, argv, setup in extract_commands(readme.read_text()):
+            key = (tuple(sorted(env.items())), tuple(argv), setup)
             if key not in seen:
                 seen.add(key)
-                cases.append(pytest.param(env, argv, id=f"{readme.relative_to(ROOT)}:{number}"))
+                cases.append(pytest.param(env, argv, setup, id=f"{readme.relative_to(ROOT)}:{number}"))
     return cases
 
 
@@ -83,12 +106,27 @@ def test_readmes_have_commands() -> None:
     assert (ROOT / "README.md").is_file() and len(_cases()) >= 10
 
 
-@pytest.mark.parametrize(("env", "argv"), _cases())
-def test_readme_command_composes(env: dict[str, str], argv: list[str], tmp_path: Path,
+@pytest.mark.parametrize(("env", "argv", "setup"), _cases())
+def test_readme_command_composes(env: dict[str, str], argv: list[str], setup: Setup, tmp_path: Path,
                                  monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("NNFRAME_OUTPUT_DIR", str(tmp_path))
+    monkeypatch.delenv("NNFRAME_CONFIG_DIR", raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    inits, cd = setup
+    if argv[:1] == ["init"] or inits:  # a block that starts a project: follow it in tmp_path
+        monkeypatch.chdir(tmp_path)
+        for folder in inits:
+            assert main(["init", folder]) == 0
+        if argv[:1] == ["init"]:
+            assert main(argv) == 0 and (tmp_path / argv[1] / "configs").is_dir()
+            return
+        if cd:
+            monkeypatch.chdir(tmp_path / cd)
+    elif "--config-dir" in argv or "-cd" in argv:
+        assert argv in _guide_commands(), (f"`nnframe {shlex.join(argv)}` needs a config dir: run `nnframe init` "
+                                           "before it in its block, or make it a command of the Extending guide")
+        pytest.skip("runs for real on the guide's files in tests/test_extending_guide.py")
     if not argv or argv[0] in ("-h", "--help", "help", "list"):
         assert main(argv) == 0
         return

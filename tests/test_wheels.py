@@ -28,3 +28,7 @@ def test_wheel_contains_code_and_configs(package: str, tmp_path: Path) -> None:
     expected = {f"nnframe/{task}/configs/{p.relative_to(source_configs).as_posix()}"
                 for p in source_configs.rglob("*.yaml")}
     assert expected and expected <= names, sorted(expected - names)
+    if package == "nnframe-core":  # what `nnframe init` writes ships with the command
+        template = ROOT / "packages" / package / "src" / "nnframe" / "core" / "project_template"
+        files = {f"nnframe/core/project_template/{p.relative_to(template).as_posix()}" for p in template.rglob("*.tmpl")}
+        assert files and files <= names, sorted(files - names)

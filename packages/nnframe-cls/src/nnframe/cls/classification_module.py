@@ -192,8 +192,7 @@ class ClassificationModule(TaskModule):
         return {"probs": logits.softmax(dim=1)}
 
     def prediction_figure(self, images: torch.Tensor, target: torch.Tensor, preds: torch.Tensor) -> Any:
-        normalization = getattr(getattr(self.trainer, "datamodule", None), "normalization", "imagenet")
-        mean, std = resolve_normalization(normalization, images.shape[1])
+        mean, std = resolve_normalization(self.image_normalization(), images.shape[1])
         names = self.class_names or [str(i) for i in range(self.num_classes)]
         if self.multi_label:
             def labels(row: torch.Tensor) -> str:

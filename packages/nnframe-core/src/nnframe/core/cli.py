@@ -6,7 +6,10 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
+from nnframe.core.errors import NnframeError
+from nnframe.core.project_paths import CONFIG_DIR_ENV, config_dir_from_flags, resolve_config_dir
 from nnframe.core.task_registry import config_groups, discover_tasks
 from nnframe.core.task_spec import TaskSpec
 
@@ -18,6 +21,7 @@ def _usage(tasks: dict[str, TaskSpec]) -> str:
         "usage: nnframe <task> <action> [key=value ...] [hydra flags]",
         "       nnframe list [task]",
         "       nnframe runs <dir>          table of the runs of a sweep, best first",
+        "       nnframe init <dir>          a starter project: your configs, datamodule and data",
         "",
         "Train, evaluate and predict with Hydra-configured Lightning models.",
         "",
@@ -35,6 +39,7 @@ def _usage(tasks: dict[str, TaskSpec]) -> str:
         "  nnframe cls train --cfg job                show the composed config, run nothing",
         "  nnframe cls eval ckpt_path=outputs/.../checkpoints/last.ckpt",
         "  nnframe cls train -m model.optimizer.lr=1e-3,1e-2   a sweep: one run per value",
+        "  nnframe cls train --config-dir configs experiment=my_exp   your own configs (or NNFRAME_CONFIG_DIR)",
         "",
         "Run 'nnframe <task> --help' for a task's actions, 'nnframe list' for config options.",
     ]
@@ -48,7 +53,7 @@ def _task_usage(spec: TaskSpec) -> str:
     return "\n".join(lines)
 
 
-def _action_usage(spec: TaskSpec, action: str) -> str:
+def _action_usage(spec: TaskSpec, action: str, config_dir: Path | None = None) -> str:
     lines = [
         f"usage: nnframe {spec.name} {action} [group=option ...] [key=value ...] [hydra flags]",
         "",
@@ -56,12 +61,13 @@ def _action_usage(spec: TaskSpec, action: str) -> str:
         "",
         "config groups (choose with group=option):",
     ]
-    for group, options in config_groups(spec).items():
+    for group, options in config_groups(spec, config_dir).items():
         if group != "hydra":
             lines.append(f"  {group:<11} {', '.join(options)}")
     lines += [
         "",
-        "hydra flags: --cfg job (print the config), -m/--multirun (sweep), --info, --hydra-help",
+        "hydra flags: --cfg job (print the config), -m/--multirun (sweep), --info, --hydra-help,",
+        f"  --config-dir DIR (your own configs: DIR/data/*.yaml, ...; or {CONFIG_DIR_ENV}=DIR)",
     ]
     return "\n".join(lines)
 
@@ -98,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(f"unknown task {argv[1]!r}; installed tasks: {', '.join(tasks) or 'none'}")
         print(_list(tasks, argv[1] if len(argv) > 1 else None))
         return 0
+    if argv[0] == "init":
+        from nnframe.core.project_init import init_main
+
+        return init_main(argv[1:])
     if argv[0] == "runs":
         from nnframe.core.sweeps.runs_table import runs_main  # reads files only, no torch
 
@@ -116,7 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     if action not in spec.actions:
         return _fail(f"unknown action {action!r} for task {task_name!r}; choose one of: {', '.join(spec.actions)}")
     if any(arg in ("-h", "--help") for arg in overrides):
-        print(_action_usage(spec, action))
+        try:
+            config_dir = resolve_config_dir(config_dir_from_flags(overrides))
+        except NnframeError as error:
+            return _fail(str(error))
+        print(_action_usage(spec, action, config_dir))
         return 0
     from nnframe.core.hydra_app import run_action  # imports hydra, still not torch
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nnframe.core.errors import NnframeError, user_message
+from nnframe.core.project_paths import project_hydra_flags
 from nnframe.core.resolvers import apply_run_name, register_resolvers
 from nnframe.core.task_spec import TaskSpec
 
@@ -272,6 +273,11 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
     task_function.__qualname__ = task_function.__name__ = f"{spec.name}_{action}"
     saved_argv = sys.argv
     flags, overrides = split_hydra_flags(overrides)
+    try:
+        flags, project_env = project_hydra_flags(flags)  # --config-dir / NNFRAME_CONFIG_DIR, sys.path
+    except NnframeError as error:
+        print(f"nnframe: error: {error}", file=sys.stderr)
+        return 2
     sys.argv = [f"nnframe {spec.name} {action}", *flags, f"action={action}", *overrides]
     try:
         hydra.main(
@@ -286,4 +292,5 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
         return 130
     finally:
         sys.argv = saved_argv
+        project_env.restore()
     return exit_code

@@ -25,6 +25,7 @@ RESUME_FREE_KEYS = ("resume", "ckpt_path", "action", "test", "trainer.max_epochs
                     "data.pin_memory", "data.persistent_workers")
 RESUME_FREE_PREFIXES = ("extras.", "hydra.", "hydra/")
 _run_dirs: dict[tuple[str, bool, tuple[str, ...]], str] = {}
+_handed_out: set[str] = set()  # new run directories named in this process (maybe not created yet)
 _exit_on_error = False  # set by the command line: print a user error and exit instead of raising
 
 
@@ -162,9 +163,10 @@ def run_dir(base: str, resume: bool = False) -> str:
         else:
             stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
             candidate, n = Path(base) / stamp, 1
-            while candidate.exists():  # two runs started within the same second
+            while candidate.exists() or str(candidate) in _handed_out:  # two runs within the same second
                 candidate, n = Path(base) / f"{stamp}_{n}", n + 1
             _run_dirs[key] = str(candidate)
+            _handed_out.add(str(candidate))
     return _run_dirs[key]
 
 
@@ -178,6 +180,12 @@ def _sweep_subdir(num: int, overrides: Any) -> str:
     from nnframe.core.sweeps.overrides import job_dirname
 
     return job_dirname(num, [str(o) for o in overrides or []])
+
+
+def forget_run_dirs() -> None:
+    """Let the next run directory be a new one: the Python API composes several runs in one
+    process (the command line resolves one per process, cached by :func:`run_dir`)."""
+    _run_dirs.clear()
 
 
 def register_resolvers(exit_on_error: bool = False) -> None:

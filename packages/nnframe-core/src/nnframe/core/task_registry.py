@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.metadata
 import warnings
 from importlib.resources import files
+from pathlib import Path
 
 from nnframe.core.task_spec import ENTRY_POINT_GROUP, TaskSpec
 
@@ -32,15 +33,16 @@ def discover_tasks() -> dict[str, TaskSpec]:
     return dict(sorted(tasks.items()))
 
 
-def config_groups(task: TaskSpec) -> dict[str, list[str]]:
-    """Options of every config group a task sees: its own groups plus core's shared ones.
+def config_groups(task: TaskSpec, config_dir: Path | None = None) -> dict[str, list[str]]:
+    """Options of every config group a task sees: its own groups, a ``--config-dir``'s, and core's.
 
     Returns:
         group name -> sorted option names (YAML file stems), task groups first.
     """
     groups: dict[str, set[str]] = {}
-    for package in (task.config_package, CORE_CONFIG_PACKAGE):
-        root = files(package)
+    roots = [files(task.config_package), *([config_dir] if config_dir is not None else []),
+             files(CORE_CONFIG_PACKAGE)]
+    for root in roots:
         for group_dir in sorted(root.iterdir(), key=lambda p: p.name):
             if not group_dir.is_dir() or group_dir.name.startswith(("_", ".")):
                 continue

@@ -33,7 +33,7 @@ def _default_actions() -> dict[str, ActionSpec]:
         "inspect": ActionSpec("nnframe.core.training.inspect_data:inspect_from_cli",
                               "check the data and save a grid of augmented training samples, without training"),
         "tune": ActionSpec("nnframe.core.tuning:tune_from_cli", "find a learning rate and batch size for this config"),
-        "export": ActionSpec("nnframe.core.export:export_from_cli",
+        "export": ActionSpec("nnframe.core.exporting:export_from_cli",
                              "export a checkpoint to ONNX or TorchScript: ckpt_path=... export.format=onnx"),
         "bench": ActionSpec("nnframe.core.benchmark:bench_from_cli",
                             "measure training/inference throughput per backbone (see the bench config group)"),

@@ -121,8 +121,7 @@ class SegmentationModule(TaskModule):
         return {"mask": mask, "confidence": confidence}
 
     def prediction_figure(self, images: torch.Tensor, target: torch.Tensor, preds: torch.Tensor) -> Figure:
-        normalization = getattr(getattr(self.trainer, "datamodule", None), "normalization", "imagenet")
-        mean, std = resolve_normalization(normalization)
+        mean, std = resolve_normalization(self.image_normalization(), images.shape[1])
         names = self.class_names or [str(i) for i in range(self.num_classes)]
         return segmentation_figure(denormalize(images.float(), mean, std), target, preds, names,
                                    ignore_index=self.ignore_index)

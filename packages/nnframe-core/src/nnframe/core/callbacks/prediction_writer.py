@@ -12,17 +12,29 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.callbacks import BasePredictionWriter
 
+from nnframe.core.contracts import check_members
+
+PREDICTION_WRITER_MEMBERS = {
+    "header": 'def header(self): return ["path", "class_index"]',
+    "rows": 'def rows(self, prediction, paths): return [[str(p), int(i)] for p, i in zip(paths, prediction["probs"].argmax(1))]',
+}
+
 
 class PredictionWriter(BasePredictionWriter):
     """Collects rows per predicted batch and writes ``<output_dir>/predictions.csv``.
 
-    A subclass provides ``header()`` and ``rows(prediction, paths)``; it may also write files
-    per image (e.g. PNG masks) in ``rows``.
+    A subclass provides ``header()`` and ``rows(prediction, paths)`` (``prediction``: what the
+    module's ``predict_step`` returns for the batch); it may also write files per image (e.g. PNG
+    masks) in ``rows``. A subclass without them fails when it is created.
 
     Args:
         output_dir: folder for ``predictions.csv`` (and any per-image files).
         class_names: names of the classes, index = label (filled by the runner).
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> PredictionWriter:
+        check_members(cls, "nnframe.core.callbacks.PredictionWriter", PREDICTION_WRITER_MEMBERS)
+        return super().__new__(cls)
 
     def __init__(self, output_dir: str | Path, class_names: Sequence[str] = ()) -> None:
         super().__init__(write_interval="batch")

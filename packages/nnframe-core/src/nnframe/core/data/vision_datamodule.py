@@ -11,6 +11,8 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from nnframe.core.contracts import check_members
+from nnframe.core.data._contract import VISION_DATAMODULE_MEMBERS, check_split_dataset
 from nnframe.core.data.class_balance import (
     ClassBalancedSampler,
     check_class_balance,
@@ -36,6 +38,11 @@ class VisionDataModule(L.LightningDataModule):
     Every split is checked when it is built (:func:`~nnframe.core.data.data_check.check_splits`):
     every file identified, unusable files left out (``skip_corrupt``) or listed in one error,
     class sets compared. ``data_report`` holds what the check found.
+
+    Another ``(image, target)`` dataset works wrapped in
+    :class:`~nnframe.core.data.WrappedDataset` with its class names (or with ``class_names``
+    defined on the datamodule). A subclass without ``build_dataset`` fails at construction with
+    an example of it; a split without class names fails at ``setup``.
 
     Args:
         batch_size: training batch size (per process).
@@ -70,6 +77,10 @@ class VisionDataModule(L.LightningDataModule):
         class_balance: ``sampler`` (draw classes equally often), ``loss_weights`` (see
             :meth:`class_weights`) or None.
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> VisionDataModule:
+        check_members(cls, "nnframe.core.data.VisionDataModule", VISION_DATAMODULE_MEMBERS)  # a clear error, not None later
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -154,6 +165,7 @@ class VisionDataModule(L.LightningDataModule):
         for split in new:
             transform = self.train_transform if split == "train" else self.eval_transform
             self.datasets[split] = self.build_dataset(split, transform)
+            check_split_dataset(self, split, self.datasets[split])
             if len(self.datasets[split]) == 0:
                 raise DatasetError(f"the {split} split of {type(self).__name__} is empty")
         if new:
@@ -272,6 +284,7 @@ class VisionDataModule(L.LightningDataModule):
             if split in self.datasets:
                 return list(self.datasets[split].class_names)
         self.datasets["val"] = self.build_dataset("val", self.eval_transform)
+        check_split_dataset(self, "val", self.datasets["val"])
         return list(self.datasets["val"].class_names)
 
     @property

@@ -10,6 +10,8 @@ from typing import Any
 
 from torch.utils.data import Dataset, Subset
 
+from nnframe.core.contracts import check_members
+from nnframe.core.data._contract import VISION_DATASET_MEMBERS
 from nnframe.core.errors import DatasetError
 
 
@@ -17,10 +19,12 @@ class VisionDataset(Dataset, ABC):
     """A dataset of ``(image, target)`` pairs with a joint transform and class names.
 
     A subclass provides:
-        ``__len__``; ``load(index) -> (image, target)`` (a PIL image or ``tv_tensors.Image``,
-        and an int label, a multi-hot float tensor (multi-label), a ``tv_tensors.Mask`` or
-        ``-1`` when unlabelled); ``class_names``; and, for the dataset summary, ``targets``
-        (one int label per sample) if cheap to give.
+        ``__len__``; ``load(index) -> (image, target)`` (a PIL image, a ``(C, H, W)`` tensor
+        (uint8, or float in [0, 1]) or ``tv_tensors.Image``, and an int label, a multi-hot float
+        tensor (multi-label), a ``tv_tensors.Mask`` or ``-1`` when unlabelled); ``class_names`` (a
+        class attribute list or a property); and, for the dataset summary, ``targets`` (one int
+        label per sample) if cheap to give. A subclass that lacks one of the first three fails
+        when it is created, with an example of the missing member.
 
     The transform is called as ``transform(image, target)`` so that torchvision.transforms.v2
     moves a mask together with its image; plain int labels pass through it unchanged.
@@ -28,6 +32,10 @@ class VisionDataset(Dataset, ABC):
 
     #: What each of a sample's files is (``image``, ``label``); empty for in-memory data.
     file_kinds: tuple[str, ...] = ()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> VisionDataset:
+        check_members(cls, "nnframe.core.data.VisionDataset", VISION_DATASET_MEMBERS)  # before ABC's bare TypeError
+        return super().__new__(cls)
 
     def __init__(self, transform: Callable[..., Any] | None = None) -> None:
         self.transform = transform

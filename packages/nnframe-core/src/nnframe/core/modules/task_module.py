@@ -14,8 +14,14 @@ from torch import nn
 from torchmetrics import MaxMetric, MetricCollection, MinMetric
 
 from nnframe.core.backbones.preprocessing import Preprocessing
+from nnframe.core.contracts import check_members
 from nnframe.core.optim.layer_decay import layer_decay_options
 from nnframe.core.optim.param_groups import parameter_groups
+
+TASK_MODULE_MEMBERS = {
+    "build_metrics": 'def build_metrics(self): return MetricCollection({"acc": MulticlassAccuracy(self.num_classes)})',
+    "compute_loss": "def compute_loss(self, outputs, target): return torch.nn.functional.cross_entropy(outputs, target)",
+}
 
 
 def example_input(datamodule: Any) -> torch.Tensor | None:
@@ -37,7 +43,8 @@ class TaskModule(L.LightningModule):
         ``compute_loss(outputs, target)``; ``build_metrics()`` returning a fresh
         ``MetricCollection`` whose ``update`` takes ``(outputs, target)``; and optionally
         ``predictions(outputs)`` (default: argmax over dim 1), ``prediction_figure(...)`` for
-        the TensorBoard grid, and ``predict_step``.
+        the TensorBoard grid, and ``predict_step``. A subclass without ``compute_loss`` or
+        ``build_metrics`` fails when it is created, with an example of the missing method.
 
     Args:
         net: the network; ``net(images)`` returns the outputs the loss takes.
@@ -69,6 +76,10 @@ class TaskModule(L.LightningModule):
     #: Constructor arguments that load pretrained weights, and the values that skip them; used
     #: when the weights come from a checkpoint next (eval, predict, export).
     pretrained_weight_args: ClassVar[Mapping[str, Any]] = {}
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> TaskModule:
+        check_members(cls, "nnframe.core.modules.TaskModule", TASK_MODULE_MEMBERS)  # a clear error, not None.clone() below
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -140,6 +151,16 @@ class TaskModule(L.LightningModule):
     def backbone_module(self) -> nn.Module | None:
         """The pretrained feature extractor (what ``freeze_backbone_epochs`` freezes), or None."""
         return None
+
+    def image_normalization(self) -> Any:
+        """The normalisation the input images had (a name or ``[mean, std]``), to draw them back:
+        the datamodule's during a run, else the data config saved with the model (a model loaded
+        from its checkpoint, drawn in a notebook), else ``imagenet``."""
+        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
+        if datamodule is not None and hasattr(datamodule, "normalization"):
+            return datamodule.normalization
+        data = (self.nnframe_metadata.get("config") or {}).get("data") or {}
+        return data.get("normalization", "imagenet")
 
     # --- Lightning hooks -------------------------------------------------------------------
 

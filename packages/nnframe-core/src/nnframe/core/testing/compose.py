@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hydra import compose, initialize_config_module
-from hydra.core.global_hydra import GlobalHydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig
 
-from nnframe.core.resolvers import apply_run_name, register_resolvers
+from nnframe.core.composition import compose_config, finish_run_config
 
 
 def compose_task_config(
@@ -18,31 +15,24 @@ def compose_task_config(
     output_dir: str | Path | None = None,
     config_name: str = "config",
     action: str = "train",
+    config_dir: str | Path | None = None,
 ) -> DictConfig:
     """Compose ``config_package``'s primary config with ``overrides`` as ``nnframe`` would.
+
+    The same code as :func:`nnframe.core.compose`, by config package rather than task name.
 
     Args:
         config_package: e.g. ``"nnframe.cls.configs"``.
         overrides: Hydra overrides, e.g. ``["trainer.max_epochs=1"]``.
-        output_dir: run directory to write to (``paths.output_dir``, logs under it).
+        output_dir: run directory to write to (``paths.output_dir``, ``paths.log_dir`` its parent);
+            None: none (for tests that only look at the config; :func:`nnframe.core.compose`
+            chooses one as the command line does).
         config_name: the primary config.
         action: the value of ``action``.
+        config_dir: an extra config folder, as ``--config-dir``.
 
     Returns:
         The config, with the Hydra config set so that ``${hydra:...}`` interpolations resolve.
     """
-    register_resolvers()
-    GlobalHydra.instance().clear()
-    all_overrides = [f"action={action}", *(overrides or [])]
-    with initialize_config_module(config_module=config_package, version_base="1.3"):
-        cfg = compose(config_name=config_name, overrides=all_overrides, return_hydra_config=True)
-    if output_dir is not None:
-        with open_dict(cfg):
-            cfg.hydra.runtime.output_dir = str(output_dir)
-            cfg.paths.output_dir = str(output_dir)
-            cfg.paths.log_dir = str(Path(output_dir).parent)
-    HydraConfig().set_config(cfg)
-    with open_dict(cfg):
-        del cfg["hydra"]
-    apply_run_name(cfg)
-    return cfg
+    cfg = compose_config(config_package, overrides or [], config_name, action, config_dir)
+    return finish_run_config(cfg, output_dir, new_run_dir=False)

@@ -10,10 +10,11 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 REBUILT_GROUPS = ("model", "data")
 
 
-def _command_line_overrides() -> list[str]:
-    from hydra.core.hydra_config import HydraConfig
+def _command_line_overrides(cfg: DictConfig) -> list[str]:
+    from nnframe.core.composition import hydra_config_of
 
-    return list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
+    hydra_cfg = hydra_config_of(cfg)
+    return list(hydra_cfg.overrides.task) if hydra_cfg is not None else []
 
 
 def apply_checkpoint_config(cfg: DictConfig, metadata: dict[str, Any]) -> DictConfig:
@@ -24,7 +25,7 @@ def apply_checkpoint_config(cfg: DictConfig, metadata: dict[str, Any]) -> DictCo
     saved = metadata.get("config")
     if not saved:
         return cfg
-    overrides = _command_line_overrides()
+    overrides = _command_line_overrides(cfg)
     chosen = {o.split("=", 1)[0].lstrip("+~") for o in overrides if "=" in o and "." not in o.split("=", 1)[0]}
     if "experiment" in chosen:
         return cfg

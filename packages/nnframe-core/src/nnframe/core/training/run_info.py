@@ -21,14 +21,15 @@ _LIBRARIES = ("torch", "torchvision", "lightning", "torchmetrics", "timm", "segm
               "lightly", "hydra-core", "omegaconf", "tensorboard")
 
 
-def _hydra() -> Any | None:
-    from hydra.core.hydra_config import HydraConfig
+def _hydra(cfg: DictConfig) -> Any | None:
+    """``cfg``'s own Hydra config (a notebook may have composed another config since)."""
+    from nnframe.core.composition import hydra_config_of
 
-    return HydraConfig.get() if HydraConfig.initialized() else None
+    return hydra_config_of(cfg)
 
 
-def _task_overrides() -> list[str]:
-    hydra = _hydra()
+def _task_overrides(cfg: DictConfig) -> list[str]:
+    hydra = _hydra(cfg)
     return [str(o) for o in hydra.overrides.task] if hydra is not None else []
 
 
@@ -56,9 +57,9 @@ def run_hparams(cfg: DictConfig) -> dict[str, HParamValue]:
     as numbers); overrides that choose how a run is made (``resume``, ``paths.*``, ``hydra.*``)
     are left out.
     """
-    hydra = _hydra()
+    hydra = _hydra(cfg)
     choices = {k: v for k, v in (hydra.runtime.choices.items() if hydra is not None else [])}
-    keys = [*hparam_overrides(_task_overrides()), *(str(k) for k in cfg.get("hparams") or [])]
+    keys = [*hparam_overrides(_task_overrides(cfg)), *(str(k) for k in cfg.get("hparams") or [])]
     params: dict[str, HParamValue] = {}
     for key in dict.fromkeys(keys):
         value = _hparam_value(cfg, key, choices)
@@ -69,7 +70,7 @@ def run_hparams(cfg: DictConfig) -> dict[str, HParamValue]:
 
 def command_line(cfg: DictConfig) -> str:
     """The ``nnframe`` command that makes this run again (in a sweep: this job's values)."""
-    overrides = [o for o in _task_overrides() if override_key(o) != "action"]
+    overrides = [o for o in _task_overrides(cfg) if override_key(o) != "action"]
     task, action = cfg.get("task_name", "<task>"), cfg.get("action", "train")
     return " ".join(["nnframe", str(task), str(action), *(shlex.quote(o) for o in overrides)])
 
@@ -143,7 +144,7 @@ def run_text(cfg: DictConfig) -> dict[str, str]:
     def code(text: str) -> str:
         return "\n".join("    " + line for line in text.rstrip("\n").splitlines())
 
-    hydra = _hydra()
+    hydra = _hydra(cfg)
     where = []
     output_dir = cfg.paths.get("output_dir") if "paths" in cfg else None
     if output_dir:

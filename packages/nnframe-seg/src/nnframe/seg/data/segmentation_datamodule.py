@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from nnframe.core.contracts import check_members
 from nnframe.core.data import VisionDataModule
 from nnframe.seg.data.mask_checks import MaskChecks
 from nnframe.seg.data.mask_palettes import resolve_palette
 from nnframe.seg.data.segmentation_dataset import SegmentationDataset
+
+SEGMENTATION_DATAMODULE_MEMBERS = {
+    "load_split": 'def load_split(self, split): return SegmentationDataset(pairs, class_names=["background", "road"])'
+                  "   # pairs: (image path, mask path) of the split",
+}
 
 
 class SegmentationDataModule(MaskChecks, VisionDataModule):
@@ -36,6 +43,10 @@ class SegmentationDataModule(MaskChecks, VisionDataModule):
 
     available_splits: tuple[str, ...] = ("train", "val", "test")
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> SegmentationDataModule:
+        check_members(cls, "nnframe.seg.data.SegmentationDataModule", SEGMENTATION_DATAMODULE_MEMBERS)
+        return super().__new__(cls)
+
     def __init__(self, root: str | Path = "data", download: bool = False, val_fraction: float = 0.1,
                  ignore_index: int | None = 255, binary_255: bool | None = None,
                  palette: str | Sequence[Sequence[int]] | None = None, **kwargs: Any) -> None:
@@ -51,9 +62,9 @@ class SegmentationDataModule(MaskChecks, VisionDataModule):
     def image_mode(self) -> str:
         return "L" if self.in_channels == 1 else "RGB"
 
+    @abstractmethod
     def load_split(self, split: str) -> SegmentationDataset:
         """The dataset's own ``split`` (one of ``available_splits``), without transform."""
-        raise NotImplementedError
 
     def build_dataset(self, split: str, transform: Callable[..., Any] | None) -> SegmentationDataset:
         if split == "test" and "test" not in self.available_splits:

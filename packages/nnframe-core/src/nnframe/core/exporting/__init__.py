@@ -1,6 +1,6 @@
 """``nnframe <task> export``: a checkpoint's model as ONNX or TorchScript, checked against PyTorch."""
 
-from nnframe.core.export.model_export import (
+from nnframe.core.exporting.model_export import (
     EXPORT_FORMATS,
     ExportResult,
     export,
