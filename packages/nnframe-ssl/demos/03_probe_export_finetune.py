@@ -3,7 +3,7 @@
 #
 # After pretraining: `linear_probe` trains a linear classifier on the frozen features
 # (`nnframe ssl linear`), `export_backbone` writes the backbone (`nnframe ssl export`), and the
-# classification task starts from it (`nnframe cls train model.backbone_weights=<file>`). The
+# classification task starts from it (`nnframe cls train model.pretrained_file=<file>`). The
 # same classifier from random weights is the comparison.
 
 # %% tags=["parameters"]
@@ -44,7 +44,7 @@ print(probe)
 from nnframe.ssl import export_backbone
 
 backbone_file = export_backbone(compose("ssl", [f"ckpt_path={CHECKPOINT}"], action="export"))
-pretrained = compose("cls", ["model.backbone=simple_cnn", f"model.backbone_weights={backbone_file}",
+pretrained = compose("cls", ["model.backbone=simple_cnn", f"model.pretrained_file={backbone_file}",
                              "run_name=from_ssl", *CLS_SIZE])
 scratch = compose("cls", ["model.backbone=simple_cnn", "run_name=from_scratch", *CLS_SIZE])
 results = {"from SSL": train(pretrained), "from scratch": train(scratch)}
