@@ -96,7 +96,8 @@ def test_event_files_hold_the_runs_tags_hparams_and_text(logdir: Path) -> None:
         assert "| torch |" in description and "_target_:" in description  # versions, composed config
 
         images = {t for t, v in main_run.items() if v[0].metadata.plugin_data.plugin_name == "images"}
-        assert images == ({"train/views"} if task == "ssl" else {"val/predictions", "val/confusion_matrix"}), name
+        assert images == ({"train/views"} if task == "ssl" else
+                          {"train/samples", "val/predictions", "val/confusion_matrix"}), name
 
     lr = [metadata.parse_session_start_info_plugin_data(
         _events(runs[f"cls {i}"] / "tensorboard")[metadata.SESSION_START_INFO_TAG][0].metadata.plugin_data.content

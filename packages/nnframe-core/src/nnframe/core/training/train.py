@@ -95,6 +95,16 @@ def _stop_requested_after(trainer: L.Trainer) -> bool:
     return isinstance(connector, StopSignalConnector) and connector.agree_on_stop() is not None
 
 
+def _final_table(metrics: dict[str, float]) -> dict[str, float]:
+    """The end-of-run table: every stage's overall values, and the per-class values
+    (``<stage>/<metric>/<class>``) of the test split only (of val without a test), so a 20-class
+    run prints 20 rows of them, not 60; all of them are in TensorBoard, run.json and the CSV log."""
+    overall = {k: v for k, v in metrics.items() if not k.endswith("_step") and k.count("/") < 2}
+    per_class = [k for k in metrics if k.count("/") >= 2]
+    stage = "test/" if any(k.startswith("test/") for k in per_class) else "val/"
+    return {**overall, **{k: metrics[k] for k in per_class if k.startswith(stage)}}
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Train ``cfg.model`` on ``cfg.data`` with ``cfg.trainer``; then test the best checkpoint.
 
@@ -148,8 +158,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         metrics.update(_as_floats(trainer.callback_metrics))
 
     if trainer.is_global_zero:
-        # Per-class values (<stage>/<metric>/<class>) are in TensorBoard, run.json and the CSV log.
-        print_metrics("final metrics", {k: v for k, v in metrics.items() if not k.endswith("_step") and k.count("/") < 2})
+        print_metrics("final metrics", _final_table(metrics))
         report_data_counts(datamodule.data_report, cfg.paths.output_dir)  # what was left out, again at the end
         output_dir = Path(cfg.paths.output_dir)
         rank_zero_info(f"run directory: {output_dir}")
