@@ -38,19 +38,19 @@ show(figure, "curves", figures)
 # ## The views: one row per image, one column per view (what the method compares)
 
 # %%
+from types import SimpleNamespace
+
 import hydra
 import matplotlib.pyplot as plt
 
-from nnframe.ssl.callbacks.views_grid_callback import views_grid
+from nnframe.core.training.instantiate import build_datamodule
+from nnframe.ssl.callbacks.views_grid_callback import sample_views, views_figure
 
-datamodule = hydra.utils.instantiate(cfg.data)
-datamodule.setup("fit")
-views, _ = next(iter(datamodule.train_dataloader()))
-grid = views_grid(list(views), num_images=6, normalization=datamodule.normalization)
-figure, axis = plt.subplots(figsize=(3, 8))
-axis.imshow(grid.permute(1, 2, 0).numpy())
-axis.set_axis_off()
-show(figure, "views", figures)
+datamodule = build_datamodule(cfg, stage="fit")  # as the run built it
+# sample_views reads what a Trainer holds: the datamodule and its training loader.
+trainer = SimpleNamespace(datamodule=datamodule, train_dataloader=datamodule.train_dataloader(), current_epoch=0)
+originals, views = sample_views(trainer, 6)
+show(views_figure(originals, views, title="training views"), "views", figures)
 
 # %% [markdown]
 # ## The learnt features of the validation images, projected to 2-D (PCA), coloured by class

@@ -48,8 +48,10 @@ def test_auto_values_are_written_into_the_config_and_the_datamodule() -> None:
 def test_auto_without_a_resolver_or_data_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="data.batch_size=auto cannot be taken from the data"):
         resolve_data_values(_cfg(batch_size="auto"), _Data([(8, 8)]))
-    with pytest.raises(ConfigError, match=r"data.normalization=auto .* is not available yet"):
-        resolve_data_values(_cfg(normalization="auto"), _Data([(8, 8)]))
+    # data.normalization=auto follows the model; without one (no pretrained weights) the data's stats
+    cfg = _cfg(normalization="auto")
+    messages = resolve_data_values(cfg, _Data([(8, 8)]))
+    assert cfg.data.normalization == "imagenet" and messages[0].startswith("data.normalization=auto -> imagenet")
     empty = _Data([])
     with pytest.raises(ConfigError, match="data.image_size=<pixels>"):
         resolve_data_values(_cfg(image_size="auto"), empty)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-import hydra
 import matplotlib.pyplot as plt
 import pytest
 import torch
 
 from nnframe.core.data import DeviceBatchLoader
 from nnframe.core.testing import compose_task_config
+from nnframe.core.training.instantiate import build_datamodule
 from nnframe.ssl.callbacks import sample_views, views_figure
 from nnframe.ssl.callbacks.views_grid_callback import view_names
 
@@ -39,9 +39,7 @@ def test_views_figure_labels_columns_and_draws_32px_images_large() -> None:
 def test_sample_views_makes_the_training_views_of_the_first_images(tiny, run_dir: Path, on_device: bool) -> None:
     cfg = compose_task_config("nnframe.ssl.configs", [*tiny("simclr"), f"data.on_device={str(on_device).lower()}"],
                               output_dir=run_dir)
-    datamodule = hydra.utils.instantiate(cfg.data)
-    datamodule.prepare_data()
-    datamodule.setup("fit")
+    datamodule = build_datamodule(cfg, stage="fit")  # as a run builds it (normalization=auto resolved)
     # What the callback reads of the trainer (its loader is built without one: on the CPU).
     trainer = SimpleNamespace(datamodule=datamodule, train_dataloader=datamodule.train_dataloader(), current_epoch=0)
     assert isinstance(trainer.train_dataloader, DeviceBatchLoader) == on_device

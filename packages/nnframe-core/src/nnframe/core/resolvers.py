@@ -115,7 +115,8 @@ def _user_error(message: str) -> None:
 def run_name(configured: str, groups: Sequence[str] | None = None) -> str:
     """What a run is called (its folder under ``<task>/<action>/``): ``configured`` (the
     experiment's ``run_name``) unless the command line chose an option of one of ``groups``
-    (``data=image_folder``); then the options of all ``groups`` joined, e.g. ``image_folder_timm``.
+    (``data=image_folder``) that the name does not already say; then the options of all ``groups``
+    joined, e.g. ``image_folder_timm``.
     A ``run_name=...`` on the command line always wins.
     """
     from hydra.core.hydra_config import HydraConfig
@@ -124,7 +125,13 @@ def run_name(configured: str, groups: Sequence[str] | None = None) -> str:
         return configured
     hydra_cfg = HydraConfig.get()
     given = {_key(o): o.split("=", 1)[1] for o in map(str, hydra_cfg.overrides.task) if "=" in o}
-    if "run_name" in given or not any(group in given for group in groups):
+    chosen = [given[group] for group in groups if group in given]
+    if "run_name" in given or not chosen:
+        return configured
+    # A name that already says the options chosen (an experiment's `cifar10_${...method}` with
+    # method=byol: cifar10_byol) names the run well as it is.
+    words = set(re.split(r"[_\-]", configured))
+    if all(option in words or option in configured.split("+") for option in chosen):
         return configured
     choices = hydra_cfg.runtime.choices
     parts = [given.get(group, choices.get(group)) for group in groups]

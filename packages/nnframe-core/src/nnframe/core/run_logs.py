@@ -11,8 +11,11 @@ from matplotlib.figure import Figure
 def read_scalars(run_dir: str | Path) -> dict[str, list[tuple[int, float]]]:
     """Every scalar a run logged to TensorBoard, as ``tag -> [(step, value), ...]`` sorted by step.
 
-    Reads each folder of event files under ``run_dir`` (the train and test loggers write their
-    own files). A step logged twice (a resumed run that replayed it) keeps its last value.
+    Reads each folder of event files under ``run_dir`` (the run's, and its ``test`` sub-run's),
+    with the metric names the run logged (as in ``run.json``): TensorBoard's display names are
+    undone (``val/per_class/iou/cat`` is ``val/iou/cat``, the test sub-run's ``val/acc`` is
+    ``test/acc``, ``train/lr-AdamW`` is ``lr-AdamW``). A step logged twice (a resumed run that
+    replayed it) keeps its last value.
 
     Args:
         run_dir: a run directory (``paths.output_dir``), or any folder holding event files.
@@ -22,6 +25,8 @@ def read_scalars(run_dir: str | Path) -> dict[str, list[tuple[int, float]]]:
     """
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+    from nnframe.core.loggers.tensorboard_run_logger import TEST_RUN, TensorBoardRunLogger
+
     run_dir = Path(run_dir)
     folders = sorted({path.parent for path in run_dir.rglob("events.out.tfevents.*")})
     if not folders:
@@ -29,8 +34,9 @@ def read_scalars(run_dir: str | Path) -> dict[str, list[tuple[int, float]]]:
     values: dict[str, dict[int, float]] = {}
     for folder in folders:
         events = EventAccumulator(str(folder), size_guidance={"scalars": 0}).Reload()
+        sub_run = TEST_RUN if folder.name == TEST_RUN and folder != run_dir else None
         for tag in events.Tags()["scalars"]:
-            steps = values.setdefault(tag, {})
+            steps = values.setdefault(TensorBoardRunLogger.logged_name(tag, sub_run), {})
             for event in sorted(events.Scalars(tag), key=lambda e: e.wall_time):
                 steps[event.step] = event.value
     return {tag: sorted(steps.items()) for tag, steps in sorted(values.items())}

@@ -84,7 +84,11 @@ def check_splits(datamodule: Any, splits: list[str]) -> DataReport:
     report: DataReport = datamodule.data_report
     datasets = {split: datamodule.datasets[split] for split in splits}
     decode = bool(getattr(datamodule, "decode_check", False))
-    files: dict[str, list[tuple[Path, ...]] | None] = {split: ds.sample_files() for split, ds in datasets.items()}
+    # A dataset without sample_files (a plain torch Dataset the datamodule names the classes of)
+    # has no files to check, like in-memory data.
+    files: dict[str, list[tuple[Path, ...]] | None] = {
+        split: ds.sample_files() if callable(getattr(ds, "sample_files", None)) else None
+        for split, ds in datasets.items()}
     by_kind: dict[str, list[Path]] = defaultdict(list)
     for split, sample_files in files.items():
         for sample in sample_files or ():

@@ -58,6 +58,19 @@ class TensorBoardRunLogger(TensorBoardLogger):
             return f"val/{rest}", TEST_RUN
         return f"{stage}/{rest}" if rest else name, None
 
+    @staticmethod
+    def logged_name(tag: str, sub_run: str | None = None) -> str:
+        """The metric name (as in ``run.json`` and the CSV log) of a TensorBoard ``tag`` of the
+        run (``sub_run`` None) or of its sub-run: the inverse of :meth:`tensorboard_tag`."""
+        stage, _, rest = tag.partition("/")
+        if stage == "train" and rest.startswith(_OPTIMIZER_KEYS):
+            return rest
+        if rest.startswith(f"{PER_CLASS}/"):
+            rest = rest[len(PER_CLASS) + 1:]
+        if sub_run == TEST_RUN and stage == "val":
+            stage = "test"
+        return f"{stage}/{rest}" if rest else tag
+
     @property
     def test_writer(self) -> Any:
         """The ``SummaryWriter`` of the test sub-run (made on first use)."""
