@@ -104,7 +104,7 @@ def check_train(task: str, run_dir: Path, output: str, workdir: Path) -> None:
     assert "0.00it/s" not in output
     # The start-up tree shows what training uses, paths whole (not cut at 80 columns).
     tree = output.split("Seed set to", 1)[0]
-    assert "├── trainer" in tree and f"dirpath: {run_dir / 'checkpoints'}\n" in tree
+    assert "├── trainer" in tree and f"dirpath={run_dir / 'checkpoints'}, " in tree
     assert not re.search(r"^[├└]── (tune|export|bench|predict|linear|extras)\b", tree, re.MULTILINE), tree
 
 

@@ -12,6 +12,7 @@ import rich.syntax
 import rich.table
 import rich.text
 import rich.tree
+import yaml
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
@@ -58,6 +59,25 @@ def config_tree_fields(cfg: DictConfig, action: str | None = None) -> list[str]:
 
 
 @rank_zero_only
+def _target_first(node: Any) -> Any:
+    """The same config with every ``_target_`` first: what an entry builds is its first line."""
+    if isinstance(node, dict):
+        ordered = {k: node[k] for k in ("_target_",) if k in node}
+        ordered.update({k: _target_first(v) for k, v in node.items() if k != "_target_"})
+        return ordered
+    if isinstance(node, list):
+        return [_target_first(v) for v in node]
+    return node
+
+
+def _one_line(node: Any) -> Any:
+    """``{"_target_": "a.B", "x": 1}`` as ``"a.B(x=1)"``."""
+    if not isinstance(node, dict) or "_target_" not in node:
+        return node
+    args = ", ".join(f"{k}={v}" for k, v in node.items() if k != "_target_")
+    return f"{node['_target_']}({args})"
+
+
 def print_config_tree(cfg: DictConfig, action: str | None = None) -> None:
     """Print the config ``action`` uses as a tree (see :func:`config_tree_fields`); scalars on
     one line each."""
@@ -69,7 +89,10 @@ def print_config_tree(cfg: DictConfig, action: str | None = None) -> None:
             tree.add(f"[bold]{field}[/bold]: {node}")
             continue
         branch = tree.add(str(field), style="bold", guide_style="dim")
-        text = OmegaConf.to_yaml(node, resolve=True).rstrip()
+        container = _target_first(OmegaConf.to_container(node, resolve=True))
+        if field == "callbacks" and isinstance(container, dict):  # one line per callback, not ~60
+            container = {name: _one_line(value) for name, value in container.items()}
+        text = yaml.safe_dump(container, sort_keys=False, width=10_000).rstrip()
         branch.add(rich.syntax.Syntax(text, "yaml", background_color="default") if console.is_terminal
                    else rich.text.Text(text))
     console.print(tree, crop=False)
