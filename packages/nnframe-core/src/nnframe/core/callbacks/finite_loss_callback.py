@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import lightning as L
@@ -41,9 +42,12 @@ class FiniteLossCallback(Callback):
     def on_before_backward(self, trainer: L.Trainer, pl_module: L.LightningModule, loss: torch.Tensor) -> None:
         defer = self.defer if self.defer is not None else loss.device.type != "cpu"
         if not defer or self.check_every_n_steps == 1:
-            if not bool(torch.isfinite(loss).all()):
+            # One Python float for a scalar loss: cheaper than building the isfinite tensor.
+            values = [float(loss.detach())] if loss.numel() == 1 else loss.detach().flatten().tolist()
+            bad = next((v for v in values if not math.isfinite(v)), None)
+            if bad is not None:
                 self._raise(trainer, trainer.global_step, trainer.current_epoch,
-                            trainer.fit_loop.epoch_loop.batch_idx, float(loss.detach().flatten()[0]))
+                            trainer.fit_loop.epoch_loop.batch_idx, bad)
             return
         self._pending_flags.append(~torch.isfinite(loss.detach()).all())
         self._pending_steps.append((trainer.global_step, trainer.current_epoch,

@@ -27,12 +27,13 @@ class ToyDataModule(ShapesDataModule):
 
 
 class ToyClassifier(TaskModule):
-    """A linear classifier on flattened 16x16 RGB images."""
+    """A linear classifier on flattened 16x16 RGB images (``**kwargs``: :class:`TaskModule` arguments)."""
 
-    def __init__(self, num_classes: int = 5, optimizer: Callable[..., torch.optim.Optimizer] | None = None) -> None:
+    def __init__(self, num_classes: int = 5, optimizer: Callable[..., torch.optim.Optimizer] | None = None,
+                 **kwargs: Any) -> None:
         self.num_classes = num_classes
         net = nn.Sequential(nn.Flatten(), nn.Linear(3 * 16 * 16, num_classes))
-        super().__init__(net=net, optimizer=optimizer or partial(torch.optim.SGD, lr=0.1))
+        super().__init__(net=net, optimizer=optimizer or partial(torch.optim.SGD, lr=0.1), **kwargs)
 
     def build_metrics(self) -> MetricCollection:
         return MetricCollection({"acc": MulticlassAccuracy(self.num_classes, average="micro")})
