@@ -130,7 +130,8 @@ def test_default_shapes_masks_on_the_device_and_per_image(on_device: bool, tmp_p
     from nnframe.core.training.instantiate import build_datamodule
 
     cfg = compose_task_config("nnframe.seg.configs", [f"data.on_device={str(on_device).lower()}", "data.num_train=64",
-                                                      "data.num_val=32", "data.num_test=32"], output_dir=tmp_path)
+                                                      "data.num_val=32", "data.num_test=32", "data.batch_size=32"],
+                              output_dir=tmp_path)
     datamodule = build_datamodule(cfg)
     assert datamodule.on_device is on_device  # the default (true) and the per-image option
     loader = datamodule.train_dataloader()
