@@ -6,7 +6,9 @@
 
 Each run is ``nnframe <task> train`` in a fresh process with its default config (callbacks,
 loggers, progress bar, test), plus ``FirstStepTimerCallback``, which only reads a clock; runs
-write into a temporary ``NNFRAME_OUTPUT_DIR``. Per run: wall time (process start to exit), time
+write into a temporary ``NNFRAME_OUTPUT_DIR``. Per run: wall time (process start to exit), the
+process's CPU time (user + system: on a machine shared with other jobs it grows far less than
+wall time, so its ratios are the steadier estimate of a quiet machine's), time
 to the first training step, the share of the training epochs spent waiting for data (from the
 ``epoch N: ... waiting for data`` lines, weighted by epoch time), the final value of the run's
 ``optimized_metric`` (from its ``run.json``) and the load average before and after. Repeats
@@ -22,6 +24,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -45,6 +48,7 @@ class DemoRun:
     task: str
     repeat: int
     wall_s: float
+    cpu_s: float  # user + system time of the run's process: steadier than wall time on a loaded machine
     first_step_s: float | None
     epochs: int
     train_s: float
@@ -99,11 +103,14 @@ def run_demo(task: str, repeat: int, overrides: list[str], output_root: Path, lo
     """Run ``nnframe <task> train`` once in a fresh process and read its figures."""
     env = dict(os.environ, NNFRAME_OUTPUT_DIR=str(output_root / f"{task}{repeat}"))
     load_before = os.getloadavg()[0]
+    usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.time()
     env["NNFRAME_START_TIME"] = repr(start)
     result = subprocess.run([*nnframe_command(), task, "train", FIRST_STEP, *overrides], env=env, cwd=output_root,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wall = time.time() - start
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime - usage_before.ru_utime + usage.ru_stime - usage_before.ru_stime
     log = log_dir / f"{task}{repeat}.log"
     log.write_text(result.stdout, encoding="utf-8")
     if result.returncode != 0:
@@ -111,7 +118,7 @@ def run_demo(task: str, repeat: int, overrides: list[str], output_root: Path, lo
         print(f"nnframe {task} train failed with exit code {result.returncode} (log: {log})", file=sys.stderr)
     parsed = parse_output(result.stdout)
     metric, value = final_metric(parsed.pop("run_dir"))  # type: ignore[arg-type]
-    return DemoRun(task=task, repeat=repeat, wall_s=wall, metric=metric, value=value, load_before=load_before,
+    return DemoRun(task=task, repeat=repeat, wall_s=wall, cpu_s=cpu, metric=metric, value=value, load_before=load_before,
                    load_after=os.getloadavg()[0], returncode=result.returncode, overrides=overrides,
                    **parsed)  # type: ignore[arg-type]
 
@@ -123,27 +130,29 @@ def _fmt(value: float | None, spec: str) -> str:
 def markdown(runs: list[DemoRun]) -> str:
     """The runs as a Markdown table, then each demo's wall time relative to the cls demo of its repeat."""
     lines = [
-        "| demo | repeat | wall s | first step s | epochs | training s | waiting for data | worst epoch | "
+        "| demo | repeat | wall s | CPU s | first step s | epochs | training s | waiting for data | worst epoch | "
         "final metric | load avg (before -> after) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         metric = f"{run.metric} {_fmt(run.value, '.3f')}" if run.metric else "-"
         lines.append(
-            f"| `nnframe {run.task} train` | {run.repeat} | {run.wall_s:.1f} | {_fmt(run.first_step_s, '.1f')} | "
+            f"| `nnframe {run.task} train` | {run.repeat} | {run.wall_s:.1f} | {run.cpu_s:.1f} | "
+            f"{_fmt(run.first_step_s, '.1f')} | "
             f"{run.epochs} | {run.train_s:.1f} | {_fmt(run.data_wait_pct, '.0f')}% | "
             f"{_fmt(run.max_epoch_data_wait_pct, '.0f')}% | {metric} | "
             f"{run.load_before:.1f} -> {run.load_after:.1f} |")
-    ratios: dict[str, list[float]] = {}
+    ratios: dict[tuple[str, str], list[float]] = {}
     for run in runs:
         cls = next((r for r in runs if r.task == "cls" and r.repeat == run.repeat), None)
         if cls is not None and run.task != "cls":
-            ratios.setdefault(run.task, []).append(run.wall_s / cls.wall_s)
+            ratios.setdefault((run.task, "wall"), []).append(run.wall_s / cls.wall_s)
+            ratios.setdefault((run.task, "CPU"), []).append(run.cpu_s / max(cls.cpu_s, 1e-9))
     if ratios:
         lines.append("")
-        lines += [f"- `{task}` / `cls` wall time: " + ", ".join(f"{r:.2f}" for r in values)
+        lines += [f"- `{task}` / `cls` {clock} time: " + ", ".join(f"{r:.2f}" for r in values)
                   + (f" (median {statistics.median(values):.2f})" if len(values) > 1 else "")
-                  for task, values in ratios.items()]
+                  for (task, clock), values in ratios.items()]
     return "\n".join(lines) + "\n"
 
 

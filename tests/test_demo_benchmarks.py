@@ -40,7 +40,8 @@ def test_demos_table_has_every_demo_with_its_figures(tmp_path: Path, monkeypatch
         assert run.first_step_s is not None and 0 < run.first_step_s < run.wall_s
         assert run.data_wait_pct is not None and 0 <= run.data_wait_pct <= 100
     table = (tmp_path / "out" / "demos.md").read_text()
-    assert table.count("| `nnframe ") == 3 and "`seg` / `cls` wall time:" in table
+    assert table.count("| `nnframe ") == 3 and "`seg` / `cls` wall time:" in table and "CPU time" in table
+    assert all(run.cpu_s > 0 for run in runs)
     records = [json.loads(line) for line in (tmp_path / "out" / "demos.jsonl").read_text().splitlines()]
     assert {r["task"] for r in records} == {"cls", "seg", "ssl"}
     assert "written:" in capsys.readouterr().out
