@@ -157,19 +157,37 @@ class TaskModule(L.LightningModule):
         """Log ``train/loss_step`` (this process's value) and, at the end of the epoch,
         ``train/loss_epoch`` (the mean over all samples of the epoch, across every process under DDP).
 
-        One ``self.log`` call per step: the epoch mean is summed here on the device (one kernel,
-        no synchronisation) and logged once per epoch, with its one collective under DDP.
-        Lightning's own epoch accumulation would need a second ``self.log`` call per step (its
-        ``sync_dist`` would sync the step value too), and each call costs a few hundred
-        microseconds of Python, several per cent of a small model's step.
+        ``self.log`` costs about half a millisecond of Python per call (a sizeable share of a small
+        model's step, and GPU idle time), so it is called only when its value is read: at the steps
+        whose metrics the loggers write (every ``trainer.log_every_n_steps``), when the progress bar
+        redraws (every ``refresh_rate`` steps) and at the last batch of an epoch. Loggers, the bar and
+        the final metrics get the same values as with a call at every step. The epoch mean is summed
+        here on the device (one kernel per step, no synchronisation) and logged once per epoch, with
+        its one collective under DDP.
         """
-        self.log("train/loss_step", loss, on_step=True, on_epoch=False, prog_bar=True, batch_size=batch_size)
+        if self._step_loss_is_read():
+            self.log("train/loss_step", loss, on_step=True, on_epoch=False, prog_bar=True, batch_size=batch_size)
         detached = loss.detach().float()
         if self._train_loss_sum is None:
             self._train_loss_sum = detached * batch_size
         else:
             self._train_loss_sum.add_(detached, alpha=batch_size)
         self._train_loss_count += batch_size
+
+    def _step_loss_is_read(self) -> bool:
+        """Whether a logger, the progress bar or the end of the epoch reads this step's logged loss."""
+        trainer = self._trainer
+        epoch_loop = getattr(getattr(trainer, "fit_loop", None), "epoch_loop", None)
+        stepped = getattr(epoch_loop, "_batches_that_stepped", None)
+        if trainer is None or stepped is None or trainer.fast_dev_run or trainer.should_stop:
+            return True
+        # What Lightning's logger connector checks after this step (should_update_logs).
+        if trainer.log_every_n_steps and (stepped + 1) % trainer.log_every_n_steps == 0:
+            return True
+        if epoch_loop.batch_progress.is_last_batch or 0 < trainer.max_steps <= trainer.global_step + 1:
+            return True  # the run's or the epoch's last step: its value is the final one
+        refresh = getattr(trainer.progress_bar_callback, "refresh_rate", 0) or 0
+        return bool(refresh) and (epoch_loop.batch_idx + 1) % int(refresh) == 0
 
     def _log_epoch_train_loss(self) -> None:
         if self._train_loss_sum is None or not self._train_loss_count:
