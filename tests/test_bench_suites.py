@@ -12,7 +12,7 @@ from nnframe.core.testing import compose_task_config
 
 SUITES = {
     # task: (config package, end-to-end data paths its data offers)
-    "seg": ("nnframe.seg.configs", ["loader"]),
+    "seg": ("nnframe.seg.configs", ["loader", "on_device"]),
     "ssl": ("nnframe.ssl.configs", ["loader", "on_device"]),
 }
 

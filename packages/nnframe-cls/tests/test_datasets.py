@@ -104,3 +104,22 @@ def test_image_folder_config_fills_num_classes_and_image_size(tmp_path: Path) ->
     assert images.shape[-2:] == (30, 30)
     assert any("data.image_size=auto -> 30 (median short side of the" in line
                for line in datamodule.data_report.resolved)
+
+
+@pytest.mark.parametrize("data", ["cifar10", "mnist"])
+def test_default_on_device_path_reads_the_files_as_the_per_image_path_does(data: str, tmp_path: Path) -> None:
+    from nnframe.core.data.device_batch_loader import DeviceBatchLoader
+    from nnframe.core.training.instantiate import build_datamodule
+
+    write_cifar10(tmp_path) if data == "cifar10" else write_mnist(tmp_path)
+    batches = {}
+    for on_device in (True, False):
+        cfg = compose_task_config("nnframe.cls.configs", [
+            f"data={data}", f"data.root={tmp_path}", f"data.on_device={str(on_device).lower()}", "data.batch_size=4",
+            "data.num_workers=0", "data.persistent_workers=false", "data.pin_memory=false"], output_dir=tmp_path / "run")
+        datamodule = build_datamodule(cfg)
+        assert isinstance(datamodule.train_dataloader(), DeviceBatchLoader) is on_device
+        batches[on_device] = next(iter(datamodule.val_dataloader()))
+    (device_images, device_labels), (images, labels) = batches[True], batches[False]
+    assert device_images.shape == images.shape and torch.equal(device_labels, labels)
+    assert torch.allclose(device_images, images, atol=1e-5)  # the same files, the same normalisation

@@ -1,4 +1,5 @@
-"""`data.on_device=true`: the whole shapes dataset as a tensor, augmented by batch; a model still learns."""
+"""`data.on_device=true` (the default of in-memory datasets): the whole shapes dataset as a tensor,
+augmented by batch; a model still learns. `data.on_device=false` keeps the per-image DataLoader."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch.utils.data import DataLoader
 
 from nnframe.core.data.device_batch_loader import DeviceBatchLoader
 from nnframe.core.testing import compose_task_config
@@ -25,7 +27,7 @@ def one_thread() -> Iterator[None]:
 
 def test_classification_learns_with_the_on_device_data_path(tmp_path: Path, one_thread: None) -> None:
     cfg = compose_task_config("nnframe.cls.configs", [
-        "data.on_device=true", "data.num_train=2000", "data.num_val=200", "data.num_test=200",
+        "data.num_train=2000", "data.num_val=200", "data.num_test=200",
         "data.batch_size=32", "trainer.max_epochs=4", "trainer.accelerator=cpu", "test=false",
         "extras.print_config=false", "callbacks=none", "logger=csv",
     ], output_dir=tmp_path / "run")
@@ -38,3 +40,18 @@ def test_classification_learns_with_the_on_device_data_path(tmp_path: Path, one_
     metrics = train(cfg)
     # 5 balanced classes: chance is 0.2; the per-image path reaches 0.5-0.6 in these ~250 steps.
     assert metrics["val/acc"] > 0.45, metrics
+
+
+@pytest.mark.parametrize("data", ["shapes", "cifar10", "cifar100", "mnist", "fashion_mnist"])
+def test_in_memory_datasets_default_to_the_on_device_path(data: str, tmp_path: Path) -> None:
+    cfg = compose_task_config("nnframe.cls.configs", [f"data={data}"], output_dir=tmp_path)
+    assert cfg.data.on_device is True
+
+
+def test_on_device_false_keeps_the_per_image_loader(tmp_path: Path) -> None:
+    cfg = compose_task_config("nnframe.cls.configs", ["data.on_device=false", "data.num_train=64", "data.num_val=32",
+                                                      "data.num_test=32"], output_dir=tmp_path)
+    loader = build_datamodule(cfg).train_dataloader()
+    assert isinstance(loader, DataLoader)
+    images, target = next(iter(loader))
+    assert images.shape == (64, 3, 32, 32) and target.shape == (64,)

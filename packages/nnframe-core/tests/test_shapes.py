@@ -42,3 +42,46 @@ def test_rejects_unknown_split_and_tiny_images() -> None:
         ShapesDataset("validation", 4)
     with pytest.raises(ValueError, match="at least 16"):
         generate_shapes(1, 8)
+
+
+@pytest.mark.parametrize("kind", SHAPE_NAMES)
+def test_rasterised_shapes_match_pil_drawings(kind: str) -> None:
+    # The vectorised rasteriser fills what PIL's polygon/ellipse fill drew before (outline included).
+    import math
+
+    from PIL import Image, ImageDraw
+
+    from nnframe.core.data.shapes import OUTLINE, rasterize_shapes, unit_polygon
+
+    rng = np.random.default_rng(0)
+    ious = []
+    for _ in range(20):
+        r = rng.uniform(4, 12)
+        cx, cy = rng.uniform(r, 32 - r, size=2)
+        angle = rng.uniform(0, 2 * math.pi)
+        ours = rasterize_shapes(kind, np.array([cx]), np.array([cy]), np.array([r + OUTLINE]), np.array([angle]),
+                                32)[0]
+        canvas = Image.new("L", (32, 32), 0)
+        draw = ImageDraw.Draw(canvas)
+        if kind == "circle":
+            draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=1)
+        else:
+            cos, sin = math.cos(angle), math.sin(angle)
+            draw.polygon([(cx + r * (x * cos - y * sin), cy + r * (x * sin + y * cos)) for x, y in unit_polygon(kind)],
+                         fill=1)
+        reference = np.asarray(canvas).astype(bool)
+        ious.append((ours & reference).sum() / (ours | reference).sum())
+    assert np.mean(ious) > 0.85 and min(ious) > 0.6
+
+
+def test_segmentation_images_hold_up_to_max_shapes_drawn_over_each_other() -> None:
+    arrays = generate_shapes(200, 32, seed=4, min_shapes=1, max_shapes=3)
+    classes_per_image = [len(set(np.unique(mask).tolist()) - {0}) for mask in arrays.masks]
+    assert max(classes_per_image) == 3 and min(classes_per_image) >= 1
+    # The label is the first (largest) shape: its class is in the mask, unless a later shape covers it all.
+    present = [(mask == label + 1).any() for mask, label in zip(arrays.masks, arrays.labels, strict=True)]
+    assert np.mean(present) > 0.95
+    # Shapes keep their colour: the pixels of one mask region are close to one colour (noise aside).
+    image, mask = arrays.images[0].astype(float), arrays.masks[0]
+    for value in np.unique(mask):
+        assert image[mask == value].std(axis=0).max() < 25

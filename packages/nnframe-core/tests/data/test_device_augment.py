@@ -9,7 +9,9 @@ from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as TF
 
 from nnframe.core.cv_tools import classification_eval_transform, classification_train_transform
+from nnframe.core.data import ShapesDataset
 from nnframe.core.data.device_augment import (
+    BatchAugmentation,
     plan_from_transform,
     random_crop_with_padding,
     random_gaussian_blur,
@@ -18,9 +20,11 @@ from nnframe.core.data.device_augment import (
     random_rot90,
     random_solarize,
     random_vflip,
+    resample_boxes,
+    resample_boxes_nearest,
     shift_hue,
 )
-from nnframe.core.data.device_batch_loader import DeviceBatchLoader
+from nnframe.core.data.device_batch_loader import DeviceBatchLoader, dataset_tensors
 from nnframe.core.errors import ConfigError
 
 
@@ -150,3 +154,50 @@ def test_loader_applies_one_augmentation_per_view() -> None:
     assert torch.allclose(first, plain(images))
     x = images.float() / 255
     assert torch.allclose(second, torch.where(x >= 0.5, 1 - x, x))
+
+
+def test_nearest_resampling_picks_the_pixel_under_each_bilinear_sample() -> None:
+    masks = torch.arange(64, dtype=torch.uint8).view(1, 1, 8, 8)
+    whole = torch.tensor([[0.0, 0.0, 8.0, 8.0]])
+    assert torch.equal(resample_boxes_nearest(masks, whole, 8), masks)  # the whole image at its size: unchanged
+    left_half = torch.tensor([[0.0, 0.0, 4.0, 8.0]])
+    upscaled = resample_boxes_nearest(masks, left_half, 8)
+    assert torch.equal(upscaled[0, 0, :, ::2], masks[0, 0, :, :4]) and torch.equal(upscaled[0, 0, :, 1::2],
+                                                                                   masks[0, 0, :, :4])
+    # A constant region resampled bilinearly keeps its value where the mask keeps its label.
+    images = (masks.float() >= 32).float()
+    assert torch.equal(resample_boxes(images, left_half, 8) > 0.5, upscaled >= 32)
+
+
+def test_pair_augmentation_pads_masks_with_ignore_index_and_keeps_them_integer() -> None:
+    images = torch.full((16, 3, 8, 8), 200, dtype=torch.uint8)
+    masks = torch.ones(16, 8, 8, dtype=torch.uint8)
+    augmentation = BatchAugmentation(mean=(0.0,) * 3, std=(1.0,) * 3, crop_padding=2)
+    out, moved = augmentation.augment_pair(images, masks, torch.Generator().manual_seed(0), ignore_index=255)
+    assert moved.dtype == torch.int64 and moved.shape == (16, 8, 8)
+    assert set(moved.unique().tolist()) == {1, 255}
+    assert torch.equal(out[:, 0] == 0, moved == 255)  # padding is black in the image and ignored in the mask
+    _, background = augmentation.augment_pair(images, masks, torch.Generator().manual_seed(0), ignore_index=None)
+    assert set(background.unique().tolist()) == {0, 1}  # without an ignore index: 0, as torchvision pads masks
+    with pytest.raises(ValueError, match="do not match"):
+        augmentation.augment_pair(images, masks[:, :4])
+
+
+def test_dataset_tensors_are_masks_for_a_segmentation_dataset() -> None:
+    segmentation = ShapesDataset("train", 6, 32, seed=0, target="mask", max_shapes=3)
+    images, masks = dataset_tensors(segmentation)
+    assert images.shape == (6, 3, 32, 32) and images.dtype == torch.uint8
+    assert masks.shape == (6, 32, 32) and torch.equal(masks, segmentation.masks)
+    _, labels = dataset_tensors(ShapesDataset("train", 6, 32, seed=0))
+    assert labels.shape == (6,)
+
+
+def test_loader_yields_masks_and_refuses_two_views_of_them() -> None:
+    images = torch.randint(0, 256, (10, 3, 8, 8), dtype=torch.uint8)
+    masks = torch.randint(0, 3, (10, 8, 8), dtype=torch.uint8)
+    plain = plan_from_transform(classification_eval_transform(8, "shapes")).augmentation
+    loader = DeviceBatchLoader(images, masks, batch_size=4, augmentation=plain, shuffle=False)
+    batch_images, batch_masks = next(iter(loader))
+    assert batch_images.shape == (4, 3, 8, 8) and torch.equal(batch_masks, masks[:4].long())
+    with pytest.raises(ConfigError, match="data.on_device=false"):
+        DeviceBatchLoader(images, masks, batch_size=4, augmentation=plain, views=2)

@@ -231,3 +231,25 @@ def test_grey_images_load_with_one_channel(tmp_path: Path) -> None:
                         train_transform=segmentation_eval_transform(32, "imagenet", in_channels=1))
     image, mask = datamodule.datasets["train"][0]
     assert image.shape == (1, 32, 32) and mask.shape == (32, 32)
+
+
+@pytest.mark.parametrize("on_device", [True, False])
+def test_default_shapes_masks_on_the_device_and_per_image(on_device: bool, tmp_path: Path) -> None:
+    from nnframe.core.data.device_batch_loader import DeviceBatchLoader
+    from nnframe.core.testing import compose_task_config
+    from nnframe.core.training.instantiate import build_datamodule
+
+    cfg = compose_task_config("nnframe.seg.configs", [f"data.on_device={str(on_device).lower()}", "data.num_train=64",
+                                                      "data.num_val=32", "data.num_test=32", "data.batch_size=32"],
+                              output_dir=tmp_path)
+    datamodule = build_datamodule(cfg)
+    assert datamodule.on_device is on_device  # the default (true) and the per-image option
+    loader = datamodule.train_dataloader()
+    assert isinstance(loader, DeviceBatchLoader) is on_device
+    images, masks = next(iter(loader))
+    assert images.shape == (32, 3, 32, 32) and images.dtype == torch.float32
+    assert masks.shape == (32, 32, 32) and masks.dtype == torch.int64
+    assert set(masks.unique().tolist()) <= set(range(6))
+    val_images, val_masks = next(iter(datamodule.val_dataloader()))
+    assert torch.equal(val_masks, datamodule.datasets["val"].masks[:32].long())  # no augmentation in validation
+    assert val_images.shape == (32, 3, 32, 32)

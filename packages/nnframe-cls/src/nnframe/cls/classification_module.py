@@ -158,16 +158,18 @@ class ClassificationModule(TaskModule):
                 "f1": MultilabelF1Score(labels, threshold=threshold, average="none"),
                 "exact_match": MultilabelExactMatch(labels, threshold=threshold),
             })
+        # validate_args=False: torchmetrics' input checks (torch.unique of the targets) wait for the
+        # GPU at every update; the cross-entropy loss already rejects out-of-range targets.
         metrics: dict[str, Any] = {
-            "acc": MulticlassAccuracy(self.num_classes, average="micro"),
-            "f1_macro": MulticlassF1Score(self.num_classes, average="macro"),
+            "acc": MulticlassAccuracy(self.num_classes, average="micro", validate_args=False),
+            "f1_macro": MulticlassF1Score(self.num_classes, average="macro", validate_args=False),
         }
         if self.num_classes > 5:
-            metrics["acc_top5"] = MulticlassAccuracy(self.num_classes, top_k=5, average="micro")
+            metrics["acc_top5"] = MulticlassAccuracy(self.num_classes, top_k=5, average="micro", validate_args=False)
         if self.num_classes <= PER_CLASS_MAX_CLASSES:
             # Logged as <stage>/class_acc/<class>; it shares f1_macro's per-class counts (one
             # torchmetrics compute group), so it costs no extra update.
-            metrics["class_acc"] = MulticlassAccuracy(self.num_classes, average="none")
+            metrics["class_acc"] = MulticlassAccuracy(self.num_classes, average="none", validate_args=False)
         return MetricCollection(metrics)
 
     def compute_loss(self, outputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

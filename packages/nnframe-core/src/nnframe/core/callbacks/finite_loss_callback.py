@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import lightning as L
@@ -68,9 +69,10 @@ class FiniteLossCallback(Callback):
     def on_before_backward(self, trainer: L.Trainer, pl_module: L.LightningModule, loss: torch.Tensor) -> None:
         defer = self.defer if self.defer is not None else loss.device.type != "cpu"
         if not defer or self.check_every_n_steps == 1:
-            bad = not bool(torch.isfinite(loss).all())
-            if _any_process(trainer, bad):
-                value = float(loss.detach().flatten()[0]) if bad else None
+            # One Python float for a scalar loss: cheaper than building the isfinite tensor.
+            values = [float(loss.detach())] if loss.numel() == 1 else loss.detach().flatten().tolist()
+            value = next((v for v in values if not math.isfinite(v)), None)
+            if _any_process(trainer, value is not None):
                 self._raise(trainer, trainer.global_step, trainer.current_epoch,
                             trainer.fit_loop.epoch_loop.batch_idx, value)
             return

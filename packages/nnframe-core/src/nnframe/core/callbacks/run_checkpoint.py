@@ -23,8 +23,10 @@ class RunCheckpoint(ModelCheckpoint):
                            **kwargs: Any) -> None:
         deferred = self._defer_save_until_validation
         super().on_train_batch_end(trainer, pl_module, *args, **kwargs)
+        if not self._defer_save_until_validation or deferred:
+            return  # nothing was deferred at this step (the usual case: no copy of the metrics per step)
         candidates = self._monitor_candidates(trainer)
-        if self._defer_save_until_validation and not deferred and self.monitor not in candidates:
+        if self.monitor not in candidates:
             # Top-k waits for the monitored metric (first epoch); the resume point must not.
             saved_step = self._last_global_step_saved
             self._save_last_checkpoint(trainer, candidates)

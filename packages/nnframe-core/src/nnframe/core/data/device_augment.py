@@ -3,8 +3,13 @@
 The per-image torchvision pipeline of the classification presets translates one to one:
 pad-and-crop, horizontal flip and normalisation draw one random choice per image, exactly as
 ``v2.RandomCrop(padding=p)`` / ``v2.RandomHorizontalFlip`` do image by image. Random resized
-crops (for two-view self-supervised batches) sample boxes as torchvision does and resample them
-with ``roi_align`` (bilinear, without the antialiasing the per-image resize uses).
+crops sample boxes as torchvision does and resample them with ``roi_align`` (bilinear, without
+the antialiasing the per-image resize uses).
+
+Segmentation batches carry a mask per image: every geometric step (crop, resized crop, flips,
+rotation) moves the mask with its image, from the same random draw (nearest neighbour for the
+mask, ``ignore_index`` where padding appears), and colour steps change the image alone, as
+torchvision's v2 transforms do for an image and its ``tv_tensors.Mask``.
 """
 
 from __future__ import annotations
@@ -22,32 +27,52 @@ from torchvision.transforms import v2
 from nnframe.core.errors import ConfigError
 
 
-def random_crop_with_padding(images: torch.Tensor, padding: int, generator: torch.Generator | None = None,
-                             ) -> torch.Tensor:
-    """Zero-pad by ``padding`` on every side, then crop the original size at a random offset per image.
+def _coin(batch: int, p: float, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
+    """One Bernoulli(p) draw per image. Shape: (B,) bool."""
+    return torch.rand(batch, device=device, generator=generator) < p
+
+
+def _where(flag: torch.Tensor, changed: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
+    """``changed`` for the images where ``flag`` (B,) is set, else ``original``."""
+    return torch.where(flag.view(-1, *([1] * (original.ndim - 1))), changed, original)
+
+
+def _crop_offsets(batch: int, padding: int, device: torch.device, generator: torch.Generator | None,
+                  ) -> torch.Tensor:
+    """Row and column offset of each image's crop in its padded image. Shape: (2, B)."""
+    return torch.randint(0, 2 * padding + 1, (2, batch), device=device, generator=generator)
+
+
+def _padded_crop(images: torch.Tensor, offsets: torch.Tensor, padding: int, fill: float = 0) -> torch.Tensor:
+    """Pad with ``fill`` by ``padding``, then crop the original size at ``offsets`` (2, B).
 
     Two ``gather`` passes (rows, then columns) with a per-image offset: one kernel each and no
-    data-dependent shapes, so nothing waits for the GPU.
-
-    Shape: (B, C, H, W) -> (B, C, H, W); any dtype.
+    data-dependent shapes, so nothing waits for the GPU. Shape: (B, C, H, W), any dtype.
     """
-    if padding <= 0:
-        return images
     b, c, h, w = images.shape
-    padded = F.pad(images, (padding, padding, padding, padding))
-    offsets = torch.randint(0, 2 * padding + 1, (2, b), device=images.device, generator=generator)
+    padded = F.pad(images, (padding, padding, padding, padding), value=fill)
     row_index = (offsets[0, :, None] + torch.arange(h, device=images.device))[:, None, :, None]
     rows = padded.gather(2, row_index.expand(b, c, h, w + 2 * padding))
     col_index = (offsets[1, :, None] + torch.arange(w, device=images.device))[:, None, None, :]
     return rows.gather(3, col_index.expand(b, c, h, w))
 
 
+def random_crop_with_padding(images: torch.Tensor, padding: int, generator: torch.Generator | None = None,
+                             ) -> torch.Tensor:
+    """Zero-pad by ``padding`` on every side, then crop the original size at a random offset per image.
+
+    Shape: (B, C, H, W) -> (B, C, H, W); any dtype.
+    """
+    if padding <= 0:
+        return images
+    return _padded_crop(images, _crop_offsets(images.shape[0], padding, images.device, generator), padding)
+
+
 def random_hflip(images: torch.Tensor, p: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
     """Flip each image left-right with probability ``p``. Shape: (B, C, H, W)."""
     if p <= 0:
         return images
-    flip = torch.rand(images.shape[0], device=images.device, generator=generator) < p
-    return torch.where(flip[:, None, None, None], images.flip(-1), images)
+    return _where(_coin(images.shape[0], p, images.device, generator), images.flip(-1), images)
 
 
 def random_resized_crop_boxes(batch: int, height: int, width: int, scale: Sequence[float],
@@ -81,6 +106,30 @@ def random_resized_crop_boxes(batch: int, height: int, width: int, scale: Sequen
     return torch.stack([x1, y1, x1 + w, y1 + h], dim=1)
 
 
+def resample_boxes(images: torch.Tensor, boxes: torch.Tensor, size: int) -> torch.Tensor:
+    """Each image's box ``(x1, y1, x2, y2)`` resampled to ``size`` x ``size`` (bilinear).
+
+    Shape: images (B, C, H, W) float, boxes (B, 4) -> (B, C, size, size).
+    """
+    b = images.shape[0]
+    indexed = torch.cat([torch.arange(b, device=images.device, dtype=boxes.dtype)[:, None], boxes], dim=1)
+    return roi_align(images, indexed, output_size=(size, size), spatial_scale=1.0, sampling_ratio=2, aligned=True)
+
+
+def resample_boxes_nearest(masks: torch.Tensor, boxes: torch.Tensor, size: int) -> torch.Tensor:
+    """The masks of :func:`resample_boxes`: the pixel under each output bin's centre (the point
+    ``roi_align(aligned=True)`` samples around), so labels are never blended.
+
+    Shape: masks (B, C, H, W) any dtype, boxes (B, 4) -> (B, C, size, size).
+    """
+    b, c, h, w = masks.shape
+    centres = (torch.arange(size, device=masks.device, dtype=boxes.dtype) + 0.5) / size  # (S,)
+    rows = (boxes[:, 1:2] + centres * (boxes[:, 3:4] - boxes[:, 1:2])).floor().long().clamp(0, h - 1)
+    cols = (boxes[:, 0:1] + centres * (boxes[:, 2:3] - boxes[:, 0:1])).floor().long().clamp(0, w - 1)
+    picked = masks.gather(2, rows[:, None, :, None].expand(b, c, size, w))
+    return picked.gather(3, cols[:, None, None, :].expand(b, c, size, size))
+
+
 def random_resized_crop(images: torch.Tensor, size: int, scale: Sequence[float] = (0.08, 1.0),
                         ratio: Sequence[float] = (3 / 4, 4 / 3), generator: torch.Generator | None = None,
                         ) -> torch.Tensor:
@@ -89,9 +138,7 @@ def random_resized_crop(images: torch.Tensor, size: int, scale: Sequence[float] 
     Shape: (B, C, H, W) float -> (B, C, size, size).
     """
     b, _, h, w = images.shape
-    boxes = random_resized_crop_boxes(b, h, w, scale, ratio, images.device, generator)
-    indexed = torch.cat([torch.arange(b, device=images.device, dtype=boxes.dtype)[:, None], boxes], dim=1)
-    return roi_align(images, indexed, output_size=(size, size), spatial_scale=1.0, sampling_ratio=2, aligned=True)
+    return resample_boxes(images, random_resized_crop_boxes(b, h, w, scale, ratio, images.device, generator), size)
 
 
 def color_jitter(images: torch.Tensor, brightness: float, contrast: float, saturation: float, hue: float = 0.0,
@@ -157,8 +204,7 @@ def random_vflip(images: torch.Tensor, p: float = 0.5, generator: torch.Generato
     """Flip each image upside down with probability ``p``. Shape: (B, C, H, W)."""
     if p <= 0:
         return images
-    flip = torch.rand(images.shape[0], device=images.device, generator=generator) < p
-    return torch.where(flip[:, None, None, None], images.flip(-2), images)
+    return _where(_coin(images.shape[0], p, images.device, generator), images.flip(-2), images)
 
 
 def random_rot90(images: torch.Tensor, p: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -166,8 +212,7 @@ def random_rot90(images: torch.Tensor, p: float = 0.5, generator: torch.Generato
     lightly's ``RandomRotate``). Shape: (B, C, H, H)."""
     if p <= 0:
         return images
-    rotate = torch.rand(images.shape[0], device=images.device, generator=generator) < p
-    return torch.where(rotate[:, None, None, None], images.rot90(1, dims=(-2, -1)), images)
+    return _where(_coin(images.shape[0], p, images.device, generator), images.rot90(1, dims=(-2, -1)), images)
 
 
 def random_gaussian_blur(images: torch.Tensor, sigmas: Sequence[float], p: float,
@@ -227,7 +272,8 @@ class BatchAugmentation:
         blur_p, blur_sigmas: probability and standard-deviation range of a Gaussian blur.
         solarize_p, solarize_threshold: probability and threshold (in [0, 1]) of solarisation.
 
-    Shape: (B, C, H, W) uint8 -> (B, C, H', W') float32.
+    Shape: (B, C, H, W) uint8 -> (B, C, H', W') float32; :meth:`augment_pair` also moves
+    (B, H, W) masks.
     """
 
     mean: Sequence[float]
@@ -248,16 +294,61 @@ class BatchAugmentation:
     solarize_threshold: float = 0.5
 
     def __call__(self, images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        images = random_crop_with_padding(images, self.crop_padding, generator)
-        if self.resized_crop_size is None:
-            images = random_hflip(images, self.hflip, generator)  # on uint8: a quarter of the bytes
-        x = images.float().div_(255)
+        return self._run(images, None, generator, 0)[0]
+
+    def augment_pair(self, images: torch.Tensor, masks: torch.Tensor, generator: torch.Generator | None = None,
+                     ignore_index: int | None = 255) -> tuple[torch.Tensor, torch.Tensor]:
+        """Augment images and their masks together: the geometric steps move each mask with its
+        image (nearest neighbour), colour steps change the images alone.
+
+        Args:
+            images: (B, C, H, W) uint8.
+            masks: (B, H, W) class indices, any integer dtype.
+            generator: the random draws (the same draw moves an image and its mask).
+            ignore_index: mask value where padding appears (None: 0, as torchvision pads masks).
+
+        Returns:
+            (B, C, H', W') float32 normalised images and (B, H', W') int64 masks.
+        """
+        if masks.shape[0] != images.shape[0] or masks.shape[-2:] != images.shape[-2:]:
+            raise ValueError(f"masks {tuple(masks.shape)} do not match images {tuple(images.shape)}")
+        x, moved = self._run(images, masks[:, None], generator, 0 if ignore_index is None else ignore_index)
+        assert moved is not None
+        return x, moved[:, 0].long()
+
+    def _run(self, images: torch.Tensor, masks: torch.Tensor | None, generator: torch.Generator | None,
+             fill: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The steps in their fixed order; ``masks`` (B, 1, H, W) follow the geometric ones."""
+        b, device = images.shape[0], images.device
+
+        def both(flag: torch.Tensor, change: Callable[[torch.Tensor], torch.Tensor]) -> None:
+            nonlocal x, masks
+            x = _where(flag, change(x), x)
+            if masks is not None:
+                masks = _where(flag, change(masks), masks)
+
+        x = images
+        if self.crop_padding > 0:
+            offsets = _crop_offsets(b, self.crop_padding, device, generator)
+            x = _padded_crop(x, offsets, self.crop_padding)
+            if masks is not None:
+                masks = _padded_crop(masks, offsets, self.crop_padding, fill)
+        if self.resized_crop_size is None and self.hflip > 0:
+            both(_coin(b, self.hflip, device, generator), lambda t: t.flip(-1))  # on uint8: a quarter of the bytes
+        x = x.float().div_(255)
         if self.resized_crop_size is not None:
-            x = random_resized_crop(x, self.resized_crop_size, self.resized_crop_scale, self.resized_crop_ratio,
-                                    generator)
-            x = random_hflip(x, self.hflip, generator)
-        x = random_vflip(x, self.vflip, generator)
-        x = random_rot90(x, self.rot90_p, generator)
+            boxes = random_resized_crop_boxes(b, x.shape[-2], x.shape[-1], self.resized_crop_scale,
+                                              self.resized_crop_ratio, device, generator)
+            x = resample_boxes(x, boxes, self.resized_crop_size)
+            if masks is not None:
+                masks = resample_boxes_nearest(masks, boxes, self.resized_crop_size)
+            if self.hflip > 0:
+                both(_coin(b, self.hflip, device, generator), lambda t: t.flip(-1))
+        if self.vflip > 0:
+            both(_coin(b, self.vflip, device, generator), lambda t: t.flip(-2))
+        if self.rot90_p > 0:
+            both(_coin(b, self.rot90_p, device, generator), lambda t: t.rot90(1, dims=(-2, -1)))
+        # Colour: the images alone.
         if self.jitter_p > 0 and any(self.jitter):
             x = color_jitter(x, *self.jitter, p=self.jitter_p, generator=generator)
         x = random_grayscale(x, self.grayscale_p, generator)
@@ -265,7 +356,7 @@ class BatchAugmentation:
         x = random_solarize(x, self.solarize_p, self.solarize_threshold, generator)
         mean = torch.tensor(self.mean, device=x.device).view(1, -1, 1, 1)
         std = torch.tensor(self.std, device=x.device).view(1, -1, 1, 1)
-        return (x - mean) / std
+        return (x - mean) / std, masks
 
 
 @dataclass
@@ -273,14 +364,17 @@ class TransformPlan:
     """A per-image pipeline split into what runs once on the stored images and per batch.
 
     Attributes:
-        resize: side the stored images are resized to once (None = keep).
+        resize: side the stored images are resized to once (None = keep): their short side, or
+            both sides with ``resize_square`` (``v2.Resize((s, s))``).
         center_crop: side they are centre-cropped to once (None = keep).
         augmentation: what runs on every batch.
+        resize_square: resize to ``resize`` x ``resize`` instead of the short side.
     """
 
     resize: int | None
     center_crop: int | None
     augmentation: BatchAugmentation
+    resize_square: bool = False
 
 
 #: Translates one step of a per-image pipeline into :class:`BatchAugmentation` arguments.
@@ -302,6 +396,7 @@ def plan_from_transform(transform: object, translators: Mapping[type, StepTransl
     """
     steps = list(getattr(transform, "transforms", [transform] if transform is not None else []))
     resize = center_crop = None
+    resize_square = False
     mean: Sequence[float] = (0.0, 0.0, 0.0)
     std: Sequence[float] = (1.0, 1.0, 1.0)
     kwargs: dict[str, Any] = {}
@@ -313,6 +408,7 @@ def plan_from_transform(transform: object, translators: Mapping[type, StepTransl
             continue
         elif isinstance(step, v2.Resize) and not kwargs:
             resize = _side(step.size, "Resize")
+            resize_square = not isinstance(step.size, int) and len(step.size) == 2
         elif isinstance(step, v2.CenterCrop) and not kwargs:
             center_crop = _side(step.size, "CenterCrop")
         elif isinstance(step, v2.RandomCrop):
@@ -341,7 +437,7 @@ def plan_from_transform(transform: object, translators: Mapping[type, StepTransl
                 f"data.on_device=true has no batch version of {type(step).__name__}; remove it from the "
                 "transform or set data.on_device=false"
             )
-    return TransformPlan(resize, center_crop, BatchAugmentation(mean, std, **kwargs))
+    return TransformPlan(resize, center_crop, BatchAugmentation(mean, std, **kwargs), resize_square)
 
 
 def _jitter_strengths(jitter: v2.ColorJitter) -> tuple[float, float, float, float]:

@@ -3,6 +3,8 @@
 For small datasets (shapes, CIFAR, MNIST, STL-10 at low resolution) a DataLoader applying PIL
 or tensor transforms image by image is the bottleneck on a GPU; holding the dataset on the
 device and augmenting whole batches there removes it (as the fastest CIFAR-10 trainers do).
+Segmentation datasets hold a mask per image, which moves with its image (see
+:meth:`~nnframe.core.data.device_augment.BatchAugmentation.augment_pair`).
 """
 
 from __future__ import annotations
@@ -32,10 +34,12 @@ def _as_nchw_uint8(data: Any) -> torch.Tensor:
 
 
 def dataset_tensors(dataset: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
-    """The whole dataset as ``(images, labels)``: (N, C, H, W) uint8 and (N,) int64, untransformed.
+    """The whole dataset as ``(images, targets)``, untransformed: (N, C, H, W) uint8 images and
+    (N,) int64 labels or (N, H, W) masks.
 
-    Reads the arrays of in-memory datasets directly (nnframe's shapes; torchvision's CIFAR,
-    MNIST, FashionMNIST, STL-10, possibly wrapped in a ``Subset``), else loads every sample.
+    Reads the arrays of in-memory datasets directly (a dataset's own ``tensors()``, as nnframe's
+    shapes have; torchvision's CIFAR, MNIST, FashionMNIST, STL-10, possibly wrapped in a
+    ``Subset``), else loads every sample.
     """
     indices: list[int] | None = None
     source: Any = dataset
@@ -48,13 +52,17 @@ def dataset_tensors(dataset: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
             source = source.dataset  # nnframe's WrappedDataset
         else:
             break
+    own = getattr(source, "tensors", None)
     images = getattr(source, "images", None)
     if images is None:
         images = getattr(source, "data", None)
     labels = getattr(source, "labels", None)
     if labels is None:
         labels = getattr(source, "targets", None)
-    if images is not None and labels is not None and len(images) == len(labels):
+    if callable(own):
+        images_t, labels_t = own()
+        images_t = _as_nchw_uint8(images_t)
+    elif images is not None and labels is not None and len(images) == len(labels):
         images_t, labels_t = _as_nchw_uint8(images), torch.as_tensor(np.asarray(labels), dtype=torch.long)
     else:
         images_t, labels_t = _load_all(dataset)
@@ -67,23 +75,31 @@ def dataset_tensors(dataset: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _load_all(dataset: Any) -> tuple[torch.Tensor, torch.Tensor]:
     load = getattr(dataset, "load", None) or dataset.__getitem__
-    images, labels = [], []
+    images, targets = [], []
     for index in range(len(dataset)):
-        image, label = load(index)
+        image, target = load(index)
         images.append(TF.to_image(image))
-        labels.append(int(label))
-    if len({tuple(i.shape) for i in images}) > 1:
-        raise DatasetError("data.on_device needs images of one size; resize them or set data.on_device=false")
-    return _as_nchw_uint8(torch.stack(images)), torch.tensor(labels, dtype=torch.long)
+        targets.append(torch.as_tensor(target).as_subclass(torch.Tensor))  # an int label or a (H, W) mask
+    if len({tuple(i.shape) for i in images}) > 1 or len({tuple(t.shape) for t in targets}) > 1:
+        raise DatasetError("data.on_device needs images (and masks) of one size; resize them or set "
+                           "data.on_device=false")
+    return _as_nchw_uint8(torch.stack(images)), torch.stack(targets).long()
 
 
-def prepare_images(images: torch.Tensor, plan: TransformPlan) -> torch.Tensor:
-    """Apply the plan's one-off resize / centre crop to the stored uint8 images."""
-    if plan.resize is not None and min(images.shape[-2:]) != plan.resize:
-        images = TF.resize(images, [plan.resize], antialias=True)
-    if plan.center_crop is not None and tuple(images.shape[-2:]) != (plan.center_crop, plan.center_crop):
-        images = TF.center_crop(images, [plan.center_crop])
-    return images.contiguous()
+def prepare_images(images: torch.Tensor, plan: TransformPlan, masks: bool = False) -> torch.Tensor:
+    """Apply the plan's one-off resize / centre crop to the stored uint8 images, or with
+    ``masks`` to (N, H, W) masks (nearest neighbour, as torchvision resizes a ``Mask``)."""
+    stored = images[:, None] if masks else images
+    interpolation = TF.InterpolationMode.NEAREST if masks else TF.InterpolationMode.BILINEAR
+    if plan.resize is not None:
+        square = (plan.resize, plan.resize)
+        if plan.resize_square and tuple(stored.shape[-2:]) != square:
+            stored = TF.resize(stored, list(square), interpolation=interpolation, antialias=not masks)
+        elif not plan.resize_square and min(stored.shape[-2:]) != plan.resize:
+            stored = TF.resize(stored, [plan.resize], interpolation=interpolation, antialias=not masks)
+    if plan.center_crop is not None and tuple(stored.shape[-2:]) != (plan.center_crop, plan.center_crop):
+        stored = TF.center_crop(stored, [plan.center_crop])
+    return (stored[:, 0] if masks else stored).contiguous()
 
 
 class DeviceBatchLoader:
@@ -95,7 +111,8 @@ class DeviceBatchLoader:
 
     Args:
         images: (N, C, H, W) uint8, on any device; moved to ``device`` once.
-        labels: (N,) int64.
+        labels: (N,) int64 labels, or (N, H, W) masks, which every geometric step moves with
+            their images (batches then hold (B, H, W) int64 masks).
         batch_size: images per batch (per process).
         augmentation: what runs on every batch; a sequence of them yields one view per element
             (asymmetric or multi-crop self-supervised views).
@@ -107,12 +124,14 @@ class DeviceBatchLoader:
             when ``augmentation`` is a sequence.
         seed: base seed of order and augmentation.
         rank, world_size: this process's shard.
+        ignore_index: mask value where a geometric step pads (masks only; None: 0).
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int,
                  augmentation: BatchAugmentation | Sequence[BatchAugmentation],
                  device: torch.device | str = "cpu", shuffle: bool = True, drop_last: bool = False,
-                 views: int = 1, seed: int = 0, rank: int = 0, world_size: int = 1) -> None:
+                 views: int = 1, seed: int = 0, rank: int = 0, world_size: int = 1,
+                 ignore_index: int | None = 255) -> None:
         self.device = torch.device(device)
         self.images = images.to(self.device)
         self.labels = labels.to(self.device)
@@ -128,6 +147,10 @@ class DeviceBatchLoader:
         self.seed = seed
         self.rank = rank
         self.world_size = world_size
+        self.ignore_index = ignore_index
+        self.masks = self.labels.ndim == 3
+        if self.masks and self.multi_view:
+            raise ConfigError("data.on_device makes one view of an image and its mask; set data.on_device=false")
         self.epoch = 0
         # Lightning calls loader.sampler.set_epoch(epoch) every epoch and reads these to decide
         # whether a loader shuffles.
@@ -160,7 +183,9 @@ class DeviceBatchLoader:
                 break
             raw = self.images.index_select(0, index)
             target = self.labels.index_select(0, index)
-            if not self.multi_view:
+            if self.masks:
+                yield self.augmentations[0].augment_pair(raw, target, generator, self.ignore_index)
+            elif not self.multi_view:
                 yield self.augmentations[0](raw, generator), target
             else:
                 yield tuple(augment(raw, generator) for augment in self.augmentations), target
@@ -177,7 +202,7 @@ def build_device_loader(datamodule: Any, split: str, train: bool) -> DeviceBatch
     transform = datamodule.train_transform if train else datamodule.eval_transform
     batch_plans = getattr(transform, "batch_plans", None)
     plans = list(batch_plans()) if callable(batch_plans) else [plan_from_transform(transform)]
-    if len({(p.resize, p.center_crop) for p in plans}) != 1:
+    if len({(p.resize, p.resize_square, p.center_crop) for p in plans}) != 1:
         raise ConfigError("data.on_device needs every view to start from the same stored image size "
                           "(one Resize/CenterCrop for all views); set data.on_device=false")
     plan = plans[0]
@@ -187,8 +212,12 @@ def build_device_loader(datamodule: Any, split: str, train: bool) -> DeviceBatch
         "_device_tensors", {})
     key = (split, str(device))
     if key not in cache:
-        images, labels = dataset_tensors(datamodule.datasets[split])
-        cache[key] = (prepare_images(images, plan).to(device), labels.to(device))
+        images, targets = dataset_tensors(datamodule.datasets[split])
+        if targets.ndim == 3:
+            targets = prepare_images(targets, plan, masks=True)
+            if len(targets) and int(targets.min()) >= 0 and int(targets.max()) <= 255:
+                targets = targets.to(torch.uint8)  # a quarter of the bytes to gather per batch
+        cache[key] = (prepare_images(images, plan).to(device), targets.to(device))
     images, labels = cache[key]
     loader = DeviceBatchLoader(
         images, labels, datamodule.batch_size if train else datamodule.eval_batch_size,
@@ -197,6 +226,7 @@ def build_device_loader(datamodule: Any, split: str, train: bool) -> DeviceBatch
         seed=datamodule.seed,
         rank=trainer.global_rank if trainer is not None else 0,
         world_size=trainer.world_size if trainer is not None else 1,
+        ignore_index=getattr(datamodule, "ignore_index", 255),
     )
     if train and trainer is not None:
         loader.set_epoch(datamodule._current_epoch())

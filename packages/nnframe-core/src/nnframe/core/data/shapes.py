@@ -3,6 +3,10 @@
 Every image has one main shape (its class label) on a noisy background; with
 ``max_shapes > 1`` more shapes are added (for segmentation). The per-pixel mask holds
 ``class index + 1`` (0 is background). The same seed always gives the same images.
+
+Generation is vectorised over the whole split (NumPy): the random draws for all images at
+once, then every shape rasterised by testing pixel centres against its outline, so the
+6,000 images of a default run take a fraction of a second instead of a PIL drawing per image.
 """
 
 from __future__ import annotations
@@ -11,9 +15,15 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 SHAPE_NAMES: tuple[str, ...] = ("circle", "square", "triangle", "star", "cross")
+
+#: Colour distance (sum over RGB of absolute differences) a shape keeps from its background.
+MIN_COLOUR_DISTANCE = 150
+#: Pixels added to every radius: a filled outline, as PIL's polygon and ellipse fills draw it
+#: (without it small stars lose their points).
+OUTLINE = 0.5
+_CHUNK = 4096  # shapes rasterised together: bounds the (shapes, H, W) temporaries to a few MB
 
 
 @dataclass(frozen=True)
@@ -31,32 +41,80 @@ class ShapesArrays:
     labels: np.ndarray
 
 
-def _polygon(kind: str, cx: float, cy: float, r: float, angle: float) -> list[tuple[float, float]]:
+def unit_polygon(kind: str) -> np.ndarray:
+    """Vertices of a polygonal shape of radius 1 centred at the origin, unrotated.
+
+    Shape: (V, 2) ``(x, y)``, image axes (y down).
+    """
     if kind == "square":
-        points = [(math.cos(a), math.sin(a)) for a in np.arange(4) * math.pi / 2 + math.pi / 4]
+        angles = np.arange(4) * math.pi / 2 + math.pi / 4
+        radii = np.ones(4)
     elif kind == "triangle":
-        points = [(math.cos(a), math.sin(a)) for a in np.arange(3) * 2 * math.pi / 3 - math.pi / 2]
+        angles = np.arange(3) * 2 * math.pi / 3 - math.pi / 2
+        radii = np.ones(3)
     elif kind == "star":
-        points = [
-            ((1.0 if i % 2 == 0 else 0.45) * math.cos(a), (1.0 if i % 2 == 0 else 0.45) * math.sin(a))
-            for i, a in enumerate(np.arange(10) * math.pi / 5 - math.pi / 2)
-        ]
+        angles = np.arange(10) * math.pi / 5 - math.pi / 2
+        radii = np.where(np.arange(10) % 2 == 0, 1.0, 0.45)
     elif kind == "cross":
         w = 0.33
-        points = [(-w, -1), (w, -1), (w, -w), (1, -w), (1, w), (w, w), (w, 1), (-w, 1), (-w, w), (-1, w),
-                  (-1, -w), (-w, -w)]
+        return np.array([(-w, -1), (w, -1), (w, -w), (1, -w), (1, w), (w, w), (w, 1), (-w, 1), (-w, w), (-1, w),
+                         (-1, -w), (-w, -w)], dtype=np.float64)
     else:
         raise ValueError(f"no polygon for {kind!r}")
-    cos, sin = math.cos(angle), math.sin(angle)
-    return [(cx + r * (x * cos - y * sin), cy + r * (x * sin + y * cos)) for x, y in points]
+    return np.stack([radii * np.cos(angles), radii * np.sin(angles)], axis=1)
 
 
-def _draw_shape(draw: ImageDraw.ImageDraw, kind: str, cx: float, cy: float, r: float, angle: float,
-                fill: int | tuple[int, ...]) -> None:
-    if kind == "circle":
-        draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=fill)
-    else:
-        draw.polygon(_polygon(kind, cx, cy, r, angle), fill=fill)
+def rasterize_shapes(kind: str, cx: np.ndarray, cy: np.ndarray, r: np.ndarray, angle: np.ndarray,
+                     size: int) -> np.ndarray:
+    """Which pixels of a ``size`` x ``size`` image each shape covers (pixel centres inside).
+
+    Polygons use the even-odd crossing test against every edge, which also holds for the
+    non-convex star and cross.
+
+    Args:
+        kind: one of :data:`SHAPE_NAMES`.
+        cx, cy, r, angle: (M,) centre, radius (pixels) and rotation (radians) of M shapes.
+        size: image side.
+
+    Shape: (M, size, size) bool.
+    """
+    centres = np.arange(size, dtype=np.float32) + 0.5
+    out = np.empty((len(cx), size, size), dtype=bool)
+    for start in range(0, len(cx), _CHUNK):
+        part = slice(start, start + _CHUNK)
+        px = centres[None, None, :] - cx[part, None, None].astype(np.float32)  # (M, 1, W)
+        py = centres[None, :, None] - cy[part, None, None].astype(np.float32)  # (M, H, 1)
+        if kind == "circle":
+            radius = r[part, None, None].astype(np.float32)
+            out[part] = px * px + py * py <= radius * radius
+            continue
+        unit = unit_polygon(kind)
+        cos, sin = np.cos(angle[part])[:, None], np.sin(angle[part])[:, None]
+        rr = r[part, None]
+        # Vertices relative to the centre: rotate the unit outline, then scale it.
+        vx = (rr * (unit[None, :, 0] * cos - unit[None, :, 1] * sin)).astype(np.float32)  # (M, V)
+        vy = (rr * (unit[None, :, 0] * sin + unit[None, :, 1] * cos)).astype(np.float32)
+        inside = np.zeros(np.broadcast_shapes(px.shape, py.shape), dtype=bool)
+        for a in range(unit.shape[0]):
+            b = (a + 1) % unit.shape[0]
+            x1, y1 = vx[:, a, None, None], vy[:, a, None, None]
+            x2, y2 = vx[:, b, None, None], vy[:, b, None, None]
+            spans = (y1 > py) != (y2 > py)  # (M, H, 1): the edge crosses this row
+            dy = np.where(y2 == y1, np.float32(1), y2 - y1)
+            x_cross = x1 + (py - y1) * (x2 - x1) / dy  # (M, H, 1)
+            inside ^= spans & (px < x_cross)
+        out[part] = inside
+    return out
+
+
+def _colours_apart(rng: np.random.Generator, background: np.ndarray) -> np.ndarray:
+    """One random colour per row of ``background`` (N, 3), redrawn until it differs enough."""
+    colour = rng.integers(0, 256, size=background.shape)
+    while True:
+        close = np.abs(colour - background).sum(axis=1) < MIN_COLOUR_DISTANCE
+        if not close.any():
+            return colour
+        colour[close] = rng.integers(0, 256, size=(int(close.sum()), 3))
 
 
 def generate_shapes(
@@ -69,6 +127,10 @@ def generate_shapes(
 ) -> ShapesArrays:
     """Generate a deterministic split of shape images.
 
+    Shape ``k`` of an image is drawn over shapes ``0..k-1``; the first is large (radius 22-40%
+    of the side) and gives the label, later ones are smaller (12-25%). Every shape keeps a colour
+    distance of at least :data:`MIN_COLOUR_DISTANCE` from the background.
+
     Args:
         num_samples: number of images.
         image_size: side in pixels.
@@ -78,31 +140,35 @@ def generate_shapes(
     """
     if image_size < 16:
         raise ValueError(f"image_size must be at least 16 pixels, got {image_size}")
+    if not 1 <= min_shapes <= max_shapes:
+        raise ValueError(f"need 1 <= min_shapes <= max_shapes, got {min_shapes} and {max_shapes}")
     rng = np.random.default_rng(seed)
-    size = image_size
-    images = np.empty((num_samples, size, size, 3), dtype=np.uint8)
-    masks = np.zeros((num_samples, size, size), dtype=np.uint8)
-    labels = np.empty(num_samples, dtype=np.int64)
-    for n in range(num_samples):
-        background = rng.integers(0, 256, size=3)
-        canvas = Image.new("RGB", (size, size), tuple(int(c) for c in background))
-        mask = Image.new("L", (size, size), 0)
-        draw, draw_mask = ImageDraw.Draw(canvas), ImageDraw.Draw(mask)
-        count = int(rng.integers(min_shapes, max_shapes + 1))
-        for k in range(count):
-            label = int(rng.integers(len(SHAPE_NAMES)))
-            # The main shape is large; extra shapes are smaller and drawn underneath later ones.
-            r = rng.uniform(0.22, 0.4) * size if k == 0 else rng.uniform(0.12, 0.25) * size
-            cx, cy = rng.uniform(r, size - r, size=2)
-            angle = rng.uniform(0, 2 * math.pi)
-            colour = rng.integers(0, 256, size=3)
-            while np.abs(colour.astype(int) - background).sum() < 150:  # keep shapes visible
-                colour = rng.integers(0, 256, size=3)
-            _draw_shape(draw, SHAPE_NAMES[label], cx, cy, r, angle, tuple(int(c) for c in colour))
-            _draw_shape(draw_mask, SHAPE_NAMES[label], cx, cy, r, angle, label + 1)
-            if k == 0:
-                labels[n] = label
-        pixels = np.asarray(canvas, dtype=np.float32) + rng.normal(0, noise, size=(size, size, 3))
-        images[n] = np.clip(pixels, 0, 255).astype(np.uint8)
-        masks[n] = np.asarray(mask)
+    n, size = num_samples, image_size
+    background = rng.integers(0, 256, size=(n, 3))
+    counts = rng.integers(min_shapes, max_shapes + 1, size=n)
+    canvas = np.broadcast_to(background[:, None, None, :], (n, size, size, 3)).astype(np.uint8)
+    masks = np.zeros((n, size, size), dtype=np.uint8)
+    labels = np.zeros(n, dtype=np.int64)
+    for k in range(max_shapes):
+        drawn = np.flatnonzero(counts > k)
+        m = len(drawn)
+        kind = rng.integers(len(SHAPE_NAMES), size=m)
+        low, high = (0.22, 0.4) if k == 0 else (0.12, 0.25)
+        r = rng.uniform(low, high, size=m) * size
+        cx, cy = rng.uniform(r, size - r), rng.uniform(r, size - r)
+        angle = rng.uniform(0, 2 * math.pi, size=m)
+        colour = _colours_apart(rng, background[drawn])
+        if k == 0:
+            labels[drawn] = kind
+        for index, name in enumerate(SHAPE_NAMES):
+            of_kind = np.flatnonzero(kind == index)
+            if len(of_kind) == 0:
+                continue
+            inside = rasterize_shapes(name, cx[of_kind], cy[of_kind], r[of_kind] + OUTLINE, angle[of_kind], size)
+            images_of_kind = drawn[of_kind]
+            canvas[images_of_kind] = np.where(inside[..., None], colour[of_kind, None, None, :].astype(np.uint8),
+                                              canvas[images_of_kind])
+            masks[images_of_kind] = np.where(inside, np.uint8(index + 1), masks[images_of_kind])
+    pixels = canvas.astype(np.float32) + rng.standard_normal(size=canvas.shape, dtype=np.float32) * np.float32(noise)
+    images = np.clip(pixels, 0, 255).astype(np.uint8)
     return ShapesArrays(images=images, masks=masks, labels=labels)

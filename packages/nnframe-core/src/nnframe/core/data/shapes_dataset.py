@@ -64,6 +64,11 @@ class ShapesDataset(VisionDataset):
     def __len__(self) -> int:
         return len(self.images)
 
+    def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every sample untransformed, for the on-device data path: (N, 3, H, W) uint8 images and
+        their targets, (N,) int64 labels or (N, H, W) uint8 masks."""
+        return self.images, self.masks if self.target == "mask" else self.labels
+
     def load(self, index: int) -> tuple[Any, Any]:
         image = tv_tensors.Image(self.images[index])
         if self.target == "mask":

@@ -33,6 +33,11 @@ def example_input(datamodule: Any) -> torch.Tensor | None:
     return None
 
 
+#: Output elements held for the training metrics before they are updated regardless of the step
+#: count (16 MB of float32): large segmentation outputs are given to them every step.
+_MAX_PENDING = 1 << 22
+
+
 class TaskModule(L.LightningModule):
     """A network, its loss and its metrics, trained with a Hydra-configured optimizer.
 
@@ -58,6 +63,12 @@ class TaskModule(L.LightningModule):
         exclude_norm_and_bias_from_weight_decay: put biases and normalisation parameters in
             a parameter group without weight decay (and so without LARS adaptation), as the
             SimCLR, BYOL, Barlow Twins, VICReg and DINO papers do.
+        train_metrics_every_n_steps: the training metrics (logged once per epoch) receive the
+            steps' outputs and targets together every N steps, and at the end of the epoch. Their
+            update costs Python time and, on a GPU, host-device synchronisations (torchmetrics'
+            ``bincount``, input checks): paying them once per N steps keeps small models' steps
+            fast. The epoch values are the same for metrics that accumulate over samples (all of
+            torchmetrics' classification and segmentation metrics); 1 updates every step.
         ema_decay: keep an exponential moving average of the weights with this decay (e.g.
             0.9998), validated and checkpointed instead of the raw weights
             (:class:`~nnframe.core.callbacks.EMACallback`); None: off.
@@ -95,8 +106,12 @@ class TaskModule(L.LightningModule):
         ema_warmup: bool = True,
         freeze_backbone_epochs: int = 0,
         layer_decay: float | None = None,
+        train_metrics_every_n_steps: int = 16,
     ) -> None:
         super().__init__()
+        if train_metrics_every_n_steps < 1:
+            raise ValueError(f"train_metrics_every_n_steps must be at least 1, got {train_metrics_every_n_steps}")
+        self.train_metrics_every_n_steps = train_metrics_every_n_steps
         self.net = net
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
@@ -120,6 +135,11 @@ class TaskModule(L.LightningModule):
         # Set by the runner (task, composed config, class names); saved in every checkpoint
         # so that eval/predict can rebuild the model without the original command line.
         self.nnframe_metadata: dict[str, Any] = {}
+        # Running sum of this epoch's training loss x batch size, on the device, and its sample count.
+        self._train_loss_sum: torch.Tensor | None = None
+        self._train_loss_count = 0
+        # Training steps' (outputs, target) not given to the training metrics yet.
+        self._pending_train_metrics: list[tuple[torch.Tensor, torch.Tensor]] = []
 
     # --- what a task provides -------------------------------------------------------------
 
@@ -184,20 +204,72 @@ class TaskModule(L.LightningModule):
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         loss, outputs, target = self.model_step(batch)
-        self.train_metrics.update(outputs.detach(), target)
+        self.update_train_metrics(outputs, target)
         self.log_train_loss(loss, batch_size=len(target))
         return loss
 
-    def log_train_loss(self, loss: torch.Tensor, batch_size: int) -> None:
-        """Log ``train/loss_step`` (this process's value) and ``train/loss_epoch`` (the mean over
-        all samples of the epoch, across every process under DDP).
+    def update_train_metrics(self, outputs: torch.Tensor, target: torch.Tensor) -> None:
+        """Give a training step's ``outputs`` and ``target`` to the training metrics, batched
+        with the other steps since the last update (see ``train_metrics_every_n_steps``)."""
+        outputs = outputs.detach()
+        held = self._pending_train_metrics
+        if held and (outputs.shape[1:] != held[0][0].shape[1:] or target.shape[1:] != held[0][1].shape[1:]):
+            self._flush_train_metrics()  # steps of another shape (multi-scale training) cannot be concatenated
+        self._pending_train_metrics.append((outputs, target))
+        held = self._pending_train_metrics
+        if len(held) >= self.train_metrics_every_n_steps or sum(o.numel() for o, _ in held) > _MAX_PENDING:
+            self._flush_train_metrics()
 
-        Two calls because one call's ``sync_dist`` applies to its step value too, which would cost
-        a collective every step; the epoch mean needs one per epoch.
+    def _flush_train_metrics(self) -> None:
+        pending, self._pending_train_metrics = self._pending_train_metrics, []
+        if len(pending) == 1:
+            self.train_metrics.update(*pending[0])
+        elif pending:
+            self.train_metrics.update(torch.cat([o for o, _ in pending]), torch.cat([t for _, t in pending]))
+
+    def log_train_loss(self, loss: torch.Tensor, batch_size: int) -> None:
+        """Log ``train/loss_step`` (this process's value) and, at the end of the epoch,
+        ``train/loss_epoch`` (the mean over all samples of the epoch, across every process under DDP).
+
+        ``self.log`` costs about half a millisecond of Python per call (a sizeable share of a small
+        model's step, and GPU idle time), so it is called only when its value is read: at the steps
+        whose metrics the loggers write (every ``trainer.log_every_n_steps``), when the progress bar
+        redraws (every ``refresh_rate`` steps) and at the last batch of an epoch. Loggers, the bar and
+        the final metrics get the same values as with a call at every step. The epoch mean is summed
+        here on the device (one kernel per step, no synchronisation) and logged once per epoch, with
+        its one collective under DDP.
         """
-        self.log("train/loss_step", loss, on_step=True, on_epoch=False, prog_bar=True, batch_size=batch_size)
-        self.log("train/loss_epoch", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=batch_size,
-                 sync_dist=True)
+        if self._step_loss_is_read():
+            self.log("train/loss_step", loss, on_step=True, on_epoch=False, prog_bar=True, batch_size=batch_size)
+        detached = loss.detach().float()
+        if self._train_loss_sum is None:
+            self._train_loss_sum = detached * batch_size
+        else:
+            self._train_loss_sum.add_(detached, alpha=batch_size)
+        self._train_loss_count += batch_size
+
+    def _step_loss_is_read(self) -> bool:
+        """Whether a logger, the progress bar or the end of the epoch reads this step's logged loss."""
+        trainer = self._trainer
+        epoch_loop = getattr(getattr(trainer, "fit_loop", None), "epoch_loop", None)
+        stepped = getattr(epoch_loop, "_batches_that_stepped", None)
+        if trainer is None or stepped is None or trainer.fast_dev_run or trainer.should_stop:
+            return True
+        # What Lightning's logger connector checks after this step (should_update_logs).
+        if trainer.log_every_n_steps and (stepped + 1) % trainer.log_every_n_steps == 0:
+            return True
+        if epoch_loop.batch_progress.is_last_batch or 0 < trainer.max_steps <= trainer.global_step + 1:
+            return True  # the run's or the epoch's last step: its value is the final one
+        refresh = getattr(trainer.progress_bar_callback, "refresh_rate", 0) or 0
+        return bool(refresh) and (epoch_loop.batch_idx + 1) % int(refresh) == 0
+
+    def _log_epoch_train_loss(self) -> None:
+        if self._train_loss_sum is None or not self._train_loss_count:
+            return
+        # Logged with its sample count: Lightning sums value x count and the counts over processes.
+        self.log("train/loss_epoch", self._train_loss_sum / self._train_loss_count, on_step=False, on_epoch=True,
+                 prog_bar=True, batch_size=self._train_loss_count, sync_dist=True)
+        self._train_loss_sum, self._train_loss_count = None, 0
 
     def _evaluation_step(self, stage: str, batch: Any) -> dict[str, torch.Tensor]:
         loss, outputs, target = self.model_step(batch)
@@ -223,7 +295,12 @@ class TaskModule(L.LightningModule):
         if self.trainer.ckpt_path is None:
             self.best_metric.reset()
 
+    def on_train_epoch_start(self) -> None:
+        self._train_loss_sum, self._train_loss_count = None, 0
+        self._pending_train_metrics = []
+
     def on_train_epoch_end(self) -> None:
+        self._log_epoch_train_loss()
         self._log_epoch_metrics("train")
 
     def on_validation_epoch_end(self) -> None:
@@ -242,6 +319,8 @@ class TaskModule(L.LightningModule):
         Vector metrics (one value per class) are logged as ``<name>/<class name>``; a NaN entry
         (a class absent from the split) is not logged.
         """
+        if stage == "train":
+            self._flush_train_metrics()
         collection = self.stage_metrics(stage)
         if not any(metric.update_called for metric in collection.values()):
             return {}

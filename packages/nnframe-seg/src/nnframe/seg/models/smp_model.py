@@ -19,7 +19,9 @@ from nnframe.core.backbones.pretrained_weights import (
 )
 from nnframe.core.cv_tools import NORMALIZATION_STATS
 from nnframe.core.errors import ConfigError
+from nnframe.seg.models.simple_cnn_encoder import register_simple_cnn_encoder
 
+register_simple_cnn_encoder()
 SMP_ARCHITECTURES: tuple[str, ...] = tuple(sorted(smp.MODEL_ARCHITECTURES_MAPPING))
 
 
@@ -37,8 +39,9 @@ def create_segmentation_model(
     Args:
         arch: smp architecture (``unet``, ``unetplusplus``, ``fpn``, ``deeplabv3plus``, ``pspnet``,
             ``segformer``, ...), case-insensitive.
-        encoder: an smp encoder (``resnet18``, ``efficientnet-b0``, ``mit_b0``) or any timm model
-            as ``tu-<timm name>`` (``tu-mobilenetv3_small_100``).
+        encoder: an smp encoder (``resnet18``, ``efficientnet-b0``, ``mit_b0``), nnframe's
+            ``simple_cnn`` (see :class:`~nnframe.seg.models.simple_cnn_encoder.SimpleCNNEncoder`) or
+            any timm model as ``tu-<timm name>`` (``tu-mobilenetv3_small_100``).
         encoder_weights: ``imagenet`` etc. downloads published weights; None starts from scratch.
         in_channels: input channels.
         num_classes: output channels (one logit map per class).
