@@ -169,6 +169,7 @@ def main(argv: list[str] | None = None) -> list[DemoRun]:
     parser.add_argument("--tasks", default="cls,seg,ssl", help="comma-separated demos, in this order")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="folder of demos.{jsonl,md}")
+    parser.add_argument("--logs", type=Path, default=None, help="keep each run's whole output here (<task><repeat>.log)")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides added to every run")
     args = parser.parse_args(argv)
     tasks = [t for t in args.tasks.split(",") if t]
@@ -176,7 +177,9 @@ def main(argv: list[str] | None = None) -> list[DemoRun]:
     with tempfile.TemporaryDirectory(prefix="nnframe_demos_") as tmp:
         for repeat in range(args.repeats):
             for task in tasks if repeat % 2 == 0 else tasks[::-1]:
-                run = run_demo(task, repeat, list(args.overrides), Path(tmp), Path(tmp))
+                log_dir = args.logs or Path(tmp)
+                log_dir.mkdir(parents=True, exist_ok=True)
+                run = run_demo(task, repeat, list(args.overrides), Path(tmp), log_dir)
                 runs.append(run)
                 print(f"{task} (repeat {repeat}): {run.wall_s:.1f} s wall, first step {_fmt(run.first_step_s, '.1f')} s, "
                       f"{_fmt(run.data_wait_pct, '.0f')}% waiting for data, {run.metric} {_fmt(run.value, '.3f')}, "

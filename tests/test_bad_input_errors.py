@@ -13,7 +13,7 @@ from nnframe.core.testing import compose_task_config
 from nnframe.core.training.instantiate import build_model
 
 SMALL = ["data.num_train=64", "data.num_val=32", "data.num_test=32", "data.image_size=16",
-         "extras.print_config=false", "extras.print_data_summary=false", "logger=csv"]
+         "extras.print_config=false", "extras.print_data_summary=false", "logger=many"]
 
 
 @pytest.fixture(autouse=True)

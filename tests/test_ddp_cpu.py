@@ -74,7 +74,7 @@ def test_two_processes_write_one_run(ddp_run: Path) -> None:
 def test_validation_metrics_are_reduced_over_both_ranks(ddp_run: Path, tmp_path: Path) -> None:
     # One process evaluating the same weights on the whole validation split gets the same values.
     last = ddp_run / "checkpoints" / "last.ckpt"
-    check = evaluate(compose_task_config(CONFIGS, [*TINY, "logger=csv", f"ckpt_path={last}"],
+    check = evaluate(compose_task_config(CONFIGS, [*TINY, "logger=many", f"ckpt_path={last}"],
                                          output_dir=tmp_path / "eval", action="eval"))
     ddp = _metrics(ddp_run)
     assert check["val/acc"] == pytest.approx(ddp["val/acc"], abs=1e-6)
@@ -94,7 +94,7 @@ def test_epoch_train_loss_is_the_mean_over_both_ranks(ddp_run: Path) -> None:
 
 
 def test_accuracy_matches_one_process_with_the_same_global_batch(ddp_run: Path, tmp_path: Path) -> None:
-    single = train(compose_task_config(CONFIGS, [*TINY, "logger=csv", f"data.batch_size={GLOBAL_BATCH}"],
+    single = train(compose_task_config(CONFIGS, [*TINY, "logger=many", f"data.batch_size={GLOBAL_BATCH}"],
                                        output_dir=tmp_path / "single"))
     ddp = _metrics(ddp_run)
     assert ddp["val/acc"] > 0.8 and single["val/acc"] > 0.8

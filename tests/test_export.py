@@ -28,7 +28,7 @@ TINY = [
     "data.batch_size=32",
     "trainer.max_epochs=1",
     "trainer.accelerator=cpu",
-    "logger=csv",
+    "logger=many",
 ]
 
 

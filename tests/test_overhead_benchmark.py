@@ -18,8 +18,7 @@ def test_overhead_script_prints_both_ratios(capsys: pytest.CaptureFixture[str], 
     monkeypatch.setitem(sys.modules, "overhead", overhead)  # its dataclass looks itself up there
     spec.loader.exec_module(overhead)
 
-    figures = overhead.main(["--repeats", "1", "--steps", "4", "--drop", "1", "--batch-size", "8",
-                             "callbacks.prediction_grid=null", "callbacks.confusion_matrix=null"])
+    figures = overhead.main(["--repeats", "1", "--steps", "4", "--drop", "1", "--batch-size", "8"])
 
     assert set(figures) == {"tiny_cnn", "resnet18"}
     out = capsys.readouterr().out

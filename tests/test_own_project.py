@@ -75,6 +75,13 @@ def test_config_dir_options_are_listed_and_the_env_variable_composes(project: Pa
     assert result.returncode == 0
     experiment_line = next(line for line in result.stdout.splitlines() if line.strip().startswith("experiment"))
     assert "my_project" in experiment_line and "shapes" in experiment_line
+    for args, env in ((("list", "cls", "--config-dir", "configs"), None),
+                      (("list", "cls"), {"NNFRAME_CONFIG_DIR": str(project / "configs")})):
+        result = nnframe(*args, cwd=project, env=env)
+        assert result.returncode == 0, result.stderr
+        data_line = next(line for line in result.stdout.splitlines() if line.strip().startswith("data "))
+        assert "my_project" in data_line and "image_folder" in data_line, result.stdout
+    assert "my_project" not in nnframe("list", "cls", cwd=project).stdout  # without the config dir
     result = nnframe("seg", "train", "--cfg", "job", "data=shapes", cwd=tmp_path,
                      env={"NNFRAME_CONFIG_DIR": str(project / "configs")})
     assert result.returncode == 0, result.stderr  # every task takes the config dir

@@ -15,8 +15,7 @@ from nnframe.ssl import export_backbone
 TINY_SSL = [
     "data.image_size=16", "data.num_train=64", "data.num_val=32", "data.num_test=32", "data.batch_size=16",
     "method.module.hidden_dim=64", "method.module.output_dim=32", "model.knn_k=10", "test=false",
-    "trainer.max_epochs=1", "trainer.accelerator=cpu", "+trainer.enable_progress_bar=false", "~callbacks.progress_bar",
-    "extras.print_config=false", "extras.print_data_summary=false", "logger=csv",
+    "trainer.max_epochs=1", "trainer.accelerator=cpu",
 ]
 
 

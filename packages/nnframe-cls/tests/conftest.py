@@ -17,7 +17,6 @@ TINY = [
     "trainer.max_epochs=4",
     "trainer.accelerator=cpu",
     "extras.print_config=false",
-    "callbacks.progress_bar=null",
 ]
 
 

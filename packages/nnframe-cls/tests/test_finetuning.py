@@ -21,8 +21,7 @@ from nnframe.core.training.instantiate import build_datamodule, build_model
 
 SHAPES = {"train": {"circle": 16, "square": 16, "triangle": 16}, "val": {"circle": 6, "square": 6, "triangle": 6}}
 TINY = ["data.image_size=32", "data.batch_size=8", "data.num_workers=0", "data.persistent_workers=false",
-        "data.pin_memory=false", "trainer.accelerator=cpu", "extras.print_config=false", "logger=csv",
-        "callbacks.progress_bar=null", "test=false"]
+        "data.pin_memory=false", "trainer.accelerator=cpu", "extras.print_config=false", "logger=many", "test=false"]
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,7 @@ def test_a_multi_label_model_learns_which_colours_an_image_holds(tmp_path: Path)
     labels = write_colour_patches(tmp_path / "data", 600)
     cfg = compose_task_config("nnframe.cls.configs", [
         "data=csv", f"data.csv={labels}", "data.num_workers=0", "data.batch_size=32", "trainer.max_epochs=6",
-        "extras.print_config=false", "callbacks.progress_bar=null", "data.train_transform.hflip=true"],
+        "data.train_transform.hflip=true"],
         output_dir=tmp_path / "run")
     metrics = train(cfg)
     assert cfg.data.multi_label is True and cfg.model.multi_label is True and cfg.monitor == "val/map"
@@ -56,7 +56,7 @@ def test_multi_label_csv_through_the_cli_trains_and_predicts(capsys, tmp_path: P
     monkeypatch.setenv("NNFRAME_OUTPUT_DIR", str(tmp_path / "outputs"))
     labels = write_colour_patches(tmp_path / "data", 40)
     code = cli.main(["cls", "train", "data=csv", f"data.csv={labels}", "data.num_workers=0", "data.batch_size=8",
-                     "trainer.max_epochs=1", "extras.print_config=false", "model.threshold=0.3"])
+                     "trainer.max_epochs=1", "model.threshold=0.3"])
     output = capsys.readouterr()
     assert code == 0, (output.out + output.err)[-3000:]
     assert "data.multi_label=auto -> True (some samples have several labels)" in output.out

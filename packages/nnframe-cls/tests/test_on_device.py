@@ -29,7 +29,7 @@ def test_classification_learns_with_the_on_device_data_path(tmp_path: Path, one_
     cfg = compose_task_config("nnframe.cls.configs", [
         "data.num_train=2000", "data.num_val=200", "data.num_test=200",
         "data.batch_size=32", "trainer.max_epochs=4", "trainer.accelerator=cpu", "test=false",
-        "extras.print_config=false", "callbacks=none", "logger=csv",
+        "extras.print_config=false", "logger=many",
     ], output_dir=tmp_path / "run")
     datamodule = build_datamodule(cfg)
     loader = datamodule.train_dataloader()

@@ -21,7 +21,6 @@ TINY = [
     "trainer.max_epochs=8",
     "trainer.accelerator=cpu",
     "extras.print_config=false",
-    "callbacks.progress_bar=null",
 ]
 
 

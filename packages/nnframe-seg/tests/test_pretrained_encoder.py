@@ -68,7 +68,7 @@ def test_a_file_of_another_encoder_is_refused(tmp_path: Path) -> None:
 
 def test_the_data_normalisation_follows_the_encoder_weights(resnet18_file: tuple[Path, dict], tmp_path: Path) -> None:
     path, _ = resnet18_file
-    cfg = compose_task_config("nnframe.seg.configs", [f"model.pretrained_file={path}", "model.encoder_weights=imagenet",
+    cfg = compose_task_config("nnframe.seg.configs", ["model=unet", f"model.pretrained_file={path}", "model.encoder_weights=imagenet",
                                                       "data.num_train=8", "data.num_val=4", "data.num_test=4"],
                               output_dir=tmp_path)
     datamodule = build_datamodule(cfg)

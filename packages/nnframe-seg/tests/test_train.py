@@ -59,7 +59,7 @@ def test_predict_writes_palette_masks_at_image_size_and_csv(trained_run: tuple[P
     cfg = compose_task_config(
         "nnframe.seg.configs",
         [f"ckpt_path={run_dir / 'checkpoints' / 'last.ckpt'}", f"predict.input_dir={tmp_path / 'images'}",
-         f"predict.output_dir={tmp_path / 'out'}", "extras.print_config=false", "callbacks.progress_bar=null"],
+         f"predict.output_dir={tmp_path / 'out'}", "extras.print_config=false"],
         output_dir=tmp_path / "predict", action="predict",
     )
     csv_path = predict(cfg)

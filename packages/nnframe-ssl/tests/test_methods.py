@@ -63,8 +63,10 @@ def test_batch_views_match_the_per_image_views(method: str, tiny, run_dir) -> No
     per_image, _ = datamodule.datasets["train"][0]
     batch_views, _ = next(iter(datamodule.train_dataloader()))
     assert [tuple(v.shape[1:]) for v in batch_views] == [tuple(v.shape) for v in per_image]
-    stacked = torch.cat([v.flatten() for v in per_image])
-    # Same normalisation: the values of both paths cover the same range (not e.g. 0-255 vs 0-1).
+    # Same normalisation: the values of both paths cover the same range (not e.g. 0-255 vs 0-1),
+    # over as many images as a batch holds (one image's mean varies with its shapes' colours).
+    dataset = datamodule.datasets["train"]
+    stacked = torch.cat([v.flatten() for i in range(len(batch_views[0])) for v in dataset[i][0]])
     for view in batch_views:
         assert view.dtype == torch.float32 and torch.isfinite(view).all()
         assert abs(float(view.mean()) - float(stacked.mean())) < 1.0

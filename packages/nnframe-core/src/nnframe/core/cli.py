@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from nnframe.core.errors import NnframeError
-from nnframe.core.project_paths import CONFIG_DIR_ENV, config_dir_from_flags, resolve_config_dir
+from nnframe.core.project_paths import CONFIG_DIR_ENV, CONFIG_DIR_FLAGS, config_dir_from_flags, resolve_config_dir
 from nnframe.core.task_registry import config_groups, discover_tasks
 from nnframe.core.task_spec import TaskSpec
 
@@ -19,7 +20,7 @@ MAIN_GROUPS = ("experiment", "model", "data")
 def _usage(tasks: dict[str, TaskSpec]) -> str:
     lines = [
         "usage: nnframe <task> <action> [key=value ...] [hydra flags]",
-        "       nnframe list [task]",
+        "       nnframe list [task] [--config-dir DIR]",
         "       nnframe runs <dir>          table of the runs of a sweep, best first",
         "       nnframe init <dir>          a starter project: your configs, datamodule and data",
         "",
@@ -72,13 +73,13 @@ def _action_usage(spec: TaskSpec, action: str, config_dir: Path | None = None) -
     return "\n".join(lines)
 
 
-def _list(tasks: dict[str, TaskSpec], only: str | None = None) -> str:
+def _list(tasks: dict[str, TaskSpec], only: str | None = None, config_dir: Path | None = None) -> str:
     lines: list[str] = []
     for name, spec in tasks.items():
         if only and name != only:
             continue
         lines += [f"{name}: {spec.summary}", f"  actions: {', '.join(spec.actions)}"]
-        groups = config_groups(spec)
+        groups = config_groups(spec, config_dir)
         ordered = [g for g in MAIN_GROUPS if g in groups] + [g for g in groups if g not in MAIN_GROUPS]
         for group in ordered:
             if group != "hydra":
@@ -94,15 +95,30 @@ def _fail(message: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``nnframe`` command; returns the process exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:  # `nnframe list | head`: the reader left; no traceback (Python's documented recipe)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports it
+
+
+def _main(argv: list[str]) -> int:
     tasks = discover_tasks()
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_usage(tasks))
         return 0
     if argv[0] == "list":
-        if len(argv) > 1 and argv[1] not in tasks:
-            return _fail(f"unknown task {argv[1]!r}; installed tasks: {', '.join(tasks) or 'none'}")
-        print(_list(tasks, argv[1] if len(argv) > 1 else None))
+        # Your own configs (--config-dir DIR or NNFRAME_CONFIG_DIR) are listed with the task's.
+        try:
+            config_dir = resolve_config_dir(config_dir_from_flags(argv[1:]))
+        except NnframeError as error:
+            return _fail(str(error))
+        words = [arg for index, arg in enumerate(argv[1:], 1) if not arg.startswith("-")
+                 and argv[index - 1] not in CONFIG_DIR_FLAGS]
+        if words and words[0] not in tasks:
+            return _fail(f"unknown task {words[0]!r}; installed tasks: {', '.join(tasks) or 'none'}")
+        print(_list(tasks, words[0] if words else None, config_dir))
         return 0
     if argv[0] == "init":
         from nnframe.core.project_init import init_main
