@@ -90,6 +90,7 @@ def run_raw(cfg: Any, drop: int, rng_state: torch.Tensor) -> RunResult:
     from nnframe.core.training.instantiate import build_datamodule, build_model
 
     L.seed_everything(cfg.seed, workers=True, verbose=False)
+    torch.set_flush_denormal(bool(cfg.extras.get("flush_denormal")))  # as nnframe's run sets it
     datamodule = build_datamodule(cfg, stage="fit")
     model = build_model(cfg, datamodule.class_names)
     loader = datamodule.train_dataloader()
@@ -97,10 +98,15 @@ def run_raw(cfg: Any, drop: int, rng_state: torch.Tensor) -> RunResult:
     optimizer = model.optimizer_factory(params=[p for p in model.parameters() if p.requires_grad])
     scheduler = model.scheduler_factory(optimizer, total_steps=len(loader)) if model.scheduler_factory else None
     net.train()
+    channels_last = bool(getattr(model, "channels_last", False))  # the memory format nnframe's run uses
+    if channels_last:
+        net.to(memory_format=torch.channels_last)
     torch.set_rng_state(rng_state)
     wall, cpu = [time.perf_counter()], [time.process_time()]
     loss = torch.zeros(())
     for images, target in loader:
+        if channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
         optimizer.zero_grad(set_to_none=True)
         loss = loss_fn(net(images), target)
         loss.backward()

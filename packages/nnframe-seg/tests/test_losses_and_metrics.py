@@ -59,6 +59,21 @@ def test_ignored_pixels_do_not_change_the_metrics() -> None:
         assert torch.allclose(full.compute()[name], value), name
 
 
+def test_pixel_accuracy_is_torchmetrics_micro_accuracy_from_the_shared_confusion_matrix() -> None:
+    from torchmetrics.classification import MulticlassAccuracy
+
+    logits, target = _batch(3)
+    target[0, :3] = IGNORE
+    metrics = segmentation_metrics(4, IGNORE)
+    reference = MulticlassAccuracy(4, average="micro", ignore_index=IGNORE)
+    metrics.update(logits.max(dim=1).indices, target)  # hard predictions, as the task module gives them
+    metrics.update(logits, target)  # or logits
+    reference.update(logits, target)
+    reference.update(logits, target)
+    assert float(metrics.compute()["pixel_acc"]) == pytest.approx(float(reference.compute()), abs=1e-6)
+    assert len(metrics.compute_groups) == 1  # one confusion matrix, one update for all four
+
+
 def test_mean_iou_counts_present_classes_and_can_leave_out_background() -> None:
     target = torch.tensor([[0, 0, 1, 1]])
     preds = torch.tensor([[0, 0, 1, 0]])  # background IoU 2/3, class 1 IoU 1/2, class 2 absent

@@ -10,7 +10,12 @@ import sys
 from pathlib import Path
 
 from nnframe.core.errors import NnframeError
-from nnframe.core.project_paths import CONFIG_DIR_ENV, CONFIG_DIR_FLAGS, config_dir_from_flags, resolve_config_dir
+from nnframe.core.project_paths import (
+    CONFIG_DIR_ENV,
+    CONFIG_DIR_FLAGS,
+    config_dir_from_flags,
+    resolve_config_dir,
+)
 from nnframe.core.task_registry import config_groups, discover_tasks
 from nnframe.core.task_spec import TaskSpec
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 from torchmetrics import MetricCollection
-from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
+from torchmetrics.classification import MulticlassConfusionMatrix
 
 
 class ClassAveragedScore(MulticlassConfusionMatrix):
@@ -56,19 +56,34 @@ class ClassAveragedScore(MulticlassConfusionMatrix):
         return per_class[present].mean().float()
 
 
+class PixelAccuracy(MulticlassConfusionMatrix):
+    """The share of labelled pixels whose predicted class is right (pixels equal to
+    ``ignore_index`` left out), read from the confusion matrix the IoU and Dice metrics share,
+    so it costs no update of its own (torchmetrics compute groups).
+
+    Shape of ``update``: preds (B, C, H, W) logits or (B, H, W) indices; target (B, H, W).
+    """
+
+    def __init__(self, num_classes: int, ignore_index: int | None = 255, **kwargs: Any) -> None:
+        super().__init__(num_classes, ignore_index=ignore_index, validate_args=False, **kwargs)
+
+    def compute(self) -> torch.Tensor:
+        confmat = self.confmat.double()
+        return (confmat.diag().sum() / confmat.sum().clamp(min=1)).float()
+
+
 def segmentation_metrics(num_classes: int, ignore_index: int | None = 255,
                          include_background: bool = True) -> MetricCollection:
     """``miou``, ``dice``, ``pixel_acc`` and ``iou`` (per class, a vector; NaN for classes absent
     from the split, which are not logged) for one stage.
 
-    The IoU and Dice metrics share one confusion-matrix state (torchmetrics compute groups).
+    All four share one confusion-matrix state (torchmetrics compute groups): one update.
     """
     return MetricCollection(
         {
             "miou": ClassAveragedScore(num_classes, "iou", include_background, ignore_index),
             "dice": ClassAveragedScore(num_classes, "dice", include_background, ignore_index),
             "iou": ClassAveragedScore(num_classes, "iou", include_background, ignore_index, average="none"),
-            "pixel_acc": MulticlassAccuracy(num_classes, average="micro", ignore_index=ignore_index,
-                                            validate_args=False),
+            "pixel_acc": PixelAccuracy(num_classes, ignore_index),
         }
     )

@@ -108,6 +108,11 @@ class SegmentationModule(TaskModule):
     def compute_loss(self, outputs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return self.loss_fn(outputs, target.long())
 
+    def metric_inputs(self, outputs: torch.Tensor) -> torch.Tensor:
+        # Every segmentation metric reads one confusion matrix of hard predictions: one arg-max
+        # per update instead of one per metric, and (B, H, W) indices held instead of (B, C, H, W).
+        return self.predictions(outputs)
+
     def model_step(self, batch: Any) -> tuple[torch.Tensor, Any, torch.Tensor]:
         images, target = batch
         target = target.long().as_subclass(torch.Tensor)  # a batched tv_tensors.Mask

@@ -20,28 +20,58 @@ def _images_in(batch: Any) -> int:
 class EpochTimingCallback(L.Callback):
     """Prints ``epoch N: 12.3 s, 8% waiting for data, 92% compute, 3120 img/s``.
 
-    Data time is measured from the end of one training batch to the start of the next
-    (loading, collating, host-to-device copy); a large share means the input pipeline is the
-    bottleneck (more ``data.num_workers``, lighter transforms, ``data.on_device``). On a GPU the
-    compute share also holds kernels still running from the previous step, since nothing here
-    synchronises the device (that would slow training down).
+    Data time is the time spent fetching each training batch from its loader (reading, decoding,
+    transforming and collating; for ``data.on_device`` the batch's augmentation), timed around
+    the fetch itself through the training loop's fetch markers, so the work of other callbacks
+    between two steps (a figure drawn at the first step, a logger writing) is not counted as
+    waiting for data. Compute is the rest of the training steps; validation is in the epoch's
+    seconds but in neither share, nor in img/s (training images per second of training steps).
+    A large data share means the input pipeline is the bottleneck (more ``data.num_workers``,
+    lighter transforms, ``data.on_device``). On a GPU the compute share also holds kernels still
+    running from the previous step, since nothing here synchronises the device (that would slow
+    training down).
     """
 
     def __init__(self) -> None:
-        self._data = self._compute = 0.0
+        self._data = self._validation = 0.0
         self._images = 0
         self._epoch_start: float | None = None
-        self._last_end = self._step_start = 0.0
+        self._fetch_start: float | None = None
+        self._last_end = self._step_start = self._validation_start = 0.0
         self._first_batch = 0
+        self._timed_fetches = False
 
     def _start(self, batch_idx: int) -> None:
-        self._data = self._compute = 0.0
+        self._data = self._validation = 0.0
         self._images = 0
         self._epoch_start = self._last_end = time.perf_counter()
         self._first_batch = batch_idx
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._epoch_start = None  # set by the epoch start, or by the first batch of a resumed epoch
+        self._timed_fetches = self._time_fetches(trainer)
+
+    def _time_fetches(self, trainer: L.Trainer) -> bool:
+        """Wrap the training loop's before/after-fetch markers (Lightning's profiler hooks,
+        installed on its data fetcher at each epoch's start); False where this Lightning has none."""
+        loop = getattr(getattr(trainer, "fit_loop", None), "epoch_loop", None)
+        before, after = getattr(loop, "_on_before_fetch", None), getattr(loop, "_on_after_fetch", None)
+        if not callable(before) or not callable(after) or getattr(before, "_nnframe_timed", False):
+            return bool(getattr(before, "_nnframe_timed", False))
+
+        def before_fetch() -> None:
+            self._fetch_start = time.perf_counter()
+            before()
+
+        def after_fetch() -> None:
+            after()
+            if self._fetch_start is not None:
+                self._data += time.perf_counter() - self._fetch_start
+                self._fetch_start = None
+
+        before_fetch._nnframe_timed = True  # type: ignore[attr-defined]
+        loop._on_before_fetch, loop._on_after_fetch = before_fetch, after_fetch  # type: ignore[union-attr]
+        return True
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._start(0)
@@ -52,25 +82,35 @@ class EpochTimingCallback(L.Callback):
             # Resumed mid-epoch: Lightning does not call on_train_epoch_start for that epoch.
             self._start(batch_idx)
         self._step_start = time.perf_counter()
-        self._data += self._step_start - self._last_end
+        if not self._timed_fetches:  # no fetch markers: everything between two steps counts as data
+            self._data += self._step_start - self._last_end
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any,
                            batch_idx: int) -> None:
         self._last_end = time.perf_counter()
-        self._compute += self._last_end - self._step_start
         self._images += _images_in(batch)
+
+    def on_validation_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._validation_start = time.perf_counter()
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self._epoch_start is not None and not trainer.sanity_checking:
+            self._validation += time.perf_counter() - self._validation_start
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self._epoch_start is None:  # no batch ran in this process (resumed at the epoch's end)
             return
-        total = time.perf_counter() - self._epoch_start
-        busy = max(self._data + self._compute, 1e-9)
+        now = time.perf_counter()
+        total = now - self._epoch_start
+        # The training steps: the epoch less its validation runs (mid-epoch ones included).
+        training = max(total - self._validation, 1e-9)
+        data = min(self._data, training)
         resumed = f" (resumed at batch {self._first_batch})" if self._first_batch else ""
         # Under DDP every process takes the same number of images in lockstep (gradient all-reduce).
         processes = f" over {trainer.world_size} processes" if trainer.world_size > 1 else ""
         rank_zero_info(
-            f"epoch {trainer.current_epoch}{resumed}: {total:.1f} s, {100 * self._data / busy:.0f}% waiting for data, "
-            f"{100 * self._compute / busy:.0f}% compute, "
-            f"{trainer.world_size * self._images / max(total, 1e-9):.0f} img/s{processes}"
+            f"epoch {trainer.current_epoch}{resumed}: {total:.1f} s, {100 * data / training:.0f}% waiting for data, "
+            f"{100 * (1 - data / training):.0f}% compute, "
+            f"{trainer.world_size * self._images / training:.0f} img/s{processes}"
         )
         self._epoch_start = None

@@ -34,7 +34,7 @@ def example_input(datamodule: Any) -> torch.Tensor | None:
 
 
 #: Output elements held for the training metrics before they are updated regardless of the step
-#: count (16 MB of float32): large segmentation outputs are given to them every step.
+#: count (16 MB of float32 scores): large outputs are given to them every step.
 _MAX_PENDING = 1 << 22
 
 
@@ -60,6 +60,9 @@ class TaskModule(L.LightningModule):
         monitor: the metric that picks the best checkpoint, e.g. ``val/acc``.
         monitor_mode: ``max`` or ``min``.
         compile: wrap ``net`` in ``torch.compile`` at fit start.
+        channels_last: keep ``net``'s weights and its input images in the channels-last memory
+            format (timm's ``--channels-last``): faster convolutions on CPUs (oneDNN) and on
+            GPUs with tensor cores; the same values.
         exclude_norm_and_bias_from_weight_decay: put biases and normalisation parameters in
             a parameter group without weight decay (and so without LARS adaptation), as the
             SimCLR, BYOL, Barlow Twins, VICReg and DINO papers do.
@@ -101,6 +104,7 @@ class TaskModule(L.LightningModule):
         monitor: str = "val/acc",
         monitor_mode: str = "max",
         compile: bool = False,
+        channels_last: bool = False,
         exclude_norm_and_bias_from_weight_decay: bool = False,
         ema_decay: float | None = None,
         ema_warmup: bool = True,
@@ -119,6 +123,7 @@ class TaskModule(L.LightningModule):
         self.monitor = monitor
         self.monitor_mode = monitor_mode
         self.compile = compile
+        self.channels_last = channels_last
         self.exclude_norm_and_bias_from_weight_decay = exclude_norm_and_bias_from_weight_decay
         self.ema_decay = ema_decay
         self.ema_warmup = ema_warmup
@@ -153,7 +158,16 @@ class TaskModule(L.LightningModule):
 
     def predictions(self, outputs: torch.Tensor) -> torch.Tensor:
         """Hard predictions from the outputs (class index per sample or pixel)."""
-        return outputs.argmax(dim=1)
+        # max().indices, not argmax: on a CPU torch's argmax over a dimension that is not the last
+        # is ~15x slower (39 vs 2.5 ms for (256, 6, 32, 32) segmentation logits); the same indices.
+        return outputs.max(dim=1).indices
+
+    def metric_inputs(self, outputs: torch.Tensor) -> torch.Tensor:
+        """What the metrics' ``update`` gets as predictions: the outputs themselves (scores, which
+        top-k accuracy and average precision need). A task whose metrics use hard predictions
+        alone returns :meth:`predictions` here: one arg-max for all its metrics, and smaller
+        tensors to hold between training-metric updates."""
+        return outputs
 
     def prediction_figure(self, images: torch.Tensor, target: torch.Tensor, preds: torch.Tensor) -> Any:
         """A matplotlib figure of a few validation samples with their predictions (or None)."""
@@ -185,9 +199,13 @@ class TaskModule(L.LightningModule):
     # --- Lightning hooks -------------------------------------------------------------------
 
     def forward(self, images: torch.Tensor) -> Any:
+        if self.channels_last and images.ndim == 4:
+            images = images.contiguous(memory_format=torch.channels_last)
         return self.net(images)
 
     def setup(self, stage: str) -> None:
+        if self.channels_last:
+            self.net.to(memory_format=torch.channels_last)  # 4-D weights in place; a no-op when already
         if self.compile and stage == "fit":
             self.net = torch.compile(self.net)
         datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
@@ -211,7 +229,7 @@ class TaskModule(L.LightningModule):
     def update_train_metrics(self, outputs: torch.Tensor, target: torch.Tensor) -> None:
         """Give a training step's ``outputs`` and ``target`` to the training metrics, batched
         with the other steps since the last update (see ``train_metrics_every_n_steps``)."""
-        outputs = outputs.detach()
+        outputs = self.metric_inputs(outputs.detach())
         held = self._pending_train_metrics
         if held and (outputs.shape[1:] != held[0][0].shape[1:] or target.shape[1:] != held[0][1].shape[1:]):
             self._flush_train_metrics()  # steps of another shape (multi-scale training) cannot be concatenated
@@ -273,7 +291,7 @@ class TaskModule(L.LightningModule):
 
     def _evaluation_step(self, stage: str, batch: Any) -> dict[str, torch.Tensor]:
         loss, outputs, target = self.model_step(batch)
-        self.stage_metrics(stage).update(outputs, target)
+        self.stage_metrics(stage).update(self.metric_inputs(outputs), target)
         self.log(f"{stage}/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(target),
                  sync_dist=True)
         return {"loss": loss, "preds": self.predictions(outputs), "target": target}
