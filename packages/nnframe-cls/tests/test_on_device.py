@@ -55,3 +55,21 @@ def test_on_device_false_keeps_the_per_image_loader(tmp_path: Path) -> None:
     assert isinstance(loader, DataLoader)
     images, target = next(iter(loader))
     assert images.shape == (64, 3, 32, 32) and target.shape == (64,)
+
+
+def test_channels_last_keeps_the_weights_channels_last_and_the_outputs(tmp_path: Path) -> None:
+    from nnframe.core.training.instantiate import build_model
+
+    cfg = compose_task_config("nnframe.cls.configs", ["model.channels_last=false"], output_dir=tmp_path)
+    torch.manual_seed(0)
+    plain = build_model(cfg, [])
+    cfg.model.channels_last = True
+    fast = build_model(cfg, [])
+    fast.load_state_dict(plain.state_dict())
+    fast.setup("fit")
+    conv = next(m for m in fast.net.modules() if isinstance(m, torch.nn.Conv2d))
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    images = torch.randn(4, 3, 32, 32)
+    plain.eval(), fast.eval()
+    assert torch.allclose(fast(images), plain(images), atol=1e-5)
+    assert compose_task_config("nnframe.cls.configs", [], output_dir=tmp_path).model.channels_last is True  # the demo
