@@ -8,8 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from nnframe.core import cli
-from nnframe.core.testing import compose_task_config
+from nnframe.core.testing import compose_task_config, run_cli
 from nnframe.core.training.instantiate import build_model
 
 SMALL = ["data.num_train=64", "data.num_val=32", "data.num_test=32", "data.image_size=16",
@@ -21,28 +20,22 @@ def _outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NNFRAME_OUTPUT_DIR", str(tmp_path / "outputs"))
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    code = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
 def test_unknown_config_key_is_named(capsys) -> None:
-    code, output = _run(capsys, "cls", "train", "trainer.max_epochz=3")
+    code, output = run_cli(capsys, "cls", "train", "trainer.max_epochz=3")
     assert code != 0
     assert "Could not override 'trainer.max_epochz'" in output
     assert "Traceback" not in output
 
 
 def test_unknown_group_option_lists_the_valid_ones(capsys) -> None:
-    code, output = _run(capsys, "cls", "train", "model=resnet_huge")
+    code, output = run_cli(capsys, "cls", "train", "model=resnet_huge")
     assert code != 0
     assert "Could not find 'model/resnet_huge'" in output
     assert "Available options in 'model'" in output and "simple_cnn" in output
 
 
 def test_wrong_value_types_are_named_before_training(capsys) -> None:
-    code, output = _run(capsys, "cls", "train", *SMALL, "trainer.max_epochs=abc", "data.batch_size=-1")
+    code, output = run_cli(capsys, "cls", "train", *SMALL, "trainer.max_epochs=abc", "data.batch_size=-1")
     assert code == 2
     assert "trainer.max_epochs='abc' must be an integer" in output
     assert "data.batch_size=-1 must be an integer >= 1" in output
@@ -53,7 +46,7 @@ def test_output_directory_that_cannot_be_written(capsys, tmp_path: Path, monkeyp
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("NNFRAME_OUTPUT_DIR", str(blocker / "outputs"))
-    code, output = _run(capsys, "cls", "train", *SMALL)
+    code, output = run_cli(capsys, "cls", "train", *SMALL)
     assert code == 2
     assert f"cannot write to the output folder {blocker / 'outputs'}" in output and "paths.log_dir" in output
     assert "Traceback" not in output
@@ -62,7 +55,7 @@ def test_output_directory_that_cannot_be_written(capsys, tmp_path: Path, monkeyp
 def test_checkpoint_of_another_task(capsys, tmp_path: Path) -> None:
     checkpoint = tmp_path / "seg.ckpt"
     torch.save({"state_dict": {}, "nnframe": {"task": "seg"}}, checkpoint)
-    code, output = _run(capsys, "cls", "eval", *SMALL, f"ckpt_path={checkpoint}")
+    code, output = run_cli(capsys, "cls", "eval", *SMALL, f"ckpt_path={checkpoint}")
     assert code == 2
     assert "was trained by task 'seg', not 'cls'" in output and "nnframe seg" in output
 
@@ -83,7 +76,7 @@ def test_checkpoint_of_an_incompatible_model(capsys, tmp_path: Path, five_class_
     images = tmp_path / "images"
     images.mkdir()
     Image.new("RGB", (16, 16)).save(images / "0.png")
-    code, output = _run(capsys, "cls", action, *SMALL, f"ckpt_path={five_class_checkpoint}",
+    code, output = run_cli(capsys, "cls", action, *SMALL, f"ckpt_path={five_class_checkpoint}",
                         "model.num_classes=3", f"predict.input_dir={images}")
     assert code == 2
     assert f"{five_class_checkpoint} does not fit the configured model" in output

@@ -11,8 +11,8 @@ import torch
 import yaml
 from PIL import Image
 
-from nnframe.core import cli
 from nnframe.core.testing import (
+    run_cli,
     write_cifar10,
     write_image,
     write_image_folder,
@@ -26,12 +26,6 @@ FAST = ["trainer.max_epochs=1", "data.batch_size=8", "data.num_workers=0", "extr
 @pytest.fixture(autouse=True)
 def _outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NNFRAME_OUTPUT_DIR", str(tmp_path / "outputs"))
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    code = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
 
 
 def _run_dir(tmp_path: Path, action: str = "train") -> Path:
@@ -48,7 +42,7 @@ def messy_folder(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
 
 def test_a_messy_folder_stops_before_the_first_step(capsys, tmp_path: Path, messy_folder) -> None:
     root, messy = messy_folder
-    code, output = _run(capsys, "cls", "train", "data=image_folder", f"data.root={root}", *FAST)
+    code, output = run_cli(capsys, "cls", "train", "data=image_folder", f"data.root={root}", *FAST)
     assert code == 2
     for kind in ("empty", "text", "truncated"):
         assert str(messy[kind]) in output
@@ -60,7 +54,7 @@ def test_a_class_missing_from_test_stops_before_training(capsys, tmp_path: Path)
     root = tmp_path / "data"
     write_image_folder(root / "train", {"cat": 4, "dog": 4})
     write_image_folder(root / "test", {"cat": 2})
-    code, output = _run(capsys, "cls", "train", "data=image_folder", f"data.root={root}", *FAST)
+    code, output = run_cli(capsys, "cls", "train", "data=image_folder", f"data.root={root}", *FAST)
     assert code == 2 and "only in train: ['dog']" in output
     assert not list(_run_dir(tmp_path).glob("checkpoints/*.ckpt"))  # reported before, not after, training
 
@@ -68,7 +62,7 @@ def test_a_class_missing_from_test_stops_before_training(capsys, tmp_path: Path)
 def test_skip_corrupt_trains_and_counts_what_was_left_out_at_start_and_end(capsys, tmp_path: Path,
                                                                            messy_folder) -> None:
     root, messy = messy_folder
-    code, output = _run(capsys, "cls", "train", "data=image_folder", f"data.root={root}", "data.skip_corrupt=true",
+    code, output = run_cli(capsys, "cls", "train", "data=image_folder", f"data.root={root}", "data.skip_corrupt=true",
                         *FAST)
     assert code == 0, output[-3000:]
     # printed although extras.ignore_warnings=true (the default) hides Python warnings
@@ -86,14 +80,14 @@ def test_skip_corrupt_trains_and_counts_what_was_left_out_at_start_and_end(capsy
 def test_grey_images_with_in_channels_1_train_evaluate_and_predict(capsys, tmp_path: Path) -> None:
     root = tmp_path / "digits"
     write_image_folder(root / "train", {"0": 8, "1": 8}, size=(16, 16), mode="L", coloured=True)
-    code, output = _run(capsys, "cls", "train", "data=image_folder", f"data.root={root}", "data.in_channels=1",
+    code, output = run_cli(capsys, "cls", "train", "data=image_folder", f"data.root={root}", "data.in_channels=1",
                         *FAST)
     assert code == 0, output[-3000:]
     assert "data.normalization=imagenet -> [[0.459], [0.2256]]" in output  # luma-weighted imagenet stats
     checkpoint = _run_dir(tmp_path) / "checkpoints" / "last.ckpt"
-    code, output = _run(capsys, "cls", "eval", f"ckpt_path={checkpoint}", "extras.print_config=false")
+    code, output = run_cli(capsys, "cls", "eval", f"ckpt_path={checkpoint}", "extras.print_config=false")
     assert code == 0, output[-3000:]
-    code, output = _run(capsys, "cls", "predict", f"ckpt_path={checkpoint}", f"predict.input_dir={root / 'train'}",
+    code, output = run_cli(capsys, "cls", "predict", f"ckpt_path={checkpoint}", f"predict.input_dir={root / 'train'}",
                         f"predict.output_dir={tmp_path / 'predictions'}", "extras.print_config=false")
     assert code == 0, output[-3000:]
     assert len((tmp_path / "predictions" / "predictions.csv").read_text().splitlines()) == 17
@@ -107,7 +101,7 @@ def test_images_of_every_mode_train_together_converted_the_documented_way(capsys
                 write_image(root / "train" / label / f"{mode.replace(';', '')}_{i}.png", (18, 18), mode, seed=index)
     for label in ("a", "b"):
         write_image(root / "train" / label / "cmyk.jpg", (18, 18), "CMYK")
-    code, output = _run(capsys, "cls", "train", "data=image_folder", f"data.root={root}", *FAST)
+    code, output = run_cli(capsys, "cls", "train", "data=image_folder", f"data.root={root}", *FAST)
     assert code == 0, output[-3000:]
     for expected in ("RGBA (alpha over white)", "P (palette colours)", "I;16 (16-bit scaled to 8)",
                      "CMYK (PIL's CMYK->RGB)", "L (grey repeated to RGB)"):
@@ -116,26 +110,26 @@ def test_images_of_every_mode_train_together_converted_the_documented_way(capsys
 
 def test_mnist_gz_files_as_downloaded_train(capsys, tmp_path: Path) -> None:
     write_mnist(tmp_path / "data", count=20)
-    code, output = _run(capsys, "cls", "train", "data=mnist", f"paths.data_dir={tmp_path / 'data'}", *FAST)
+    code, output = run_cli(capsys, "cls", "train", "data=mnist", f"paths.data_dir={tmp_path / 'data'}", *FAST)
     assert code == 0, output[-3000:]
     assert "test/acc" in output
 
 
 def test_cifar_pickles_train(capsys, tmp_path: Path) -> None:
     write_cifar10(tmp_path / "data")
-    code, output = _run(capsys, "cls", "train", "data=cifar10", f"paths.data_dir={tmp_path / 'data'}", *FAST)
+    code, output = run_cli(capsys, "cls", "train", "data=cifar10", f"paths.data_dir={tmp_path / 'data'}", *FAST)
     assert code == 0, output[-3000:]
 
 
 def test_inspect_prints_the_summary_and_saves_augmented_samples(capsys, tmp_path: Path, messy_folder) -> None:
     root, messy = messy_folder
-    code, output = _run(capsys, "cls", "inspect", "data=image_folder", f"data.root={root}",
+    code, output = run_cli(capsys, "cls", "inspect", "data=image_folder", f"data.root={root}",
                         "data.num_workers=0", "extras.print_config=false")
     assert code == 2  # a train run would stop: inspect says so after showing everything
     assert str(messy["truncated"]) in output and "size min" in output and "RGB 11" in output
     png = _run_dir(tmp_path, "inspect") / "train_samples.png"
     assert png.is_file() and Image.open(png).size[0] > 200
     assert "a train run with this config stops on these problems" in output
-    code, output = _run(capsys, "cls", "inspect", "data=image_folder", f"data.root={root}", "data.skip_corrupt=true",
+    code, output = run_cli(capsys, "cls", "inspect", "data=image_folder", f"data.root={root}", "data.skip_corrupt=true",
                         "data.num_workers=0", "extras.print_config=false")
     assert code == 0 and "no problem found" in output

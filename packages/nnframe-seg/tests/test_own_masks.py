@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nnframe.core import cli
-from nnframe.core.testing import write_image
+from nnframe.core.testing import run_cli, write_image
 from nnframe.seg.data import voc_colormap
 
 FAST = ["model=unet_small", "trainer.max_epochs=1", "data.batch_size=4", "data.num_workers=0",
@@ -22,12 +21,6 @@ FAST = ["model=unet_small", "trainer.max_epochs=1", "data.batch_size=4", "data.n
 @pytest.fixture(autouse=True)
 def _outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NNFRAME_OUTPUT_DIR", str(tmp_path / "outputs"))
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    code = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
 
 
 def _squares(root: Path, count: int, mask_value, mode: str = "RGB", size: int = 24) -> Path:
@@ -53,12 +46,12 @@ def _squares(root: Path, count: int, mask_value, mode: str = "RGB", size: int = 
 def test_0_255_masks_with_many_classes_stop_and_both_fixes_train(capsys, tmp_path: Path) -> None:
     root = _squares(tmp_path / "data", 12, lambda i: 0 if i is None else 255)
     args = ["seg", "train", "data=mask_folder", f"data.root={root}", *FAST]
-    code, output = _run(capsys, *args, "data.num_classes=11")
+    code, output = run_cli(capsys, *args, "data.num_classes=11")
     assert code == 2 and "only the values 0 and 255" in output and "Traceback" not in output
-    code, output = _run(capsys, *args, "data.num_classes=2")
+    code, output = run_cli(capsys, *args, "data.num_classes=2")
     assert code == 0, output[-3000:]
     assert "test/iou/class_1" in output and "test/miou" in output  # the foreground is measured, not ignored
-    code, output = _run(capsys, *args, "data.num_classes=11", "data.binary_255=true")
+    code, output = run_cli(capsys, *args, "data.num_classes=11", "data.binary_255=true")
     assert code == 0, output[-3000:]
     printed = dict(re.findall(r"│ (test/\S+)\s+│ ([0-9.]+) │", output))
     per_class = [float(v) for k, v in printed.items() if k.startswith("test/iou/")]
@@ -71,16 +64,16 @@ def test_voc_coloured_masks_train_with_palette_voc(capsys, tmp_path: Path) -> No
     colours = voc_colormap()
     root = _squares(tmp_path / "data", 12, lambda i: tuple(int(c) for c in colours[0 if i is None else 12]))
     args = ["seg", "train", "data=mask_folder", f"data.root={root}", *FAST]
-    code, output = _run(capsys, *args, "data.num_classes=21")
+    code, output = run_cli(capsys, *args, "data.num_classes=21")
     assert code == 2 and "data.palette=voc" in output
-    code, output = _run(capsys, *args, "data.palette=voc")
+    code, output = run_cli(capsys, *args, "data.palette=voc")
     assert code == 0, output[-3000:]
     assert "test/iou/dog" in output  # VOC's class 12, named by the palette
 
 
 def test_grey_images_with_in_channels_1(capsys, tmp_path: Path) -> None:
     root = _squares(tmp_path / "data", 12, lambda i: 0 if i is None else 1, mode="L")
-    code, output = _run(capsys, "seg", "train", "data=mask_folder", f"data.root={root}", "data.num_classes=2",
+    code, output = run_cli(capsys, "seg", "train", "data=mask_folder", f"data.root={root}", "data.num_classes=2",
                         "data.in_channels=1", *FAST)
     assert code == 0, output[-3000:]
     assert "resolved: data.image_size=auto -> 32" in output  # 24 px rounded up to one encoder stride
@@ -88,7 +81,7 @@ def test_grey_images_with_in_channels_1(capsys, tmp_path: Path) -> None:
 
 def test_inspect_overlays_the_masks(capsys, tmp_path: Path) -> None:
     root = _squares(tmp_path / "data", 12, lambda i: 0 if i is None else 1)
-    code, output = _run(capsys, "seg", "inspect", "data=mask_folder", f"data.root={root}", "data.num_classes=2",
+    code, output = run_cli(capsys, "seg", "inspect", "data=mask_folder", f"data.root={root}", "data.num_classes=2",
                         "data.num_workers=0", "extras.print_config=false")
     assert code == 0, output[-3000:]
     assert "pixels per class" in output and "no problem found" in output

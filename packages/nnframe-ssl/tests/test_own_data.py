@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from nnframe.core import cli
-from nnframe.core.testing import write_image_folder
+from nnframe.core.testing import run_cli, write_image_folder
 
 from .conftest import TINY_METHOD_OVERRIDES
 
@@ -23,15 +22,9 @@ def _outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NNFRAME_OUTPUT_DIR", str(tmp_path / "outputs"))
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    code = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out + captured.err
-
-
 def test_grey_images_with_in_channels_1_pretrain(capsys, tmp_path: Path) -> None:
     root = write_image_folder(tmp_path / "data" / "train", {"a": 10, "b": 10}, size=(20, 20), mode="L").parent
-    code, output = _run(capsys, "ssl", "train", "data=image_folder", f"data.root={root}", "data.in_channels=1", *FAST)
+    code, output = run_cli(capsys, "ssl", "train", "data=image_folder", f"data.root={root}", "data.in_channels=1", *FAST)
     assert code == 0, output[-3000:]
     assert "data.image_size=auto -> 20" in output and "data.normalization=imagenet -> [[0.459], [0.2256]]" in output
     assert "test/knn_top1" in output
@@ -39,7 +32,7 @@ def test_grey_images_with_in_channels_1_pretrain(capsys, tmp_path: Path) -> None
 
 def test_a_single_unlabelled_folder_pretrains_and_inspect_shows_the_views(capsys, tmp_path: Path) -> None:
     root = write_image_folder(tmp_path / "data" / "train", {"all": 16}, size=(24, 24)).parent
-    code, output = _run(capsys, "ssl", "inspect", "data=image_folder", f"data.root={root}", *FAST)
+    code, output = run_cli(capsys, "ssl", "inspect", "data=image_folder", f"data.root={root}", *FAST)
     assert code == 0, output[-3000:]
     (png,) = (tmp_path / "outputs" / "ssl" / "inspect").glob("*/*/train_samples.png")
     assert Image.open(png).size[0] > 100

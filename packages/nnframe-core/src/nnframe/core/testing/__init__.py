@@ -1,6 +1,7 @@
 """Helpers for tests of nnframe and of task packages: compose a run config, toy data and model,
 tiny copies of real datasets."""
 
+from nnframe.core.testing.cli_run import run_cli
 from nnframe.core.testing.compose import compose_task_config
 from nnframe.core.testing.datasets import write_imagenette, write_shapes_folder
 from nnframe.core.testing.faults import CrashCallback, HangCallback, PoisonWeightsCallback, SignalCallback
@@ -17,6 +18,7 @@ from nnframe.core.testing.rank_loss import RankLossRecorder
 from nnframe.core.testing.toy import ToyClassifier, ToyDataModule
 
 __all__ = [
+    "run_cli",
     "CrashCallback",
     "HangCallback",
     "PoisonWeightsCallback",
