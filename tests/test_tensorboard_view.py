@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 from tensorboard.plugins.hparams import api_pb2, metadata
 
 from nnframe.core.cli import main
 from nnframe.core.sweeps import collect_runs, format_runs_table
+from nnframe.core.testing import event_summaries
 
 TINY = ["data.num_train=64", "data.num_val=32", "data.num_test=32", "data.batch_size=32", "trainer.max_epochs=1",
         "trainer.accelerator=cpu"]
@@ -48,15 +48,6 @@ def logdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield root
 
 
-def _events(run_dir: Path) -> dict[str, list]:
-    found: dict[str, list] = {}
-    for path in sorted(run_dir.glob("events.out.tfevents.*")):
-        for event in EventFileLoader(str(path)).Load():
-            for value in event.summary.value:
-                found.setdefault(value.tag, []).append(value)
-    return found
-
-
 def _runs(logdir: Path) -> dict[str, Path]:
     """``{"cls 0": <run dir>, "cls 1": ..., "seg": ..., "ssl": ...}``."""
     runs = sorted(p.parent.parent for p in logdir.rglob(".hydra/overrides.yaml"))
@@ -75,7 +66,7 @@ def test_event_files_hold_the_runs_tags_hparams_and_text(logdir: Path) -> None:
 
     for name, run in runs.items():
         task = name.split()[0]
-        main_run, test_run = _events(run / "tensorboard"), _events(run / "tensorboard" / "test")
+        main_run, test_run = event_summaries(run / "tensorboard"), event_summaries(run / "tensorboard" / "test")
         scalars = {t for t, v in main_run.items() if v[0].metadata.plugin_data.plugin_name == "scalars"}
         assert {"train/loss_epoch", MONITOR[task], f"{MONITOR[task]}_best"} <= scalars, name
         assert not any(t == "epoch" or t.startswith(("hp/", "test/", "lr-")) for t in main_run), sorted(main_run)
@@ -100,13 +91,13 @@ def test_event_files_hold_the_runs_tags_hparams_and_text(logdir: Path) -> None:
                           {"train/samples", "val/predictions", "val/confusion_matrix"}), name
 
     lr = [metadata.parse_session_start_info_plugin_data(
-        _events(runs[f"cls {i}"] / "tensorboard")[metadata.SESSION_START_INFO_TAG][0].metadata.plugin_data.content
+        event_summaries(runs[f"cls {i}"] / "tensorboard")[metadata.SESSION_START_INFO_TAG][0].metadata.plugin_data.content
     ).hparams["model.optimizer.lr"].number_value for i in (0, 1)]
     assert lr == [0.001, 0.01], "the swept value is a numeric column"
     ssl = metadata.parse_session_start_info_plugin_data(
-        _events(runs["ssl"] / "tensorboard")[metadata.SESSION_START_INFO_TAG][0].metadata.plugin_data.content).hparams
+        event_summaries(runs["ssl"] / "tensorboard")[metadata.SESSION_START_INFO_TAG][0].metadata.plugin_data.content).hparams
     assert ssl["method"].string_value == "simclr_small" and ssl["backbone.name"].string_value == "simple_cnn"
-    assert "custom_scalars__config__" in _events(runs["seg"] / "tensorboard"), "per-class IoU in one chart"
+    assert "custom_scalars__config__" in event_summaries(runs["seg"] / "tensorboard"), "per-class IoU in one chart"
     assert (runs["ssl"] / "tensorboard" / "projector_config.pbtxt").is_file()
 
     sweep = runs["cls 0"].parent

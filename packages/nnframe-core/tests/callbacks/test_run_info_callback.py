@@ -5,21 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import lightning as L
-from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 from tensorboard.plugins.hparams import api_pb2, metadata
 
 from nnframe.core.callbacks import RunInfoCallback
 from nnframe.core.loggers import TensorBoardRunLogger
-from nnframe.core.testing import ToyClassifier, ToyDataModule
-
-
-def _summaries(run_dir: Path) -> dict[str, list]:
-    found: dict[str, list] = {}
-    for path in sorted(run_dir.glob("events.out.tfevents.*")):
-        for event in EventFileLoader(str(path)).Load():
-            for value in event.summary.value:
-                found.setdefault(value.tag, []).append(value)
-    return found
+from nnframe.core.testing import ToyClassifier, ToyDataModule, event_summaries
 
 
 def _fit(tmp_path: Path, callback: RunInfoCallback, test: bool) -> dict[str, list]:
@@ -30,7 +20,7 @@ def _fit(tmp_path: Path, callback: RunInfoCallback, test: bool) -> dict[str, lis
     trainer.fit(model, datamodule=data)
     if test:
         trainer.test(model, datamodule=data, verbose=False)
-    return _summaries(tmp_path / "tb")
+    return event_summaries(tmp_path / "tb")
 
 
 def test_hparams_keep_their_types_and_no_experiment_summary_is_written(tmp_path: Path) -> None:
@@ -68,4 +58,4 @@ def test_the_session_ends_after_the_test_when_the_run_tests(tmp_path: Path) -> N
     assert Probe.fit_end_has_status is False and not info._ended
     trainer.test(model, datamodule=data, verbose=False)
     assert info._ended
-    assert len(_summaries(tmp_path / "tb")[metadata.SESSION_END_INFO_TAG]) == 1
+    assert len(event_summaries(tmp_path / "tb")[metadata.SESSION_END_INFO_TAG]) == 1

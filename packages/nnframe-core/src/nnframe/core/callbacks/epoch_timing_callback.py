@@ -56,8 +56,10 @@ class EpochTimingCallback(L.Callback):
         installed on its data fetcher at each epoch's start); False where this Lightning has none."""
         loop = getattr(getattr(trainer, "fit_loop", None), "epoch_loop", None)
         before, after = getattr(loop, "_on_before_fetch", None), getattr(loop, "_on_after_fetch", None)
-        if not callable(before) or not callable(after) or getattr(before, "_nnframe_timed", False):
-            return bool(getattr(before, "_nnframe_timed", False))
+        # Wrapped by an earlier fit (or another timing callback): wrap Lightning's own markers again.
+        before, after = getattr(before, "_nnframe_original", before), getattr(after, "_nnframe_original", after)
+        if not callable(before) or not callable(after):
+            return False
 
         def before_fetch() -> None:
             self._fetch_start = time.perf_counter()
@@ -69,7 +71,8 @@ class EpochTimingCallback(L.Callback):
                 self._data += time.perf_counter() - self._fetch_start
                 self._fetch_start = None
 
-        before_fetch._nnframe_timed = True  # type: ignore[attr-defined]
+        before_fetch._nnframe_original = before  # type: ignore[attr-defined]
+        after_fetch._nnframe_original = after  # type: ignore[attr-defined]
         loop._on_before_fetch, loop._on_after_fetch = before_fetch, after_fetch  # type: ignore[union-attr]
         return True
 

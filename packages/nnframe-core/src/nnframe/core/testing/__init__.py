@@ -4,6 +4,7 @@ tiny copies of real datasets."""
 from nnframe.core.testing.cli_run import run_cli
 from nnframe.core.testing.compose import compose_task_config
 from nnframe.core.testing.datasets import write_imagenette, write_shapes_folder
+from nnframe.core.testing.event_files import event_summaries
 from nnframe.core.testing.faults import CrashCallback, HangCallback, PoisonWeightsCallback, SignalCallback
 from nnframe.core.testing.image_files import (
     write_cifar10,
@@ -18,6 +19,7 @@ from nnframe.core.testing.rank_loss import RankLossRecorder
 from nnframe.core.testing.toy import ToyClassifier, ToyDataModule
 
 __all__ = [
+    "event_summaries",
     "run_cli",
     "CrashCallback",
     "HangCallback",
