@@ -87,6 +87,7 @@ def run_raw(cfg: Any, drop: int, rng_state: torch.Tensor) -> RunResult:
     """The same training as a hand-written loop: forward, loss, backward, step, schedule."""
     import lightning as L
 
+    from nnframe.core.optim import build_optimizer
     from nnframe.core.training.instantiate import build_datamodule, build_model
 
     L.seed_everything(cfg.seed, workers=True, verbose=False)
@@ -95,7 +96,8 @@ def run_raw(cfg: Any, drop: int, rng_state: torch.Tensor) -> RunResult:
     model = build_model(cfg, datamodule.class_names)
     loader = datamodule.train_dataloader()
     net, loss_fn = model.net, model.compute_loss
-    optimizer = model.optimizer_factory(params=[p for p in model.parameters() if p.requires_grad])
+    # The optimizer nnframe's configure_optimizers builds (torch's fused kernel where allowed).
+    optimizer = build_optimizer(model.optimizer_factory, [p for p in model.parameters() if p.requires_grad])
     scheduler = model.scheduler_factory(optimizer, total_steps=len(loader)) if model.scheduler_factory else None
     net.train()
     channels_last = bool(getattr(model, "channels_last", False))  # the memory format nnframe's run uses

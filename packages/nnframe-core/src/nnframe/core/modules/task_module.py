@@ -15,6 +15,7 @@ from torchmetrics import MaxMetric, MetricCollection, MinMetric
 
 from nnframe.core.backbones.preprocessing import Preprocessing
 from nnframe.core.contracts import check_members
+from nnframe.core.optim.fused import build_optimizer
 from nnframe.core.optim.layer_decay import layer_decay_options
 from nnframe.core.optim.param_groups import parameter_groups
 
@@ -381,7 +382,9 @@ class TaskModule(L.LightningModule):
         # One plain group: pass the parameters themselves, as before groups existed.
         params: Iterable[nn.Parameter] | list[dict[str, Any]] = (
             groups[0]["params"] if len(groups) == 1 and set(groups[0]) == {"params"} else groups)
-        optimizer = self.optimizer_factory(params=params)
+        # The fused kernel unless a GradScaler unscales the gradients (Lightning then cannot clip them).
+        fp16_scaled = self._trainer is not None and str(self.trainer.precision) == "16-mixed"
+        optimizer = build_optimizer(self.optimizer_factory, params, allow_fused=not fp16_scaled)
         for group in optimizer.param_groups:  # layer-wise decay: scaled before the scheduler reads them
             group["lr"] *= group.get("lr_scale", 1.0)
         if self.layer_decay:
