@@ -188,20 +188,12 @@ def segmentation_train_transform(
     hflip: bool = True,
     color_jitter: float = 0.2,
     in_channels: int | None = None,
-    max_scale: float = 1.0,
 ) -> v2.Compose:
     """Joint image + ``tv_tensors.Mask`` augmentation: random resized crop and flip on both
-    (nearest-neighbour for the mask), colour jitter on the image alone.
-
-    The crop covers ``min_scale`` to ``max_scale`` of the image's area and is resized to
-    ``image_size``: ``max_scale < 1`` trains on crops smaller than the image (e.g. 24x24 crops
-    of 32x32 images at their own scale: ``image_size=24, max_scale=0.5625``), evaluated on
-    whole images, as segmentation recipes crop large images."""
-    if not 0 < min_scale <= max_scale <= 1:
-        raise ValueError(f"need 0 < min_scale <= max_scale <= 1, got min_scale={min_scale}, max_scale={max_scale}")
+    (nearest-neighbour for the mask), colour jitter on the image alone."""
     steps: list[v2.Transform] = [
         v2.ToImage(),
-        v2.RandomResizedCrop(image_size, scale=(min_scale, max_scale), antialias=True),
+        v2.RandomResizedCrop(image_size, scale=(min_scale, 1.0), antialias=True),
     ]
     if hflip:
         steps.append(v2.RandomHorizontalFlip())
