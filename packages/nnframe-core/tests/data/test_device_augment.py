@@ -156,6 +156,19 @@ def test_loader_applies_one_augmentation_per_view() -> None:
     assert torch.allclose(second, torch.where(x >= 0.5, 1 - x, x))
 
 
+@pytest.mark.parametrize(("height", "width", "size", "scale"), [(32, 32, 32, (0.8, 1.0)), (32, 32, 24, (0.08, 1.0)),
+                                                             (200, 300, 64, (0.08, 1.0))])
+def test_resampled_boxes_are_torchvisions_roi_align(height: int, width: int, size: int, scale) -> None:
+    from torchvision.ops import roi_align
+
+    generator = torch.Generator().manual_seed(0)
+    images = torch.rand(12, 3, height, width, generator=generator)
+    boxes = random_resized_crop_boxes(12, height, width, scale, (3 / 4, 4 / 3), images.device, generator)
+    indexed = torch.cat([torch.arange(12, dtype=boxes.dtype)[:, None], boxes], dim=1)
+    expected = roi_align(images, indexed, output_size=(size, size), spatial_scale=1.0, sampling_ratio=2, aligned=True)
+    torch.testing.assert_close(resample_boxes(images, boxes, size), expected, rtol=0, atol=5e-5)
+
+
 def test_nearest_resampling_picks_the_pixel_under_each_bilinear_sample() -> None:
     masks = torch.arange(64, dtype=torch.uint8).view(1, 1, 8, 8)
     whole = torch.tensor([[0.0, 0.0, 8.0, 8.0]])
