@@ -53,7 +53,7 @@ def test_0_255_masks_with_many_classes_stop_and_both_fixes_train(capsys, tmp_pat
     assert "test/iou/class_1" in output and "test/miou" in output  # the foreground is measured, not ignored
     code, output = run_cli(capsys, *args, "data.num_classes=11", "data.binary_255=true")
     assert code == 0, output[-3000:]
-    printed = dict(re.findall(r"│ (test/\S+)\s+│ ([0-9.]+) │", output))
+    printed = dict(re.findall(r"│ (test/\S+)\s+│ ([0-9.]+)\s+│", output))
     per_class = [float(v) for k, v in printed.items() if k.startswith("test/iou/")]
     # classes in neither the masks nor the predictions are left out of both the mean and the table
     assert "test/iou/class_1" in printed and len(per_class) < 11
