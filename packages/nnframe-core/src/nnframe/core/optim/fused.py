@@ -1,6 +1,6 @@
 """Build the configured optimizer with torch's fused kernel where it is allowed.
 
-torch picks the per-tensor Python loop for Adam, AdamW and SGD on a CPU (``foreach`` only on
+torch picks the per-tensor Python loop for Adam and AdamW on a CPU (``foreach`` only on
 CUDA): a Python iteration per parameter and per update term. Its fused kernel does the same
 update in one call: for the seg demo's 32 parameter tensors 0.29 instead of 0.86 ms per step
 on a 2-core CPU (3% of the step), and one kernel instead of several per tensor on a GPU.
@@ -15,9 +15,10 @@ from typing import Any
 
 import torch
 
-#: The torch optimizers whose fused kernel computes the same update as their default loop.
-FUSED_OPTIMIZERS: tuple[type[torch.optim.Optimizer], ...] = (torch.optim.Adam, torch.optim.AdamW,
-                                                             torch.optim.SGD)
+#: The torch optimizers whose fused kernel computes the same update as their default loop. Not SGD:
+#: its fused kernel fails (torch 2.15) once a parameter gets its first gradient after the first
+#: step, as an unfrozen backbone does (``freeze_backbone_epochs``), its momentum buffer still None.
+FUSED_OPTIMIZERS: tuple[type[torch.optim.Optimizer], ...] = (torch.optim.Adam, torch.optim.AdamW)
 
 
 def fused_supported(params: Iterable[Any]) -> bool:
@@ -32,7 +33,7 @@ def fused_supported(params: Iterable[Any]) -> bool:
 
 def build_optimizer(factory: Callable[..., torch.optim.Optimizer], params: Any,
                     allow_fused: bool = True) -> torch.optim.Optimizer:
-    """``factory(params=params)``; for Adam, AdamW and SGD whose config sets neither ``fused``
+    """``factory(params=params)``; for Adam and AdamW whose config sets neither ``fused``
     nor ``foreach``, with ``fused=True`` when ``allow_fused`` and the parameters allow it.
 
     ``allow_fused=False`` where a GradScaler unscales the gradients (``precision=16-mixed``):

@@ -9,7 +9,7 @@ a CPU (measured on a 2 ms step: ``benchmarks/overhead.py``). Lightning has no sw
 (its maintainers left it open in Lightning-AI/pytorch-lightning#10575), so this wraps its
 dispatch function, for the trainers :func:`enable` marks only. Nothing that runs is skipped:
 a callback whose hook is its own method, or a function set on the instance, is called as
-before, in the same order. With a profiler set (``trainer.profiler=simple``) every hook goes
+before, in the same order. With a profiler set (``+trainer.profiler=simple``) every hook goes
 through Lightning's own path, so the profile keeps its entries.
 """
 
