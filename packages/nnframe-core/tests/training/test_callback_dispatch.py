@@ -47,7 +47,7 @@ def _fit(tmp_path, enable: bool, profiler: Any = None) -> tuple[list[tuple[str, 
     assigned.on_train_batch_start = lambda *args: log.append(("assigned", "on_train_batch_start"))
     profiler = profiler or CountingPassThrough()
     trainer = L.Trainer(max_steps=STEPS, limit_val_batches=0, logger=False, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp_path,
+                        enable_model_summary=False, default_root_dir=tmp_path,  # with Lightning's progress bar
                         callbacks=[Recorder("first", log), L.Callback(), assigned, Recorder("second", log)],
                         profiler=profiler)
     if enable:

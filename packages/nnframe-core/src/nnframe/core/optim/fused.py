@@ -23,8 +23,10 @@ FUSED_OPTIMIZERS: tuple[type[torch.optim.Optimizer], ...] = (torch.optim.Adam, t
 
 def fused_supported(params: Iterable[Any]) -> bool:
     """Whether every parameter is a floating-point tensor on a device with fused kernels."""
-    from torch.optim.optimizer import _get_fused_kernels_supported_devices
-
+    try:  # torch's private list; without it (another torch version) the configured loop is kept
+        from torch.optim.optimizer import _get_fused_kernels_supported_devices
+    except ImportError:
+        return False
     devices = set(_get_fused_kernels_supported_devices())
     tensors = [p for group in params for p in (group["params"] if isinstance(group, dict) else [group])]
     return bool(tensors) and all(

@@ -26,7 +26,8 @@ PER_STEP_HOOKS = frozenset({"on_train_batch_start", "on_before_zero_grad", "on_b
                             "on_after_backward", "on_before_optimizer_step", "on_train_batch_end"})
 _NOOPS = {name: getattr(L.Callback, name) for name in PER_STEP_HOOKS}
 _MARK = "_nnframe_skip_noop_hooks"
-_lightning_call_callback_hooks = call._call_callback_hooks
+# Lightning's private dispatch function; where a Lightning version has none, enable() changes nothing.
+_lightning_call_callback_hooks = getattr(call, "_call_callback_hooks", None)
 
 
 def _call_callback_hooks(trainer: L.Trainer, hook_name: str, *args: Any, monitoring_callbacks: bool | None = None,
@@ -36,8 +37,8 @@ def _call_callback_hooks(trainer: L.Trainer, hook_name: str, *args: Any, monitor
     noop = _NOOPS.get(hook_name)
     if (noop is None or monitoring_callbacks is not None or not getattr(trainer, _MARK, False)
             or not isinstance(trainer.profiler, PassThroughProfiler)):
-        _lightning_call_callback_hooks(trainer, hook_name, *args, monitoring_callbacks=monitoring_callbacks,
-                                       **kwargs)
+        _lightning_call_callback_hooks(trainer, hook_name, *args,  # type: ignore[misc]
+                                       monitoring_callbacks=monitoring_callbacks, **kwargs)
         return
     pl_module = trainer.lightning_module
     if pl_module:
@@ -52,6 +53,8 @@ def _call_callback_hooks(trainer: L.Trainer, hook_name: str, *args: Any, monitor
 
 def enable(trainer: L.Trainer) -> None:
     """Skip the empty per-step callback hooks for ``trainer`` (see the module docstring)."""
+    if _lightning_call_callback_hooks is None:
+        return
     setattr(trainer, _MARK, True)
     if call._call_callback_hooks is _lightning_call_callback_hooks:
         call._call_callback_hooks = _call_callback_hooks
