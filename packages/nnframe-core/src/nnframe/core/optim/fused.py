@@ -15,6 +15,8 @@ from typing import Any
 
 import torch
 
+from nnframe.core.optim.capture_check import skip_capture_check_without_accelerator
+
 #: The torch optimizers whose fused kernel computes the same update as their default loop. Not SGD:
 #: its fused kernel fails (torch 2.15) once a parameter gets its first gradient after the first
 #: step, as an unfrozen backbone does (``freeze_backbone_epochs``), its momentum buffer still None.
@@ -37,6 +39,8 @@ def build_optimizer(factory: Callable[..., torch.optim.Optimizer], params: Any,
                     allow_fused: bool = True) -> torch.optim.Optimizer:
     """``factory(params=params)``; for Adam and AdamW whose config sets neither ``fused``
     nor ``foreach``, with ``fused=True`` when ``allow_fused`` and the parameters allow it.
+    Without an accelerator, torch's per-step graph-capture check is skipped
+    (:func:`~nnframe.core.optim.capture_check.skip_capture_check_without_accelerator`).
 
     ``allow_fused=False`` where a GradScaler unscales the gradients (``precision=16-mixed``):
     Lightning cannot clip the gradients of an optimizer that unscales them itself.
@@ -52,5 +56,8 @@ def build_optimizer(factory: Callable[..., torch.optim.Optimizer], params: Any,
     if (allow_fused and inspect.isclass(optimizer_class) and optimizer_class in FUSED_OPTIMIZERS
             and "fused" not in keywords and "foreach" not in keywords and not keywords.get("differentiable")
             and fused_supported(params)):
-        return factory(params=params, fused=True)
-    return factory(params=params)
+        optimizer = factory(params=params, fused=True)
+    else:
+        optimizer = factory(params=params)
+    skip_capture_check_without_accelerator(optimizer)
+    return optimizer
