@@ -27,17 +27,25 @@ def test_mask_panels_hold_only_legend_colours_and_the_legend_is_readable() -> No
     images, target, preds = _sample()
     figure = segmentation_figure(images, target, preds, NAMES)
     figure.canvas.draw()
-    panels = [a for a in figure.axes if a.images]
-    assert [a.get_title() for a in panels[:3]] == ["image", "ground truth", "predicted, 94% right"]  # 32 of 552 labelled pixels wrong
+    (axis,) = figure.axes
+    panels = axis.images
+    assert len(panels) == 18 and len(axis.texts) == 18  # 6 samples x 3 panels, a title each
+    assert [t.get_text() for t in axis.texts[:3]] == ["image", "ground truth", "predicted, 94% right"]  # 32 of 552 labelled pixels wrong
     legend = figure.legends[0]
     labels = [t.get_text() for t in legend.get_texts()]
     assert labels == [*NAMES, "ignored (255)"]
     assert all(t.get_fontsize() >= 9 for t in legend.get_texts())
     legend_colours = {tuple(np.round(np.array(p.get_facecolor()[:3]) * 255).astype(int)) for p in legend.legend_handles}
     assert legend_colours == {*map(tuple, class_palette(3).astype(int)), (255, 255, 255)}
-    for axis in panels[1:3]:  # ground truth, prediction: opaque, so every pixel is a legend colour
-        pixels = np.round(np.asarray(axis.images[0].get_array()) * 255).astype(int).reshape(-1, 3)
+    for panel in panels[1:3]:  # ground truth, prediction: opaque, so every pixel is a legend colour
+        pixels = np.asarray(panel.get_array()).astype(int).reshape(-1, 3)
         assert {tuple(p) for p in pixels} <= legend_colours
+    renderer = figure.canvas.get_renderer()
+    boxes = [p.get_window_extent(renderer) for p in panels]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    legend_box = legend.get_window_extent(renderer)
+    assert not any(legend_box.overlaps(b) for b in boxes), "the legend sits below the panels"
+    assert not any(t.get_window_extent(renderer).overlaps(b) for t in axis.texts for b in boxes)
     width, height = figure.get_size_inches() * figure.dpi
     assert width <= 1400 and height <= 1000 and width > height, "two samples side by side: wider than tall"
     plt.close(figure)

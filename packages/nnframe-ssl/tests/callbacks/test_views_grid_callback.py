@@ -25,10 +25,15 @@ def test_view_names_tell_global_from_local_crops() -> None:
 def test_views_figure_labels_columns_and_draws_32px_images_large() -> None:
     figure = views_figure(torch.rand(6, 3, 32, 32), [torch.rand(6, 3, 32, 32)] * 2, title="training views, epoch 5")
     figure.canvas.draw()
-    panels = [a for a in figure.axes if a.images]
+    (axis,) = figure.axes
+    panels = axis.images
     assert len(panels) == 18
-    assert [a.get_title() for a in panels[:3]] == ["original", "view 1", "view 2"]
-    width_px = panels[0].get_window_extent().width
+    assert [t.get_text() for t in axis.texts[:3]] == ["original", "view 1", "view 2"]
+    renderer = figure.canvas.get_renderer()
+    boxes = [p.get_window_extent(renderer) for p in panels]
+    assert not any(t.get_window_extent(renderer).overlaps(b) for t in axis.texts for b in boxes)
+    assert not any(figure._suptitle.get_window_extent(renderer).overlaps(b) for b in boxes)
+    width_px = boxes[0].width
     assert width_px >= 100, f"a 32 px view is drawn {width_px:.0f} px wide"
     total = figure.get_size_inches() * figure.dpi
     assert total[0] <= 1400 and total[1] <= 1000

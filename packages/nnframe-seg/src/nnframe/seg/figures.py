@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from nnframe.core.cv_tools import class_palette, mask_to_rgb
+from nnframe.core.cv_tools.panel_canvas import DPI, PanelCanvas, image_array
 
 _PANEL_INCHES = 1.6
 _PANELS = ("image", "ground truth")
@@ -42,47 +42,38 @@ def segmentation_figure(images: torch.Tensor, target: torch.Tensor, preds: torch
     shows_ignored = ignore_index is not None and bool((target[:count] == ignore_index).any())
     per_row = samples_per_row or (2 if count >= 4 else 1)
     rows = max(1, math.ceil(count / per_row))
-    columns = 3 * per_row
     shown = list(range(num_classes))
     if num_classes > _LEGEND_ALL_CLASSES:
         present = torch.cat([target[:count].flatten(), preds[:count].flatten()]).unique().tolist()
         shown = [i for i in present if 0 <= i < num_classes]
     labels = [class_names[i] for i in shown[:_LEGEND_ALL_CLASSES]] + ([f"ignored ({ignore_index})"] if shows_ignored else [])
-    width = _PANEL_INCHES * (columns + 0.15 * (per_row - 1))
+    panel, gap = round(_PANEL_INCHES * DPI), round(0.15 * _PANEL_INCHES * DPI)  # a narrow gap between samples
+    title_band, pad = 25, 6
+    width = per_row * 3 * panel + (per_row - 1) * gap
     # Legend entries of 9 pt text (about 0.075 in a character) and a 0.45 in patch and gap.
-    fits = max(1, min(len(labels), int(width // (0.45 + 0.075 * max(map(len, labels), default=1)))))
+    fits = max(1, min(len(labels), int(width / DPI // (0.45 + 0.075 * max(map(len, labels), default=1)))))
     legend_columns = math.ceil(len(labels) / math.ceil(len(labels) / fits)) if labels else 1  # rows evenly full
-    height = rows * (_PANEL_INCHES + 0.25) + 0.3 + 0.22 * math.ceil(len(labels) / legend_columns)
-    # A narrow empty column between samples that sit side by side.
-    ratios = [r for block in range(per_row) for r in ((0.15,) if block else ()) + (1.0, 1.0, 1.0)]
-    figure, axes = plt.subplots(rows, len(ratios), figsize=(width, height), squeeze=False, layout="constrained",
-                                width_ratios=ratios)
-    for axis in axes.flat:
-        axis.axis("off")
+    legend_band = 10 + 22 * math.ceil(len(labels) / legend_columns)
+    top = 10
+    canvas = PanelCanvas(width, top + rows * (panel + title_band) + legend_band)
     for index in range(count):
         row, block = divmod(index, per_row)
-        image = images[index].detach().cpu().float().clamp(0, 1)
-        if image.shape[0] == 1:
-            image = image.expand(3, -1, -1)
         truth, pred = target[index].detach().cpu().long(), preds[index].detach().cpu().long()
         labelled = truth != ignore_index if ignore_index is not None else torch.ones_like(truth, dtype=torch.bool)
         accuracy = (pred[labelled] == truth[labelled]).float().mean().item() if labelled.any() else float("nan")
-        panels = (image, mask_to_rgb(truth, num_classes, ignore_index), mask_to_rgb(pred, num_classes, None))
+        panels = (images[index], mask_to_rgb(truth, num_classes, ignore_index), mask_to_rgb(pred, num_classes, None))
         titles = (*_PANELS, f"predicted, {100 * accuracy:.0f}% right" if math.isfinite(accuracy) else "predicted")
-        for offset, (panel, title) in enumerate(zip(panels, titles, strict=True)):
-            axis = axes[row, 4 * block + offset]
-            axis.axis("on")  # a thin frame: white (ignored) pixels stay visible at the edges
-            axis.set_xticks([])
-            axis.set_yticks([])
-            for spine in axis.spines.values():
-                spine.set_linewidth(0.5)
-                spine.set_color("grey")
-            axis.imshow(panel.permute(1, 2, 0).numpy(), interpolation="nearest")
-            axis.set_title(title, fontsize=9)
+        y = top + row * (panel + title_band) + title_band
+        for offset, (pixels, title) in enumerate(zip(panels, titles, strict=True)):
+            x = block * (3 * panel + gap) + offset * panel
+            # A thin frame: white (ignored) pixels stay visible at the edges.
+            _, drawn_top, _, _ = canvas.image(image_array(pixels), x + pad, y, panel - 2 * pad, panel - pad, frame=True)
+            canvas.text(x + panel / 2, drawn_top - 4, title, fontsize=9, ha="center", va="bottom")
+    figure = canvas.finish()
     palette = class_palette(num_classes) / 255.0
     colours = [palette[i] for i in shown[:_LEGEND_ALL_CLASSES]] + ([(1.0, 1.0, 1.0)] if shows_ignored else [])
     handles = [Patch(facecolor=colour, edgecolor="black", linewidth=0.5, label=label)
                for colour, label in zip(colours, labels, strict=True)]
-    figure.legend(handles=handles, loc="outside lower center", ncol=legend_columns, fontsize=9, frameon=False,
-                  handlelength=1.2, columnspacing=1.0)
+    figure.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 4 / canvas.height),
+                  ncol=legend_columns, fontsize=9, frameon=False, handlelength=1.2, columnspacing=1.0)
     return figure

@@ -3,6 +3,7 @@ images: labels as titles, masks overlaid, self-supervised views side by side."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -64,16 +65,16 @@ def training_samples_figure(batch: Any, class_names: Sequence[str], normalizatio
         titles = [", ".join(class_names[v] if v < len(class_names) else str(v)
                             for v in sorted(set(mask.unique().tolist()) - {ignore_index})) or "(all ignored)"
                   for mask in target]
-        figure = labelled_image_grid(overlays, titles)
         palette = class_palette(max(len(class_names), 1)) / 255.0
         from matplotlib.patches import Patch
 
         handles = [Patch(facecolor=palette[v], edgecolor="grey", label=f"{v}: {class_names[v]}")
-                   for v in present if v < len(class_names)]
+                   for v in present if v < len(class_names)][:24]
+        legend_rows = math.ceil(len(handles) / 6)
+        figure = labelled_image_grid(overlays, titles, footer=12 * legend_rows + 8 if handles else 0)
         if handles:
-            figure.legend(handles=handles[:24], loc="lower center", ncol=min(len(handles), 6), fontsize=6,
-                          frameon=False)
-            figure.tight_layout(rect=(0, 0.06, 1, 1))
+            figure.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=6,
+                          frameon=False, borderaxespad=0.2)
         return figure
     titles = [_label_title(t, class_names) for t in target]
     return labelled_image_grid(shown, titles)

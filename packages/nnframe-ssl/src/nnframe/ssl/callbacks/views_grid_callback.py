@@ -6,7 +6,6 @@ import math
 from collections.abc import Sequence
 
 import lightning as L
-import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from lightning.pytorch.utilities import rank_zero_only
@@ -15,6 +14,7 @@ from torchvision.transforms.v2 import functional as TF
 
 from nnframe.core.callbacks._tensorboard import tensorboard_writer
 from nnframe.core.cv_tools import denormalize, resolve_normalization
+from nnframe.core.cv_tools.panel_canvas import DPI, PanelCanvas, image_array
 from nnframe.core.data import DeviceBatchLoader
 
 _PANEL_INCHES = 1.3
@@ -50,25 +50,21 @@ def views_figure(originals: torch.Tensor, views: Sequence[torch.Tensor], names: 
     per_row = 2 if count >= 4 else 1
     rows = max(1, math.ceil(count / per_row))
     panels = 1 + len(views)
-    ratios = [r for block in range(per_row) for r in ((0.15,) if block else ()) + (1.0,) * panels]
-    width = _PANEL_INCHES * (panels * per_row + 0.15 * (per_row - 1))
-    figure, axes = plt.subplots(rows, len(ratios), figsize=(width, rows * (_PANEL_INCHES + 0.25) + 0.4),
-                                squeeze=False, layout="constrained", width_ratios=ratios)
-    for axis in axes.flat:
-        axis.axis("off")
+    panel, gap, title_band, pad = round(_PANEL_INCHES * DPI), round(0.15 * _PANEL_INCHES * DPI), 25, 4
+    top = 40 if title else 10
+    canvas = PanelCanvas(per_row * panels * panel + (per_row - 1) * gap, top + rows * (panel + title_band) + pad)
     for index in range(count):
         row, block = divmod(index, per_row)
         images = [originals[index], *(view[index] for view in views)]
+        y = top + row * (panel + title_band) + title_band
         for offset, (image, name) in enumerate(zip(images, ["original", *names], strict=True)):
-            axis = axes[row, block * (panels + 1) + offset]
-            image = image.detach().cpu().float().clamp(0, 1)
-            if image.shape[0] == 1:
-                axis.imshow(image[0].numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-            else:
-                axis.imshow(image.permute(1, 2, 0).numpy(), interpolation="nearest")
-            axis.set_title(name, fontsize=9, fontweight="bold" if offset == 0 else "normal")
+            x = block * (panels * panel + gap) + offset * panel
+            canvas.image(image_array(image), x + pad, y, panel - 2 * pad, panel - 2 * pad)
+            canvas.text(x + panel / 2, y - 4, name, fontsize=9, ha="center", va="bottom",
+                        fontweight="bold" if offset == 0 else "normal")
+    figure = canvas.finish()
     if title:
-        figure.suptitle(title, fontsize=11)
+        figure.suptitle(title, fontsize=11, y=1 - 8 / canvas.height, va="top")
     return figure
 
 
@@ -141,4 +137,3 @@ class AugmentedViewsCallback(L.Callback):
         originals, views = sample
         figure = views_figure(originals, views, title=f"training views, epoch {epoch}")
         writer.add_figure("train/views", figure, global_step=trainer.global_step)
-        plt.close(figure)
