@@ -4,8 +4,10 @@ Both train the same model on the same data (the same datamodule and its DataLoad
 same batch size, optimizer, LR schedule, seed and number of steps; the plain loop starts from
 the global RNG state nnframe's training started from (Lightning draws from it while it sets
 up), so both draw the same augmentations and must end with the same loss (checked to 5
-decimals). Runs are interleaved A B, B A, A B...; the first ``--drop`` steps of each run are
-left out.
+decimals). A third side, Lightning's own loop (the same module's step in a bare
+``LightningModule``: no callbacks, logger, progress bar or checkpointing), tells what of the gap
+is Lightning's and what nnframe's. Runs are interleaved (A B C, C B A, ...); the first
+``--drop`` steps of each run are left out.
 
 Two clocks: wall time (what a user waits) and process CPU time (all threads of the process:
 progress-bar rendering and logger threads count). On a shared, loaded machine wall time swings
@@ -124,42 +126,99 @@ def run_raw(cfg: Any, drop: int, rng_state: torch.Tensor) -> RunResult:
     return RunResult(diffs(wall), diffs(cpu), float(loss), int(cfg.data.batch_size))
 
 
+def run_lightning(cfg: Any, drop: int, rng_state: torch.Tensor) -> RunResult:
+    """The plain loop's work in Lightning's loop: ``training_step`` returns the loss, Lightning
+    does zero_grad, backward, step and the per-step schedule; nothing else is switched on."""
+    import lightning as L
+
+    from nnframe.core.benchmark import StepTimesCallback
+    from nnframe.core.optim import build_optimizer
+    from nnframe.core.training.instantiate import build_datamodule, build_model
+
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    torch.set_flush_denormal(bool(cfg.extras.get("flush_denormal")))
+    datamodule = build_datamodule(cfg, stage="fit")
+    model = build_model(cfg, datamodule.class_names)
+    loader = datamodule.train_dataloader()
+    channels_last = bool(getattr(model, "channels_last", False))
+    if channels_last:
+        model.net.to(memory_format=torch.channels_last)
+
+    class BareModule(L.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.task = model
+
+        def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+            images, target = batch
+            if channels_last:
+                images = images.contiguous(memory_format=torch.channels_last)
+            return model.compute_loss(model.net(images), target)
+
+        def configure_optimizers(self) -> Any:
+            optimizer = build_optimizer(model.optimizer_factory, [p for p in model.parameters() if p.requires_grad])
+            if model.scheduler_factory is None:
+                return optimizer
+            scheduler = model.scheduler_factory(optimizer, total_steps=len(loader))
+            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    class SameRandomState(L.Callback):  # the crops nnframe's run and the plain loop drew
+        def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+            torch.set_rng_state(rng_state)
+
+    timer = StepTimesCallback()
+    trainer = L.Trainer(max_epochs=1, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
+                        limit_val_batches=0, callbacks=[SameRandomState(), timer])
+    trainer.fit(BareModule(), train_dataloaders=loader)
+    assert timer.last_loss is not None
+    return RunResult(timer.step_times()[drop:], timer.step_times(cpu=True)[drop:], float(timer.last_loss),
+                     int(cfg.data.batch_size))
+
+
 def compare(setting: str, repeats: int = 3, steps: int = 60, drop: int = 10, batch_size: int = 64,
             extra: list[str] | None = None) -> dict[str, float]:
-    """Interleave nnframe (A) and the raw loop (B) ``repeats`` times; print and return the figures.
+    """Interleave nnframe (A), the raw loop (B) and Lightning's bare loop (C) ``repeats``
+    times; print and return the figures.
 
     img/s of a run = images of its kept steps / their total time (periodic costs such as
     logging every N steps count); each figure is the median over repeats.
     """
-    ours: list[RunResult] = []
-    raw: list[RunResult] = []
+    runs: dict[str, list[RunResult]] = {"nnframe": [], "raw": [], "lightning": []}
+    ours, raw, bare = runs["nnframe"], runs["raw"], runs["lightning"]
     rng_state: torch.Tensor | None = None  # the same in every repeat (same seed, same set-up)
     with tempfile.TemporaryDirectory() as tmp:
         for repeat in range(repeats):
             cfg = compose(setting, steps, batch_size, Path(tmp) / f"run{repeat}", extra or [])
-            # A B, then B A, ...: a drift of the machine's load over time favours neither side.
-            order = ("nnframe", "raw") if repeat % 2 == 0 or rng_state is None else ("raw", "nnframe")
+            # A B C, then C B A, ...: a drift of the machine's load over time favours no side.
+            order = ("nnframe", "raw", "lightning")
+            order = order if repeat % 2 == 0 or rng_state is None else order[::-1]
             for side in order:
-                gc.collect()  # neither run pays for collecting the other's garbage
+                gc.collect()  # no run pays for collecting another's garbage
                 if side == "nnframe":
                     result, rng_state = run_nnframe(cfg, drop)
                     ours.append(result)
                 else:
                     assert rng_state is not None
-                    raw.append(run_raw(cfg, drop, rng_state))
+                    runs[side].append((run_raw if side == "raw" else run_lightning)(cfg, drop, rng_state))
             print(f"  repeat {repeat} ({' then '.join(order)}): nnframe {ours[-1].img_s('wall'):.0f} / raw "
-                  f"{raw[-1].img_s('wall'):.0f} img/s wall, {ours[-1].img_s('cpu'):.0f} / {raw[-1].img_s('cpu'):.0f} "
-                  "img/s CPU", flush=True)
+                  f"{raw[-1].img_s('wall'):.0f} / Lightning {bare[-1].img_s('wall'):.0f} img/s wall, "
+                  f"{ours[-1].img_s('cpu'):.0f} / {raw[-1].img_s('cpu'):.0f} / {bare[-1].img_s('cpu'):.0f} img/s CPU",
+                  flush=True)
     figures: dict[str, float] = {}
     for clock in ("wall", "cpu"):
         a = statistics.median(r.img_s(clock) for r in ours)
         b = statistics.median(r.img_s(clock) for r in raw)
+        c = statistics.median(r.img_s(clock) for r in bare)
         figures.update({
             f"{clock}_nnframe_median_step_ms": statistics.median(r.median_ms(clock) for r in ours),
             f"{clock}_raw_median_step_ms": statistics.median(r.median_ms(clock) for r in raw),
-            f"{clock}_nnframe_img_s": a, f"{clock}_raw_img_s": b, f"{clock}_ratio": a / b,
+            f"{clock}_lightning_median_step_ms": statistics.median(r.median_ms(clock) for r in bare),
+            f"{clock}_nnframe_img_s": a, f"{clock}_raw_img_s": b, f"{clock}_lightning_img_s": c,
+            f"{clock}_ratio": a / b, f"{clock}_lightning_ratio": c / b, f"{clock}_nnframe_lightning_ratio": a / c,
         })
-    same = all(round(a.final_loss, 5) == round(b.final_loss, 5) for a, b in zip(ours, raw, strict=True))
+    same = all(round(a.final_loss, 5) == round(b.final_loss, 5) == round(c.final_loss, 5)
+               for a, b, c in zip(ours, raw, bare, strict=True))
     figures.update(nnframe_loss=ours[-1].final_loss, raw_loss=raw[-1].final_loss, same_loss=float(same))
     print(f"{setting}: {repeats} repeats x {steps} steps (first {drop} dropped), batch {batch_size}, "
           f"{torch.get_num_threads()} torch threads")
@@ -167,10 +226,13 @@ def compare(setting: str, repeats: int = 3, steps: int = 60, drop: int = 10, bat
         print(f"  {clock:<4} nnframe {figures[f'{clock}_nnframe_median_step_ms']:8.2f} ms/step "
               f"{figures[f'{clock}_nnframe_img_s']:7.0f} img/s | raw {figures[f'{clock}_raw_median_step_ms']:8.2f} "
               f"ms/step {figures[f'{clock}_raw_img_s']:7.0f} img/s | ratio nnframe/raw {figures[f'{clock}_ratio']:.3f}")
-    print(f"  final loss nnframe {figures['nnframe_loss']:.5f} raw {figures['raw_loss']:.5f} "
+        print(f"  {clock:<4} Lightning's bare loop {figures[f'{clock}_lightning_median_step_ms']:8.2f} ms/step "
+              f"{figures[f'{clock}_lightning_img_s']:7.0f} img/s | ratio Lightning/raw "
+              f"{figures[f'{clock}_lightning_ratio']:.3f} | nnframe/Lightning {figures[f'{clock}_nnframe_lightning_ratio']:.3f}")
+    print(f"  final loss nnframe {figures['nnframe_loss']:.5f} raw {figures['raw_loss']:.5f} Lightning {bare[-1].final_loss:.5f} "
           f"({'same' if same else 'DIFFERENT'} to 5 decimals)", flush=True)
     if not same:
-        raise SystemExit(f"{setting}: nnframe and the raw loop ended with different losses")
+        raise SystemExit(f"{setting}: nnframe, the raw loop and Lightning's loop ended with different losses")
     return figures
 
 

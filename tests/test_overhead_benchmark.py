@@ -1,4 +1,5 @@
-"""benchmarks/overhead.py in a tiny setting: both settings run, print their ratios and end with equal losses."""
+"""benchmarks/overhead.py in a tiny setting: both settings run, print their ratios and all three
+loops (nnframe, the plain loop, Lightning's bare loop) end with equal losses."""
 
 from __future__ import annotations
 
@@ -25,5 +26,7 @@ def test_overhead_script_prints_both_ratios(capsys: pytest.CaptureFixture[str], 
     for setting, result in figures.items():
         assert result["same_loss"] == 1.0, setting  # the same training, step for step
         assert result["wall_ratio"] > 0 and result["cpu_ratio"] > 0
+        assert result["wall_lightning_ratio"] > 0 and result["wall_nnframe_lightning_ratio"] > 0
         assert f"{setting}: 1 repeats x 4 steps" in out
     assert out.count("ratio nnframe/raw") == 4  # wall and CPU clock, for each setting
+    assert out.count("ratio Lightning/raw") == 4
