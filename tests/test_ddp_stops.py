@@ -84,7 +84,8 @@ def _start_and_interrupt(run_dir: Path, wait_for: str, presses: int, *overrides:
 
 
 def test_ctrl_c_stops_every_process(tmp_path: Path) -> None:
-    code, output = _start_and_interrupt(tmp_path, "epoch 0:", 1)
+    # Epochs of ~0.3 s: 30 of them, so that Ctrl-C a second after the first lands in training.
+    code, output = _start_and_interrupt(tmp_path, "epoch 0:", 1, "trainer.max_epochs=30")
     assert code == 130, output[-3000:]
     assert "stopped by Ctrl-C (SIGINT) during training" in output
     assert json.loads((tmp_path / "run.json").read_text())["status"] == "interrupted"
