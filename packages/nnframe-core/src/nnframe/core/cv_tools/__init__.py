@@ -7,6 +7,7 @@ from nnframe.core.cv_tools.normalization import (
     resolve_normalization,
     stats_for_channels,
 )
+from nnframe.core.cv_tools.panel_canvas import PanelCanvas
 from nnframe.core.cv_tools.sample_grid import training_samples_figure
 from nnframe.core.cv_tools.transforms import (
     auto_augment_transform,
@@ -27,6 +28,7 @@ from nnframe.core.cv_tools.visualization import (
 __all__ = [
     "NORMALIZATION_STATS",
     "MixUpCutMix",
+    "PanelCanvas",
     "batch_mixing",
     "auto_augment_transform",
     "class_palette",
