@@ -242,6 +242,33 @@ def test_ctrl_c_saves_says_how_to_continue_and_that_command_continues(tmp_path: 
     assert 0 < seconds < 120 and "100% waiting for data" not in line, line
 
 
+@pytest.mark.slow
+def test_ctrl_c_during_the_test_names_the_last_checkpoint_and_its_command_runs_the_test(tmp_path: Path) -> None:
+    """Training is over and last.ckpt written: the stop says so (not "no checkpoint") and the
+    printed command runs the test it cut short, without another training step."""
+    outputs = tmp_path / "outputs"
+    once = tmp_path / "interrupted_once"
+    run = ["cls", "train", *TINY, "+callbacks.stop._target_=nnframe.core.testing.SignalCallback",
+           "+callbacks.stop.signal=SIGINT", "+callbacks.stop.at_test_batch=0", f"+callbacks.stop.once_file={once}"]
+    stopped = _nnframe(outputs, *run)
+    output = stopped.stdout + stopped.stderr
+    assert stopped.returncode == 130, output[-3000:]
+    (run_dir,) = (outputs / "cls" / "train" / "shapes").iterdir()
+    last = run_dir / "checkpoints" / "last.ckpt"
+    assert (f"stopped by Ctrl-C (SIGINT) during the test at epoch 2, step 16\n"
+            f"{last} is up to date (no step since it was written)") in output, output[-3000:]
+    assert "no checkpoint" not in output
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["status"] == "interrupted" and not any(k.startswith("test/") for k in record["metrics"])
+
+    resumed = _nnframe(outputs, *_printed_command(output, "continue:"))
+    resumed_output = resumed.stdout + resumed.stderr
+    assert resumed.returncode == 0, resumed_output[-3000:]
+    assert _checkpoint_step(last) == 16  # no step more
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["status"] == "completed" and "test/acc" in record["metrics"]
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

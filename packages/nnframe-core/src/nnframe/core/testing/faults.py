@@ -12,7 +12,8 @@ from lightning.pytorch.callbacks import Callback
 
 
 class SignalCallback(Callback):
-    """Send ``signal`` to this process at the start of epoch ``at_epoch`` or after step ``at_step``.
+    """Send ``signal`` to this process at the start of epoch ``at_epoch``, after step ``at_step``
+    or at the start of test batch ``at_test_batch``.
 
     With ``at_epoch=k`` the signal arrives after epoch ``k-1`` and its checkpoints are complete,
     i.e. exactly at an epoch boundary; with ``at_step`` it arrives mid-epoch.
@@ -21,16 +22,18 @@ class SignalCallback(Callback):
         signal: a signal name, e.g. ``SIGKILL`` or ``SIGTERM``.
         at_epoch: epoch at whose start the signal is sent.
         at_step: global step after which the signal is sent.
+        at_test_batch: test batch (index) at whose start the signal is sent.
         rank: only the process of this global rank signals itself (None: every process).
         once_file: signal only if this file does not exist yet, and create it (one run of a
             sweep, or a run and not its resumption).
     """
 
     def __init__(self, signal: str = "SIGKILL", at_epoch: int | None = None, at_step: int | None = None,
-                 rank: int | None = None, once_file: str | None = None) -> None:
+                 rank: int | None = None, once_file: str | None = None, at_test_batch: int | None = None) -> None:
         self.signal = signals.Signals[signal]
         self.at_epoch = at_epoch
         self.at_step = at_step
+        self.at_test_batch = at_test_batch
         self.rank = rank
         self.once_file = once_file
 
@@ -49,6 +52,11 @@ class SignalCallback(Callback):
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, *args: object) -> None:
         if trainer.global_step == self.at_step:
+            self._send(trainer)
+
+    def on_test_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch: object,
+                            batch_idx: int, dataloader_idx: int = 0) -> None:
+        if batch_idx == self.at_test_batch:
             self._send(trainer)
 
 

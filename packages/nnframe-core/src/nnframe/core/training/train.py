@@ -64,7 +64,7 @@ def _interrupted(cfg: DictConfig, trainer: L.Trainer, callbacks: list[Any], stag
     signum = int(getattr(connector, "stop_signal", None) or signal.SIGTERM)
     preemption = next((cb for cb in callbacks if isinstance(cb, PreemptionCheckpointCallback)), None)
     checkpoint = preemption.saved_path if preemption is not None else None
-    if checkpoint is None and preemption is None:
+    if checkpoint is None:  # nothing saved on the stop (e.g. during the test): the run's last one
         last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
         checkpoint = last if last.is_file() else None
     message = stop_message(cfg.task_name, signum, trainer.current_epoch, trainer.global_step, checkpoint,
