@@ -213,17 +213,23 @@ def _printed_command(output: str, prefix: str) -> list[str]:
     return words[1:]
 
 
-@pytest.mark.slow
-def test_ctrl_c_saves_says_how_to_continue_and_that_command_continues(tmp_path: Path) -> None:
+def _ctrl_c_run(tmp_path: Path, when: str) -> tuple[Path, str, Path, Path]:
+    """``nnframe cls train`` that gets Ctrl-C once (``when``: a SignalCallback option such as
+    ``at_step=5``) and exits with 130: ``(outputs, its output, run folder, last.ckpt)``."""
     outputs = tmp_path / "outputs"
     once = tmp_path / "interrupted_once"
     run = ["cls", "train", *TINY, "+callbacks.stop._target_=nnframe.core.testing.SignalCallback",
-           "+callbacks.stop.signal=SIGINT", "+callbacks.stop.at_step=5", f"+callbacks.stop.once_file={once}"]
+           "+callbacks.stop.signal=SIGINT", f"+callbacks.stop.{when}", f"+callbacks.stop.once_file={once}"]
     stopped = _nnframe(outputs, *run)
     output = stopped.stdout + stopped.stderr
     assert stopped.returncode == 130, output[-3000:]
     (run_dir,) = (outputs / "cls" / "train" / "shapes").iterdir()
-    last = run_dir / "checkpoints" / "last.ckpt"
+    return outputs, output, run_dir, run_dir / "checkpoints" / "last.ckpt"
+
+
+@pytest.mark.slow
+def test_ctrl_c_saves_says_how_to_continue_and_that_command_continues(tmp_path: Path) -> None:
+    outputs, output, run_dir, last = _ctrl_c_run(tmp_path, "at_step=5")
     assert _checkpoint_step(last) == 5  # the step that finished when Ctrl-C came (8 steps per epoch)
     assert f"stopped by Ctrl-C (SIGINT) during training at epoch 0, step 5\nsaved {last}" in output
     record = json.loads((run_dir / "run.json").read_text())
@@ -246,15 +252,7 @@ def test_ctrl_c_saves_says_how_to_continue_and_that_command_continues(tmp_path: 
 def test_ctrl_c_during_the_test_names_the_last_checkpoint_and_its_command_runs_the_test(tmp_path: Path) -> None:
     """Training is over and last.ckpt written: the stop says so (not "no checkpoint") and the
     printed command runs the test it cut short, without another training step."""
-    outputs = tmp_path / "outputs"
-    once = tmp_path / "interrupted_once"
-    run = ["cls", "train", *TINY, "+callbacks.stop._target_=nnframe.core.testing.SignalCallback",
-           "+callbacks.stop.signal=SIGINT", "+callbacks.stop.at_test_batch=0", f"+callbacks.stop.once_file={once}"]
-    stopped = _nnframe(outputs, *run)
-    output = stopped.stdout + stopped.stderr
-    assert stopped.returncode == 130, output[-3000:]
-    (run_dir,) = (outputs / "cls" / "train" / "shapes").iterdir()
-    last = run_dir / "checkpoints" / "last.ckpt"
+    outputs, output, run_dir, last = _ctrl_c_run(tmp_path, "at_test_batch=0")
     assert (f"stopped by Ctrl-C (SIGINT) during the test at epoch 2, step 16\n"
             f"{last} is up to date (no step since it was written)") in output, output[-3000:]
     assert "no checkpoint" not in output
