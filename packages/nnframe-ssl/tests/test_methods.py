@@ -81,3 +81,32 @@ def test_views_without_a_batch_version_name_the_step_and_the_way_out(tiny, run_d
     datamodule.setup("fit")
     with pytest.raises(ConfigError, match=r"RandomRotateDegrees.*data\.on_device=false"):
         datamodule.train_dataloader()
+
+
+def test_channels_last_reaches_the_backbone_with_the_same_loss_and_embeddings(tiny, run_dir) -> None:
+    """The methods call the backbone on each view themselves: the views are made channels-last
+    for it (``model.channels_last``), and the loss and the kNN features stay the same."""
+    cfg = compose_task_config("nnframe.ssl.configs", [*tiny("simclr"), "model.channels_last=false"], output_dir=run_dir)
+    resolve_auto_preprocessing(cfg)
+    datamodule = hydra.utils.instantiate(cfg.data)
+    datamodule.setup("fit")
+    batch = next(iter(datamodule.train_dataloader()))
+    torch.manual_seed(0)
+    plain = hydra.utils.instantiate(cfg.model)
+    cfg.model.channels_last = True
+    fast = hydra.utils.instantiate(cfg.model)
+    fast.load_state_dict(plain.state_dict())
+    fast.setup("fit")
+    formats = []
+    first_conv = next(m for m in fast.net.modules() if isinstance(m, torch.nn.Conv2d))
+    first_conv.register_forward_pre_hook(
+        lambda module, args: formats.append(args[0].is_contiguous(memory_format=torch.channels_last)))
+    with pytest.warns(UserWarning, match="self.log"):  # no trainer here
+        losses = [float(module.training_step(batch, 0)) for module in (plain, fast)]
+    assert formats and all(formats), "every view reached the backbone channels-last"
+    assert abs(losses[0] - losses[1]) < 1e-4, losses
+    images = batch[0][0]
+    plain.eval(), fast.eval()
+    torch.testing.assert_close(fast.predict_step((images, None), 0)["embeddings"],
+                               plain.predict_step((images, None), 0)["embeddings"], atol=1e-4, rtol=1e-4)
+    assert compose_task_config("nnframe.ssl.configs", [], output_dir=run_dir).model.channels_last is True  # the demo

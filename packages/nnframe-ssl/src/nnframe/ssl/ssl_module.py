@@ -112,6 +112,8 @@ class SSLModule(TaskModule):
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         views, _ = batch
+        if self.channels_last:  # the methods call the backbone on each view, not self.forward
+            views = [v.contiguous(memory_format=torch.channels_last) if v.ndim == 4 else v for v in views]
         momentum = self.momentum()
         if momentum is not None:
             self.method.momentum_update(self.net, momentum)
@@ -168,7 +170,7 @@ class SSLModule(TaskModule):
         keep = target >= 0
         images, target = images[keep], target[keep]
         assert self._bank is not None, "the kNN bank is built at the start of each evaluation epoch"
-        features = F.normalize(self.net(images).flatten(1), dim=1)
+        features = F.normalize(self(images).flatten(1), dim=1)
         preds = knn_top1_predictions(features, *self._bank, self.num_classes, self.knn_k, self.knn_t)
         self.stage_metrics(stage).update(preds, target)
         return {"preds": preds, "target": target}
@@ -198,7 +200,7 @@ class SSLModule(TaskModule):
     def predict_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
         """Shape: ``embeddings`` (batch, features), not normalised; ``knn_class`` (batch,) with a bank."""
         images, _ = batch
-        features = self.net(images).flatten(1)
+        features = self(images).flatten(1)
         outputs = {"embeddings": features}
         if self.has_knn_bank:
             assert self._bank is not None
