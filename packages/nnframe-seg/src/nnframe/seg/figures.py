@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from nnframe.core.cv_tools import class_palette, mask_to_rgb
-from nnframe.core.cv_tools.panel_canvas import DPI, PanelCanvas, image_array
+from nnframe.core.cv_tools.panel_canvas import DPI, PanelCanvas, image_array, sample_blocks
 
 _PANEL_INCHES = 1.6
 _PANELS = ("image", "ground truth")
@@ -40,32 +40,25 @@ def segmentation_figure(images: torch.Tensor, target: torch.Tensor, preds: torch
     num_classes = len(class_names)
     count = min(len(images), max_samples)
     shows_ignored = ignore_index is not None and bool((target[:count] == ignore_index).any())
-    per_row = samples_per_row or (2 if count >= 4 else 1)
-    rows = max(1, math.ceil(count / per_row))
     shown = list(range(num_classes))
     if num_classes > _LEGEND_ALL_CLASSES:
         present = torch.cat([target[:count].flatten(), preds[:count].flatten()]).unique().tolist()
         shown = [i for i in present if 0 <= i < num_classes]
     labels = [class_names[i] for i in shown[:_LEGEND_ALL_CLASSES]] + ([f"ignored ({ignore_index})"] if shows_ignored else [])
-    panel, gap = round(_PANEL_INCHES * DPI), round(0.15 * _PANEL_INCHES * DPI)  # a narrow gap between samples
-    title_band, pad = 25, 6
-    width = per_row * 3 * panel + (per_row - 1) * gap
+    panel, title_band, pad = round(_PANEL_INCHES * DPI), 25, 6
+    width, grid_height, cells = sample_blocks(count, len(_PANELS) + 1, panel, title_band, top=10,
+                                              per_row=samples_per_row)
     # Legend entries of 9 pt text (about 0.075 in a character) and a 0.45 in patch and gap.
     fits = max(1, min(len(labels), int(width / DPI // (0.45 + 0.075 * max(map(len, labels), default=1)))))
     legend_columns = math.ceil(len(labels) / math.ceil(len(labels) / fits)) if labels else 1  # rows evenly full
-    legend_band = 10 + 22 * math.ceil(len(labels) / legend_columns)
-    top = 10
-    canvas = PanelCanvas(width, top + rows * (panel + title_band) + legend_band)
+    canvas = PanelCanvas(width, grid_height + 10 + 22 * math.ceil(len(labels) / legend_columns))
     for index in range(count):
-        row, block = divmod(index, per_row)
         truth, pred = target[index].detach().cpu().long(), preds[index].detach().cpu().long()
         labelled = truth != ignore_index if ignore_index is not None else torch.ones_like(truth, dtype=torch.bool)
         accuracy = (pred[labelled] == truth[labelled]).float().mean().item() if labelled.any() else float("nan")
         panels = (images[index], mask_to_rgb(truth, num_classes, ignore_index), mask_to_rgb(pred, num_classes, None))
         titles = (*_PANELS, f"predicted, {100 * accuracy:.0f}% right" if math.isfinite(accuracy) else "predicted")
-        y = top + row * (panel + title_band) + title_band
-        for offset, (pixels, title) in enumerate(zip(panels, titles, strict=True)):
-            x = block * (3 * panel + gap) + offset * panel
+        for (x, y), pixels, title in zip(cells[index], panels, titles, strict=True):
             # A thin frame: white (ignored) pixels stay visible at the edges.
             _, drawn_top, _, _ = canvas.image(image_array(pixels), x + pad, y, panel - 2 * pad, panel - pad, frame=True)
             canvas.text(x + panel / 2, drawn_top - 4, title, fontsize=9, ha="center", va="bottom")

@@ -10,6 +10,8 @@ plain text: the same grid in ~40-90 ms.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -29,6 +31,26 @@ def image_array(image: torch.Tensor) -> np.ndarray:
     if image.shape[0] == 1:
         image = image.expand(3, -1, -1)
     return (image.permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()
+
+
+def sample_blocks(count: int, panels: int, panel: int, title_band: int, top: int,
+                  per_row: int | None = None) -> tuple[int, int, list[list[tuple[int, int]]]]:
+    """Samples drawn as blocks of ``panels`` square cells (e.g. image | truth | prediction), two
+    blocks side by side from four samples on (``per_row``), a narrow gap between blocks.
+
+    Returns ``(width, height, cells)``: the grid's size in pixels (from ``top`` down) and, per
+    sample, the top-left ``(x, y)`` of each cell's image area, its title band of ``title_band``
+    pixels right above ``y``.
+    """
+    per_row = per_row or (2 if count >= 4 else 1)
+    rows = max(1, math.ceil(count / per_row))
+    gap = round(0.15 * panel)
+    cells = []
+    for index in range(count):
+        row, block = divmod(index, per_row)
+        y = top + row * (panel + title_band) + title_band
+        cells.append([(block * (panels * panel + gap) + offset * panel, y) for offset in range(panels)])
+    return per_row * panels * panel + (per_row - 1) * gap, top + rows * (panel + title_band), cells
 
 
 class PanelCanvas:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import lightning as L
@@ -14,7 +13,7 @@ from torchvision.transforms.v2 import functional as TF
 
 from nnframe.core.callbacks._tensorboard import tensorboard_writer
 from nnframe.core.cv_tools import denormalize, resolve_normalization
-from nnframe.core.cv_tools.panel_canvas import DPI, PanelCanvas, image_array
+from nnframe.core.cv_tools.panel_canvas import DPI, PanelCanvas, image_array, sample_blocks
 from nnframe.core.data import DeviceBatchLoader
 
 _PANEL_INCHES = 1.3
@@ -47,18 +46,12 @@ def views_figure(originals: torch.Tensor, views: Sequence[torch.Tensor], names: 
     """
     names = list(names or view_names(views))
     count = len(originals)
-    per_row = 2 if count >= 4 else 1
-    rows = max(1, math.ceil(count / per_row))
-    panels = 1 + len(views)
-    panel, gap, title_band, pad = round(_PANEL_INCHES * DPI), round(0.15 * _PANEL_INCHES * DPI), 25, 4
-    top = 40 if title else 10
-    canvas = PanelCanvas(per_row * panels * panel + (per_row - 1) * gap, top + rows * (panel + title_band) + pad)
+    panel, title_band, pad = round(_PANEL_INCHES * DPI), 25, 4
+    width, height, cells = sample_blocks(count, 1 + len(views), panel, title_band, top=40 if title else 10)
+    canvas = PanelCanvas(width, height + pad)
     for index in range(count):
-        row, block = divmod(index, per_row)
         images = [originals[index], *(view[index] for view in views)]
-        y = top + row * (panel + title_band) + title_band
-        for offset, (image, name) in enumerate(zip(images, ["original", *names], strict=True)):
-            x = block * (panels * panel + gap) + offset * panel
+        for offset, ((x, y), image, name) in enumerate(zip(cells[index], images, ["original", *names], strict=True)):
             canvas.image(image_array(image), x + pad, y, panel - 2 * pad, panel - 2 * pad)
             canvas.text(x + panel / 2, y - 4, name, fontsize=9, ha="center", va="bottom",
                         fontweight="bold" if offset == 0 else "normal")
