@@ -85,8 +85,9 @@ def run_nnframe(cfg: Any, drop: int) -> tuple[RunResult, torch.Tensor]:
     return result, timer.rng_state
 
 
-def run_raw(cfg: Any, drop: int, rng_state: torch.Tensor) -> RunResult:
-    """The same training as a hand-written loop: forward, loss, backward, step, schedule."""
+def _plain_setup(cfg: Any) -> tuple[Any, Any, Any, Any, bool]:
+    """What the plain loop and Lightning's bare loop start from, as nnframe's run builds it:
+    ``(model, loader, optimizer, scheduler, channels_last)``."""
     import lightning as L
 
     from nnframe.core.optim import build_optimizer
@@ -97,14 +98,20 @@ def run_raw(cfg: Any, drop: int, rng_state: torch.Tensor) -> RunResult:
     datamodule = build_datamodule(cfg, stage="fit")
     model = build_model(cfg, datamodule.class_names)
     loader = datamodule.train_dataloader()
-    net, loss_fn = model.net, model.compute_loss
     # The optimizer nnframe's configure_optimizers builds (torch's fused kernel where allowed).
     optimizer = build_optimizer(model.optimizer_factory, [p for p in model.parameters() if p.requires_grad])
     scheduler = model.scheduler_factory(optimizer, total_steps=len(loader)) if model.scheduler_factory else None
-    net.train()
     channels_last = bool(getattr(model, "channels_last", False))  # the memory format nnframe's run uses
     if channels_last:
-        net.to(memory_format=torch.channels_last)
+        model.net.to(memory_format=torch.channels_last)
+    return model, loader, optimizer, scheduler, channels_last
+
+
+def run_raw(cfg: Any, drop: int, rng_state: torch.Tensor) -> RunResult:
+    """The same training as a hand-written loop: forward, loss, backward, step, schedule."""
+    model, loader, optimizer, scheduler, channels_last = _plain_setup(cfg)
+    net, loss_fn = model.net, model.compute_loss
+    net.train()
     torch.set_rng_state(rng_state)
     wall, cpu = [time.perf_counter()], [time.process_time()]
     loss = torch.zeros(())
@@ -132,17 +139,8 @@ def run_lightning(cfg: Any, drop: int, rng_state: torch.Tensor) -> RunResult:
     import lightning as L
 
     from nnframe.core.benchmark import StepTimesCallback
-    from nnframe.core.optim import build_optimizer
-    from nnframe.core.training.instantiate import build_datamodule, build_model
 
-    L.seed_everything(cfg.seed, workers=True, verbose=False)
-    torch.set_flush_denormal(bool(cfg.extras.get("flush_denormal")))
-    datamodule = build_datamodule(cfg, stage="fit")
-    model = build_model(cfg, datamodule.class_names)
-    loader = datamodule.train_dataloader()
-    channels_last = bool(getattr(model, "channels_last", False))
-    if channels_last:
-        model.net.to(memory_format=torch.channels_last)
+    model, loader, optimizer, scheduler, channels_last = _plain_setup(cfg)
 
     class BareModule(L.LightningModule):
         def __init__(self) -> None:
@@ -156,10 +154,8 @@ def run_lightning(cfg: Any, drop: int, rng_state: torch.Tensor) -> RunResult:
             return model.compute_loss(model.net(images), target)
 
         def configure_optimizers(self) -> Any:
-            optimizer = build_optimizer(model.optimizer_factory, [p for p in model.parameters() if p.requires_grad])
-            if model.scheduler_factory is None:
+            if scheduler is None:
                 return optimizer
-            scheduler = model.scheduler_factory(optimizer, total_steps=len(loader))
             return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     class SameRandomState(L.Callback):  # the crops nnframe's run and the plain loop drew
