@@ -65,3 +65,24 @@ def test_the_fast_exit_is_left_to_single_processes(monkeypatch: pytest.MonkeyPat
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert process_exit.fast_exit_allowed() is allowed
+
+
+@pytest.mark.parametrize(("world_size", "fast"), [("1", True), ("2", False)])
+def test_the_console_script_leaves_through_exit_now_unless_distributed(monkeypatch: pytest.MonkeyPatch,
+                                                                       world_size: str, fast: bool) -> None:
+    from nnframe.core import cli
+
+    left: list[int] = []
+
+    def record(code: int) -> None:
+        left.append(code)
+        raise SystemExit(code)  # instead of os._exit, which would end pytest
+
+    monkeypatch.setattr(process_exit, "exit_now", record)
+    monkeypatch.delenv(process_exit.NORMAL_EXIT_VARIABLE, raising=False)
+    monkeypatch.setenv("WORLD_SIZE", world_size)
+    monkeypatch.setattr(sys, "argv", ["nnframe", "no_such_task"])
+    with pytest.raises(SystemExit) as stop:
+        cli.console_main()
+    assert stop.value.code == 2  # the command's own exit code either way
+    assert left == ([2] if fast else [])
