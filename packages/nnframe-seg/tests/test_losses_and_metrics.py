@@ -111,3 +111,28 @@ def test_mean_iou_and_the_logged_per_class_iou_agree_on_classes_absent_from_a_sp
     per_class = {k: v for k, v in logged.items() if k.startswith("val/iou/")}
     assert set(per_class) == {"val/iou/background", "val/iou/road"}
     assert logged["val/miou"] == pytest.approx(sum(per_class.values()) / len(per_class))
+
+
+@pytest.mark.parametrize("ignore_index", [None, IGNORE])
+@pytest.mark.parametrize("options", [{}, {"smooth": 1.0}, {"log_loss": True}, {"classes": [0, 2]}])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_dice_loss_matches_smp(ignore_index: int | None, options: dict, channels_last: bool) -> None:
+    from segmentation_models_pytorch.losses import DiceLoss
+
+    from nnframe.seg import MulticlassDiceLoss
+
+    generator = torch.Generator().manual_seed(3)
+    logits = torch.randn(3, 5, 8, 12, generator=generator) * 3
+    target = torch.randint(0, 4, (3, 8, 12), generator=generator)  # class 4 absent: counts 0
+    if ignore_index is not None:
+        target[:, :3] = ignore_index
+    if channels_last:
+        logits = logits.contiguous(memory_format=torch.channels_last)
+    ours_in, smp_in = logits.clone().requires_grad_(), logits.clone().requires_grad_()
+    ours = MulticlassDiceLoss(ignore_index=ignore_index, **options)(ours_in, target)
+    reference = DiceLoss("multiclass", from_logits=True, ignore_index=ignore_index, **options)(smp_in, target)
+    ours.backward()
+    reference.backward()
+    assert float(ours.detach()) == pytest.approx(float(reference.detach()), rel=1e-6)
+    assert torch.allclose(ours_in.grad, smp_in.grad, atol=1e-8, rtol=1e-5)
+    assert float(ours_in.grad.abs().sum()) > 0

@@ -10,6 +10,7 @@ from nnframe.core.lazy_exports import lazy_exports
 _EXPORTS = {
     "ClassAveragedScore": "nnframe.seg.metrics",
     "CombinedLoss": "nnframe.seg.combined_loss",
+    "MulticlassDiceLoss": "nnframe.seg.dice_loss",
     "SegmentationModule": "nnframe.seg.segmentation_module",
     "SegmentationPredictionWriter": "nnframe.seg.prediction_writer",
     "create_segmentation_model": "nnframe.seg.models.smp_model",
