@@ -110,3 +110,24 @@ def test_on_device_path_names_a_step_it_cannot_do() -> None:
     transform = v2.Compose([v2.ToImage(), v2.RandomRotation(15), v2.ToDtype(torch.float32, scale=True)])
     with pytest.raises(ConfigError, match="RandomRotation.*data.on_device=false"):
         plan_from_transform(transform)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_resize_crop_keeps_the_whole_image_and_flips_it_with_its_mask(path: str) -> None:
+    transform = segmentation_train_transform(image_size=24, normalization="imagenet", hflip=True,
+                                             color_jitter=0.0, crop="resize")
+    whole = segmentation_eval_transform(24, "imagenet")(*_asymmetric_sample())
+    flips = 0
+    for image, mask in PATHS[path](transform, 0, 8):
+        assert image.shape == (3, 24, 24) and mask.shape == (24, 24)
+        flipped = torch.equal(mask, whole[1].flip(-1))
+        assert flipped or torch.equal(mask, whole[1])  # no zoom: the whole image, flipped or not
+        reference = whole[0].flip(-1) if flipped else whole[0]
+        assert torch.allclose(image, reference, atol=1e-5)
+        flips += flipped
+    assert 0 < flips < 8
+
+
+def test_unknown_crop_is_named() -> None:
+    with pytest.raises(ValueError, match="unknown crop 'center'.*random_resized_crop or resize"):
+        segmentation_train_transform(crop="center")

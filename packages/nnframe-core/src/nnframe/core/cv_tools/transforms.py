@@ -188,13 +188,28 @@ def segmentation_train_transform(
     hflip: bool = True,
     color_jitter: float = 0.2,
     in_channels: int | None = None,
+    crop: str = "random_resized_crop",
 ) -> v2.Compose:
-    """Joint image + ``tv_tensors.Mask`` augmentation: random resized crop and flip on both
-    (nearest-neighbour for the mask), colour jitter on the image alone."""
-    steps: list[v2.Transform] = [
-        v2.ToImage(),
-        v2.RandomResizedCrop(image_size, scale=(min_scale, 1.0), antialias=True),
-    ]
+    """Joint image + ``tv_tensors.Mask`` augmentation: random resized crop (or a plain resize)
+    and flip on both (nearest-neighbour for the mask), colour jitter on the image alone.
+
+    Args:
+        image_size: output side in pixels.
+        normalization: dataset name in ``NORMALIZATION_STATS`` or ``[mean, std]``.
+        min_scale: smallest area fraction of ``random_resized_crop``.
+        hflip: random horizontal flip.
+        color_jitter: strength of brightness/contrast/saturation jitter (0 = off).
+        in_channels: channels of the images (None: as many as the stats have).
+        crop: ``random_resized_crop`` (a random box zoomed to ``image_size``) or ``resize``
+            (no zoom: the whole image resized to ``image_size`` x ``image_size``).
+    """
+    steps: list[v2.Transform] = [v2.ToImage()]
+    if crop == "random_resized_crop":
+        steps.append(v2.RandomResizedCrop(image_size, scale=(min_scale, 1.0), antialias=True))
+    elif crop == "resize":
+        steps.append(v2.Resize((image_size, image_size), antialias=True))
+    else:
+        raise ValueError(f"unknown crop {crop!r}; choose random_resized_crop or resize")
     if hflip:
         steps.append(v2.RandomHorizontalFlip())
     if color_jitter > 0:
