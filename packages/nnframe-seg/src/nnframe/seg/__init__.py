@@ -13,6 +13,7 @@ _EXPORTS = {
     "MulticlassDiceLoss": "nnframe.seg.dice_loss",
     "SegmentationModule": "nnframe.seg.segmentation_module",
     "SegmentationPredictionWriter": "nnframe.seg.prediction_writer",
+    "StridedUnet": "nnframe.seg.models.strided_unet",
     "create_segmentation_model": "nnframe.seg.models.smp_model",
     "segmentation_figure": "nnframe.seg.figures",
     "segmentation_metrics": "nnframe.seg.metrics",

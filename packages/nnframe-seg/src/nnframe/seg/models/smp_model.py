@@ -20,8 +20,10 @@ from nnframe.core.backbones.pretrained_weights import (
 from nnframe.core.cv_tools import NORMALIZATION_STATS
 from nnframe.core.errors import ConfigError
 from nnframe.seg.models.simple_cnn_encoder import register_simple_cnn_encoder
+from nnframe.seg.models.strided_unet import register_strided_unet
 
 register_simple_cnn_encoder()
+register_strided_unet()
 SMP_ARCHITECTURES: tuple[str, ...] = tuple(sorted(smp.MODEL_ARCHITECTURES_MAPPING))
 
 
@@ -38,7 +40,8 @@ def create_segmentation_model(
 
     Args:
         arch: smp architecture (``unet``, ``unetplusplus``, ``fpn``, ``deeplabv3plus``, ``pspnet``,
-            ``segformer``, ...), case-insensitive.
+            ``segformer``, ...) or nnframe's ``strided_unet`` (see
+            :class:`~nnframe.seg.models.strided_unet.StridedUnet`), case-insensitive.
         encoder: an smp encoder (``resnet18``, ``efficientnet-b0``, ``mit_b0``), nnframe's
             ``simple_cnn`` (see :class:`~nnframe.seg.models.simple_cnn_encoder.SimpleCNNEncoder`) or
             any timm model as ``tu-<timm name>`` (``tu-mobilenetv3_small_100``).
