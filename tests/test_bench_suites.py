@@ -33,3 +33,21 @@ def test_task_bench_suite_records_positive_figures(task: str, tmp_path: Path) ->
     assert record["train_step_ms_p90"] >= record["train_step_ms_median"]
     table = (tmp_path / "bench_results.md").read_text()
     assert f"| {task} | {record['backbone']} | fp32 |" in table
+
+
+@pytest.mark.parametrize("package", ["nnframe.cls.configs", "nnframe.seg.configs", "nnframe.ssl.configs"])
+def test_every_case_of_the_gpu_suites_trains_on_the_cpu(package: str, tmp_path: Path) -> None:
+    """bench=default (the GPU suite) at its own image sizes, one step of batch 2 per backbone: each
+    backbone entry replaces the model keys it names (an smp U-Net gets none of the seg demo's
+    decoder widths)."""
+    cfg = compose_task_config(package, [
+        "bench=default", "bench.precisions=[fp32]", "bench.channels_last=[false]", "bench.compile=[false]",
+        "bench.batch_size=2", "bench.warmup_steps=0", "bench.steps=1", "bench.repeats=1", "bench.inference=false",
+        "bench.flops=false", "bench.end_to_end=[]", "bench.data.num_train=4", "bench.data.num_val=2",
+        "bench.data.num_test=2",
+    ], output_dir=tmp_path, action="bench")
+    records = run_benchmark(cfg)
+    assert len(records) == len(cfg.bench.backbones) >= 4
+    for record in records:
+        assert (record["status"], record["note"]) == ("ok", ""), record
+        assert record["train_img_s"] > 0

@@ -20,7 +20,8 @@ class BenchCase:
 
     Args:
         name: the backbone entry's name (``resnet18``, ``unet_resnet34``).
-        model_overrides: keys set on ``cfg.model`` (dotted keys allowed).
+        model_overrides: keys set on ``cfg.model`` (dotted keys allowed); each value replaces
+            the model's (a mapping is not merged into the one there).
         precision: ``fp32``, ``bf16-mixed`` or ``fp16-mixed``.
         channels_last: model and images in ``channels_last`` memory format.
         compile: ``torch.compile`` the network.

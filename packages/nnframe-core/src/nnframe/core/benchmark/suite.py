@@ -31,7 +31,9 @@ def _case_config(cfg: DictConfig, case: BenchCase, batch_size: int) -> DictConfi
     case_cfg = copy.deepcopy(cfg)
     with open_dict(case_cfg):
         for key, value in case.model_overrides.items():
-            OmegaConf.update(case_cfg.model, key, value, merge=True)
+            # Replaced, not merged: a case's mapping (arch_kwargs, method) must not inherit the keys of
+            # the task's default one (an smp U-Net given the seg demo's decoder widths and stride).
+            OmegaConf.update(case_cfg.model, key, value, merge=False)
         if case.compile:
             if "compile" not in case_cfg.model:
                 raise ConfigError("bench.compile=[true] needs a model config with a `compile` key")
