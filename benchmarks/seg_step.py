@@ -1,6 +1,6 @@
 """A B timing of segmentation training steps: network, loss and optimizer of two seg configs.
 
-    uv run python benchmarks/seg_step.py                      # the default against smp's full-size U-Net
+    uv run python benchmarks/seg_step.py                      # unet_small against the default model
     uv run python benchmarks/seg_step.py --a "loss=ce" --b ""  # any two sets of overrides
 
 Each side is the default seg config (``experiment=shapes``) plus its overrides: its network and
@@ -22,9 +22,6 @@ import torch
 from hydra.utils import instantiate
 
 from nnframe.core.testing import compose_task_config
-
-# smp's U-Net on the same encoder with a full-size last block: the default model before strided_unet.
-FULL_UNET = "model.arch=unet model.arch_kwargs.decoder_channels=[32,16,16] ~model.arch_kwargs.decoder_output_stride"
 
 
 def build_step(overrides: list[str]) -> tuple[str, object]:
@@ -52,7 +49,8 @@ def build_step(overrides: list[str]) -> tuple[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--a", default=FULL_UNET, help="overrides of side A (default: smp's full-size U-Net)")
+    parser.add_argument("--a", default="model=unet_small", help="overrides of side A (default: model=unet_small, "
+                        "smp's U-Net with a full-size last block)")
     parser.add_argument("--b", default="", help="overrides of side B (default: none, the default config)")
     parser.add_argument("--repeats", type=int, default=8, help="A B pairs of blocks")
     parser.add_argument("--steps", type=int, default=40, help="steps per block")

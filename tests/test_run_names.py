@@ -24,7 +24,7 @@ from nnframe.core.testing import compose_task_config
     ("nnframe.ssl.configs", [], "shapes_simclr"),
     ("nnframe.ssl.configs", ["method=byol"], "shapes_simple_cnn_byol"),
     ("nnframe.ssl.configs", ["experiment=cifar10_resnet18"], "cifar10_simclr"),
-    ("nnframe.seg.configs", ["data=mask_folder", "data.root=/x"], "mask_folder_unet_small"),
+    ("nnframe.seg.configs", ["data=mask_folder", "data.root=/x"], "mask_folder_strided_unet_small"),
 ])
 def test_run_name_and_directory(package: str, overrides: list[str], name: str, tmp_path: Path) -> None:
     assert compose_task_config(package, overrides, output_dir=tmp_path).run_name == name
