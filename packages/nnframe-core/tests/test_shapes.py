@@ -85,3 +85,16 @@ def test_segmentation_images_hold_up_to_max_shapes_drawn_over_each_other() -> No
     image, mask = arrays.images[0].astype(float), arrays.masks[0]
     for value in np.unique(mask):
         assert image[mask == value].std(axis=0).max() < 25
+
+
+def test_noise_added_block_by_block_is_one_draw_over_the_whole_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nnframe.core.data import shapes
+
+    clean = np.random.default_rng(5).integers(0, 256, size=(7, 6, 6, 3)).astype(np.uint8)
+    expected = np.clip(clean.astype(np.float32) + np.random.default_rng(9).standard_normal(
+        size=clean.shape, dtype=np.float32) * np.float32(12.0), 0, 255).astype(np.uint8)
+    monkeypatch.setattr(shapes, "_NOISE_CHUNK", 3)  # blocks of 3, 3 and 1 images
+    noisy = clean.copy()
+    shapes._add_noise(noisy, np.random.default_rng(9), 12.0)
+    assert np.array_equal(noisy, expected)
+    assert not np.array_equal(noisy, clean)
