@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,14 @@ def load_matrix(path: Path) -> dict[str, list[str]]:
     """``{task: [overrides]}`` from a matrix YAML (``tasks:`` mapping)."""
     matrix = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return {str(task): [str(o) for o in overrides or []] for task, overrides in (matrix.get("tasks") or {}).items()}
+
+
+def task_records(out_dir: Path, task_names: Iterable[str]) -> list[dict[str, Any]]:
+    """The bench records of every task in ``out_dir`` (``<task>.jsonl``, tasks in name order); the
+    folder's other files (``demos.jsonl`` from ``demos.py``) hold no bench records."""
+    paths = [out_dir / f"{name}.jsonl" for name in sorted(task_names)]
+    return [json.loads(line) for path in paths if path.is_file()
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def run_all(matrix: dict[str, list[str]], extra: list[str], results_root: Path,
@@ -58,8 +67,7 @@ def run_all(matrix: dict[str, list[str]], extra: list[str], results_root: Path,
         write_results(results[name], out_dir, title=f"nnframe {name} bench", stem=name)
     if out_dir is not None:
         # Every task's records in this device's folder, so that `--tasks` refreshes some rows only.
-        combined = [json.loads(line) for path in sorted(out_dir.glob("*.jsonl"))
-                    for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        combined = task_records(out_dir, tasks)
         (out_dir / "README.md").write_text(
             "# nnframe benchmarks\n\nWritten by `benchmarks/run_all.py`; one JSON record per row in "
             "`<task>.jsonl`.\n\n" + markdown_table(combined), encoding="utf-8")
