@@ -3,9 +3,9 @@
     uv run python benchmarks/seg_step.py                      # unet_small against the default model
     uv run python benchmarks/seg_step.py --a "loss=ce" --b ""  # any two sets of overrides
 
-Each side is the default seg config (``experiment=shapes``) plus its overrides: its network and
-loss from the config, AdamW (fused, as ``build_optimizer`` picks it), channels-last when the config
-says so, on one random batch of the config's batch size and image size. Steps (forward, loss,
+Each side is the default seg config (``experiment=shapes``) plus its overrides: its module's
+network and loss, its optimizer as a run builds it (``build_optimizer``), channels-last when the
+config says so, on one random batch of the config's batch size and image size. Steps (forward, loss,
 backward, optimizer step) are timed in blocks that alternate A B A B, so a change of the machine's
 load hits both sides; prints the median milliseconds per step of each side and the ratio B / A of
 every pair of blocks. Nothing else of a run (data, metrics, logging) is in these figures.
@@ -21,6 +21,7 @@ import time
 import torch
 from hydra.utils import instantiate
 
+from nnframe.core.optim import build_optimizer
 from nnframe.core.testing import compose_task_config
 
 
@@ -28,17 +29,17 @@ def build_step(overrides: list[str]) -> tuple[str, object]:
     """A closure running one training step of the config with ``overrides``."""
     cfg = compose_task_config("nnframe.seg.configs", [*overrides, "data.normalization=imagenet"])
     module = instantiate(cfg.model)
-    net, loss_fn = module.net, instantiate(cfg.model.loss)
+    net = module.net
     size, batch = int(cfg.data.image_size), int(cfg.data.batch_size)
     images = torch.randn(batch, int(cfg.data.in_channels), size, size)
     target = torch.randint(0, int(cfg.data.num_classes), (batch, size, size))
     if cfg.model.channels_last:
         net = net.to(memory_format=torch.channels_last)
         images = images.contiguous(memory_format=torch.channels_last)
-    optimizer = torch.optim.AdamW(net.parameters(), lr=1e-3, fused=True)
+    optimizer = build_optimizer(module.optimizer_factory, [p for p in net.parameters() if p.requires_grad])
 
     def step() -> None:
-        loss = loss_fn(net(images), target)
+        loss = module.compute_loss(net(images), target)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -58,3 +58,17 @@ def test_startup_phases_add_up_to_the_first_step(tmp_path: Path, monkeypatch: py
     assert sum(phases[p] for p in startup.PHASES) == pytest.approx(phases["first step"], rel=1e-6)
     assert phases["import torch"] > 0 and phases["fit set-up"] > 0
     assert "**time to first step**" in capsys.readouterr().out
+
+
+def test_default_cls_and_seg_demos_reach_what_their_readmes_state(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The two default demos unshrunk, as `uv run nnframe cls train` / `seg train` run them (issue 16:
+    cls val acc >= 0.90 with under 15% of its epochs waiting for data, seg val mIoU >= 0.75)."""
+    monkeypatch.setenv("NNFRAME_CACHE_DIR", str(tmp_path / "cache"))
+    demos = _load("demos", monkeypatch)
+    cls, seg = demos.main(["--tasks", "cls,seg", "--out", str(tmp_path / "out")])
+
+    assert (cls.task, cls.metric, seg.task, seg.metric) == ("cls", "val/acc", "seg", "val/miou")
+    assert cls.returncode == 0 and cls.value is not None and cls.value >= 0.90, cls
+    assert cls.data_wait_pct is not None and cls.data_wait_pct < 15, cls
+    assert seg.returncode == 0 and seg.value is not None and seg.value >= 0.75, seg
