@@ -49,7 +49,9 @@ def create_segmentation_model(
         in_channels: input channels.
         num_classes: output channels (one logit map per class).
         arch_kwargs: further constructor arguments of the architecture (``encoder_depth``,
-            ``decoder_channels``, ...).
+            ``decoder_channels``, ...): flat, for ``arch`` whatever it is, or keyed by architecture
+            (``{"unet": {...}, "strided_unet": {...}}``, as the model configs write them), of which
+            only ``arch``'s entry is passed on (see :func:`arch_kwargs_for`).
         pretrained_file: a local file of encoder weights, loaded into ``model.encoder`` instead
             of downloading ``encoder_weights``: the encoder's state dict (smp's own files, a
             torchvision or timm classification checkpoint of the same network) or an nnframe
@@ -62,11 +64,9 @@ def create_segmentation_model(
     Raises:
         ConfigError: unknown architecture, encoder or argument.
     """
-    if isinstance(arch_kwargs, DictConfig):
-        arch_kwargs = OmegaConf.to_container(arch_kwargs, resolve=True)  # type: ignore[assignment]
-    kwargs = dict(arch_kwargs or {})
     if arch.lower() not in smp.MODEL_ARCHITECTURES_MAPPING:
         raise ConfigError(f"unknown model.arch={arch!r}; choose one of {', '.join(SMP_ARCHITECTURES)}")
+    kwargs = arch_kwargs_for(arch, arch_kwargs)
     if not encoder.startswith("tu-") and encoder not in smp.encoders.get_encoder_names():
         raise ConfigError(
             f"unknown model.encoder={encoder!r}; choose an smp encoder ({', '.join(smp.encoders.get_encoder_names()[:12])}"
@@ -96,6 +96,23 @@ def create_segmentation_model(
                                    expected_name=encoder if read_nnframe_backbone_file(pretrained_file) else None).log()
     model.encoder.nnframe_weights_report = report
     return model
+
+
+def arch_kwargs_for(arch: str, arch_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The constructor arguments of ``arch`` in ``arch_kwargs``.
+
+    A model config keys its arguments by the architecture they were written for, so that
+    ``model.arch=fpn`` on top of ``model=unet_small`` builds smp's FPN with its own defaults
+    instead of the U-Net's depth and decoder widths. Plain keys (not an architecture's name, e.g.
+    ``+model.arch_kwargs.encoder_depth=4``) apply to ``arch``, over its own entry.
+    """
+    if isinstance(arch_kwargs, DictConfig):
+        arch_kwargs = OmegaConf.to_container(arch_kwargs, resolve=True)  # type: ignore[assignment]
+    kwargs = dict(arch_kwargs or {})
+    per_arch = {key: value for key, value in kwargs.items() if str(key).lower() in smp.MODEL_ARCHITECTURES_MAPPING}
+    plain = {key: value for key, value in kwargs.items() if key not in per_arch}
+    own = next((value for key, value in per_arch.items() if key.lower() == arch.lower()), None)
+    return {**(own or {}), **plain}
 
 
 def smp_preprocessing(encoder: str, encoder_weights: str | None = None,
