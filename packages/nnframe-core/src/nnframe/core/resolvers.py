@@ -54,13 +54,21 @@ def run_overrides(run: Path) -> list[str] | None:
     return [str(o) for o in overrides] if isinstance(overrides, list) else None
 
 
+def _last_checkpoints(run: Path) -> list[Path]:
+    """A run's ``checkpoints/last.ckpt``, or those of its cross-validation folds (``fold_<k>/``)."""
+    own = run / LAST_CHECKPOINT
+    return [own] if own.is_file() else [p for p in run.glob(f"fold_*/{LAST_CHECKPOINT}") if p.is_file()]
+
+
 def resumable_runs(base: str | Path) -> list[Path]:
-    """Run directories under ``base`` that hold ``checkpoints/last.ckpt``, newest checkpoint first."""
+    """Run directories under ``base`` that hold ``checkpoints/last.ckpt`` (or whose
+    cross-validation folds do), newest checkpoint first."""
     base = Path(base)
     if not base.is_dir():
         return []
-    runs = [d for d in base.iterdir() if d.is_dir() and (d / LAST_CHECKPOINT).is_file()]
-    return sorted(runs, key=lambda d: (d / LAST_CHECKPOINT).stat().st_mtime, reverse=True)
+    runs = {d: max(p.stat().st_mtime for p in found) for d in base.iterdir()
+            if d.is_dir() and (found := _last_checkpoints(d))}
+    return sorted(runs, key=runs.__getitem__, reverse=True)
 
 
 def latest_run_dir(base: str | Path, overrides: Sequence[str] | None = None) -> Path | None:
@@ -96,13 +104,24 @@ def _no_run_to_resume(base: Path, overrides: Sequence[str], candidates: list[Pat
     return "\n".join(lines)
 
 
+def task_overrides(hydra_cfg: Any) -> list[str]:
+    """``hydra_cfg.overrides.task`` as typed: an override holding an interpolation
+    (``+callbacks.x.file=/tmp/f_${cv.fold}``) keeps it. Reading the list's items would resolve it,
+    so a printed command and the run matching ``resume=true`` would differ from the command line."""
+    from omegaconf import OmegaConf
+
+    overrides = hydra_cfg.overrides.task
+    raw = OmegaConf.to_container(overrides, resolve=False) if OmegaConf.is_config(overrides) else overrides
+    return [str(o) for o in raw]
+
+
 def _command_line_overrides() -> list[str] | None:
     """The overrides of the command being composed (None outside a Hydra app)."""
     from hydra.core.hydra_config import HydraConfig
 
     if not HydraConfig.initialized():
         return None
-    return [str(o) for o in HydraConfig.get().overrides.task]
+    return task_overrides(HydraConfig.get())
 
 
 def _user_error(message: str) -> None:
@@ -124,7 +143,7 @@ def run_name(configured: str, groups: Sequence[str] | None = None) -> str:
     if not groups or not HydraConfig.initialized():
         return configured
     hydra_cfg = HydraConfig.get()
-    given = {_key(o): o.split("=", 1)[1] for o in map(str, hydra_cfg.overrides.task) if "=" in o}
+    given = {_key(o): o.split("=", 1)[1] for o in task_overrides(hydra_cfg) if "=" in o}
     chosen = [given[group] for group in groups if group in given]
     if "run_name" in given or not chosen:
         return configured

@@ -29,8 +29,10 @@ def _hydra(cfg: DictConfig) -> Any | None:
 
 
 def _task_overrides(cfg: DictConfig) -> list[str]:
+    from nnframe.core.resolvers import task_overrides
+
     hydra = _hydra(cfg)
-    return [str(o) for o in hydra.overrides.task] if hydra is not None else []
+    return task_overrides(hydra) if hydra is not None else []
 
 
 def _hparam_value(cfg: DictConfig, key: str, choices: dict[str, Any]) -> HParamValue | None:

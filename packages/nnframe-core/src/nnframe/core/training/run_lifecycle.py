@@ -75,9 +75,11 @@ def command_line_overrides() -> list[str]:
     """The ``key=value`` overrides of this run, as given on the command line."""
     from hydra.core.hydra_config import HydraConfig
 
+    from nnframe.core.resolvers import task_overrides
+
     if not HydraConfig.initialized():
         return []
-    return [str(o) for o in HydraConfig.get().overrides.task]
+    return task_overrides(HydraConfig.get())
 
 
 def continue_command(task: str, overrides: list[str] | None = None) -> str:

@@ -105,6 +105,18 @@ def _final_table(metrics: dict[str, float]) -> dict[str, float]:
     return {**overall, **{k: metrics[k] for k in per_class if k.startswith(stage)}}
 
 
+def _apply_cv_fold(cfg: DictConfig, datamodule: Any) -> None:
+    """With ``cv.fold=k``, train and validate on fold k's parts of the training split."""
+    cv = cfg.get("cv") or {}
+    if cv.get("fold") is None:
+        return
+    if not cv.get("folds"):
+        raise ConfigError(f"cv.fold={cv.fold} needs the number of folds: add cv.folds=5 (or how many you split into)")
+    from nnframe.core.cv import apply_fold
+
+    apply_fold(datamodule, int(cv.folds), int(cv.fold), int(cfg.seed))
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Train ``cfg.model`` on ``cfg.data`` with ``cfg.trainer``; then test the best checkpoint.
 
@@ -117,6 +129,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     apply_extras(cfg)
     L.seed_everything(cfg.seed, workers=True)
     datamodule = build_datamodule(cfg, stage="fit")
+    _apply_cv_fold(cfg, datamodule)
     if cfg.get("extras", {}).get("print_data_summary", True):
         print_data_summary(datamodule.summary())
     report_data_counts(datamodule.data_report, cfg.paths.output_dir)
@@ -172,8 +185,15 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
 
 def train_from_cli(cfg: DictConfig) -> float | None:
-    """What ``nnframe <task> train`` runs: ``train`` returning ``optimized_metric`` for sweepers."""
-    metrics = train(cfg)
+    """What ``nnframe <task> train`` runs: ``train`` returning ``optimized_metric`` for sweepers
+    (with ``cv.folds=N``, every fold in turn and the mean over the folds)."""
+    cv = cfg.get("cv") or {}
+    if cv.get("folds") and cv.get("fold") is None:
+        from nnframe.core.cv import run_cross_validation
+
+        metrics = run_cross_validation(cfg, train)
+    else:
+        metrics = train(cfg)
     name = cfg.get("optimized_metric")
     if name and name not in metrics:
         raise ConfigError(f"optimized_metric={name!r} was not logged; logged metrics: {', '.join(sorted(metrics))}")
