@@ -29,6 +29,8 @@ def fold_config(cfg: DictConfig, fold: int) -> DictConfig:
         # A concrete path instead of Hydra's runtime dir: the logger, checkpoints, run.json and
         # the saved config of the fold follow it (they are interpolations of paths.output_dir).
         folded.paths.output_dir = str(fold_dir(cfg.paths.output_dir, fold))
+        if fold > 0 and folded.get("extras"):
+            folded.extras.print_config = False  # the same tree as fold 0's
     return folded
 
 
