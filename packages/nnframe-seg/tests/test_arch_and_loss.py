@@ -64,12 +64,16 @@ def test_readme_arch_and_loss_command_trains_a_step(overrides: list[str]) -> Non
     assert torch.isfinite(torch.tensor(train_one_step(overrides)))
 
 
-@pytest.mark.parametrize("loss", ["ce", "dice", "ce_dice", "focal", "jaccard", "lovasz", "ce_lovasz"])
 @pytest.mark.parametrize("arch", ["unet", "fpn", "deeplabv3plus", "strided_unet"])
-def test_every_arch_and_loss_trains_a_step(arch: str, loss: str) -> None:
+def test_every_arch_trains_a_step(arch: str) -> None:
     # The default model is strided_unet_small: its depth-3 decoder must not reach the other archs.
-    assert torch.isfinite(torch.tensor(train_one_step([f"model.arch={arch}", "model.encoder=resnet18",
-                                                       f"loss={loss}"])))
+    assert torch.isfinite(torch.tensor(train_one_step([f"model.arch={arch}", "model.encoder=resnet18"])))
+
+
+@pytest.mark.parametrize("loss", ["ce", "dice", "ce_dice", "focal", "jaccard", "lovasz", "ce_lovasz"])
+def test_every_loss_trains_a_step_of_another_arch(loss: str) -> None:
+    # A loss sees only logits and masks: one architecture other than the default's is enough.
+    assert torch.isfinite(torch.tensor(train_one_step(["model.arch=fpn", "model.encoder=resnet18", f"loss={loss}"])))
 
 
 def test_arch_kwargs_per_architecture_reach_only_their_architecture() -> None:
