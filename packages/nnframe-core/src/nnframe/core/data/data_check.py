@@ -104,6 +104,7 @@ def check_splits(datamodule: Any, splits: list[str]) -> DataReport:
     report.seconds += scan.seconds
 
     unusable: list[tuple[str, str]] = []
+    missing = False  # a file that does not exist: the datamodule's missing_files_hint applies
     for split, dataset in datasets.items():
         stats = report.splits[split] = SplitStats()
         stats.ignored = list(getattr(dataset, "ignored_files", []))
@@ -119,6 +120,7 @@ def check_splits(datamodule: Any, splits: list[str]) -> DataReport:
                 for kind, path in zip(dataset.file_kinds, sample, strict=False):
                     problem = infos[path].problem
                     if problem is not None:
+                        missing = missing or problem == "file not found"
                         bad.setdefault(index, []).append((str(path), _reason(kind, problem, sample)))
             if bad and not (datamodule.skip_corrupt or report.stop_on_issues):
                 unusable += [entry for index in sorted(bad) for entry in bad[index]]
@@ -144,7 +146,7 @@ def check_splits(datamodule: Any, splits: list[str]) -> DataReport:
         total = len({p for split in splits for sample in files[split] or () for p in sample})
         fix = _SKIP_FIX
         hint = getattr(datamodule, "missing_files_hint", None)
-        if hint and any(reason == "file not found" for _, reason in unique):
+        if hint and missing:
             fix = f"{hint}; or {fix}"
         report.add_issue(f"{len({p for p, _ in unique})} of {total} files cannot be used:", fix, unique)
     _check_classes(datamodule, report, splits)
