@@ -119,11 +119,13 @@ def test_a_symlinked_subfolder_is_followed_and_counted_as_torchvision_does(tmp_p
 def test_a_symlink_loop_is_not_followed_and_is_listed(tmp_path: Path) -> None:
     train = _linked_class_folders(tmp_path)
     os.symlink(train / "cat", train / "cat" / "loop")  # a link to the folder it is in
+    os.symlink(train, train / "cat" / "split")  # to the split folder: would read every class into cat
     os.symlink(tmp_path / "elsewhere", tmp_path / "elsewhere" / "more_cats" / "up")  # a loop through the link
     images, ignored = list_image_files(train / "cat")
     assert len(images) == 5
     reasons = dict(ignored)
     assert "a loop" in reasons[str(train / "cat" / "loop")]
+    assert "a loop" in reasons[str(train / "cat" / "split")]
     assert "a loop" in reasons[str(train / "cat" / "linked" / "up" / "more_cats")]
     datamodule = ImageFolderDataModule(root=tmp_path, image_size=16, batch_size=2, val_fraction=0.0)
     datamodule.setup_splits(["train"])

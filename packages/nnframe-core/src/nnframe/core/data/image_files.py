@@ -67,9 +67,11 @@ def list_image_files(folder: str | Path, recursive: bool = True) -> tuple[list[P
     """
     images: list[Path] = []
     ignored: list[tuple[str, str]] = []
-    # Real paths of each folder's ancestors (itself included): a subfolder whose real path is
-    # among them leads back up, and os.walk(followlinks=True) would go round it forever.
-    chains = {str(folder): frozenset({os.path.realpath(folder)})}
+    # Real paths of each folder's ancestors (itself included, and those above ``folder``): a
+    # subfolder whose real path is among them leads back up, and os.walk(followlinks=True) would
+    # go round it forever (or read the whole dataset into one class, for a link to its parent).
+    top = Path(os.path.realpath(folder))
+    chains = {str(folder): frozenset({str(top), *map(str, top.parents)})}
     for current, folders, files in os.walk(folder, followlinks=True):
         chain = chains.pop(current, frozenset({os.path.realpath(current)}))
         keep = []
