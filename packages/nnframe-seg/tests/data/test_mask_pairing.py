@@ -114,3 +114,17 @@ def test_a_sideways_photo_aligns_with_its_upright_mask(tmp_path: Path) -> None:
             image, mask = dataset.load(index)
             red = np.asarray(image)[..., 0] > 128  # the red block lands where the mask says
             assert (red == (np.asarray(mask) == 1)).mean() > 0.97
+
+
+def test_predicted_masks_of_a_sideways_photo_have_its_upright_size(tmp_path: Path) -> None:
+    import torch
+
+    from nnframe.seg.prediction_writer import SegmentationPredictionWriter
+
+    image, _ = _square(0)
+    path = write_rotated_jpeg(tmp_path / "photo.jpg", Image.fromarray(image), 6)  # stored 32x48, shown 48x32
+    writer = SegmentationPredictionWriter(tmp_path / "out", ["background", "block"])
+    prediction = {"mask": torch.zeros(1, 16, 16, dtype=torch.long), "confidence": torch.ones(1, 16, 16)}
+    (row,) = writer.rows(prediction, [path])
+    assert row[2:4] == [48, 32]
+    assert Image.open(row[1]).size == (48, 32)  # lies on the photo as a viewer shows it
