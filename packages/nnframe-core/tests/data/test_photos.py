@@ -130,3 +130,24 @@ def test_a_symlink_loop_is_not_followed_and_is_listed(tmp_path: Path) -> None:
     datamodule = ImageFolderDataModule(root=tmp_path, image_size=16, batch_size=2, val_fraction=0.0)
     datamodule.setup_splits(["train"])
     assert datamodule.datasets["train"].label_counts() == [5, 2]
+
+
+def _grey_16(path: Path, top: int, seed: int) -> None:
+    values = np.random.default_rng(seed).integers(0, top + 1, (20, 24)).astype(np.uint16)
+    values[0, 0] = top  # a 12-bit sensor's brightest value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(values).save(path)
+
+
+@pytest.mark.parametrize(("top", "noted"), [(4095, True), (65535, False)])
+def test_12_bit_data_in_16_bit_pngs_gets_a_note_with_its_range(tmp_path: Path, top: int, noted: bool) -> None:
+    for label in ("a", "b"):
+        for i in range(3):
+            _grey_16(tmp_path / "train" / label / f"{i}.png", top, seed=i)
+    datamodule = ImageFolderDataModule(root=tmp_path, image_size=16, batch_size=2)
+    datamodule.setup_splits(["train", "val"])
+    notes = [n for n in datamodule.data_report.notes if "stored as 16-bit hold values up to" in n]
+    assert bool(notes) == noted
+    if noted:
+        assert "up to 4095" in notes[0] and "12-bit data" in notes[0] and "reach only 16 of 255" in notes[0]
+        assert "value * 255 / 4095" in notes[0]
