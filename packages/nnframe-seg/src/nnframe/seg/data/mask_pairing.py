@@ -176,14 +176,17 @@ def read_mask_map(csv_path: str | Path) -> dict[str, Path]:
 
 def pair_by_map(images: Sequence[Path], pairs: dict[str, Path], csv_path: str | Path) -> MaskPairing:
     """Pair each image with the mask ``pairs`` (from :func:`read_mask_map`) gives it."""
+    csv_path = Path(csv_path)
     pairing = MaskPairing()
     for image in images:
         mask = pairs.get(os.path.realpath(image))
         if mask is None:
             pairing.unpaired.append(image)
-            mask = Path(f"{image} (not in {csv_path})")
+            # a path that does not exist, so that the data check lists it under the CSV's name
+            mask = csv_path.with_name(f"{csv_path.name} has no row for {image.name}")
         pairing.samples.append((image, mask))
-    if pairing.unpaired:
-        pairing.hint = (f"{len(pairing.unpaired)} images are not in data.mask_map={csv_path}: add an image,mask row "
-                        "for each (paths relative to the CSV's folder)")
+    count = len(pairing.unpaired)
+    if count:
+        pairing.hint = (f"{count} image{' is' if count == 1 else 's are'} not in data.mask_map={csv_path}: add an "
+                        "image,mask row for each (paths relative to the CSV's folder)")
     return pairing
