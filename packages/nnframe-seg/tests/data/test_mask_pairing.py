@@ -128,3 +128,14 @@ def test_predicted_masks_of_a_sideways_photo_have_its_upright_size(tmp_path: Pat
     (row,) = writer.rows(prediction, [path])
     assert row[2:4] == [48, 32]
     assert Image.open(row[1]).size == (48, 32)  # lies on the photo as a viewer shows it
+
+
+def test_a_mask_drawn_on_the_sideways_pixels_is_named_as_turned(tmp_path: Path) -> None:
+    _write(tmp_path, 4)
+    image, mask = _square(0)
+    (tmp_path / "train" / "images" / "000.png").unlink()
+    write_rotated_jpeg(tmp_path / "train" / "images" / "000.jpg", Image.fromarray(image), 6)
+    Image.fromarray(np.ascontiguousarray(np.rot90(mask))).save(tmp_path / "train" / "masks" / "000.png")
+    with pytest.raises(DatasetError) as error:
+        _pairs(MaskFolderDataModule(root=tmp_path, num_classes=2, val_fraction=0.25))
+    assert "000.png: 32x48, but its image" in str(error.value) and "is 48x32 (turned by 90 degrees" in str(error.value)
