@@ -131,3 +131,17 @@ def test_sideways_phone_photos_with_upright_masks_train(capsys, tmp_path: Path) 
                            *FAST)
     assert code == 0, output[-3000:]
     assert "do not have their image's size" not in output
+
+
+def test_inspect_with_jpeg_colour_masks_prints_the_report_not_the_first_failing_sample(capsys, tmp_path: Path) -> None:
+    colours = voc_colormap()
+    root = _squares(tmp_path / "data", 8, lambda i: tuple(int(c) for c in colours[0 if i is None else 1]))
+    for i in range(2):  # saved as JPEG: the colours along the edges are no palette colour any more
+        mask = root / "train" / "masks" / f"{i:03d}.png"
+        Image.open(mask).convert("RGB").save(mask.with_suffix(".jpg"), quality=75)
+        mask.unlink()
+    code, output = run_cli(capsys, "seg", "inspect", "data=mask_folder", f"data.root={root}", "data.palette=voc",
+                           "data.num_workers=0", "extras.print_config=false")
+    assert code == 2 and "Traceback" not in output
+    assert "2 masks are stored in a lossy format" in output and "save the label maps as PNG" in output
+    assert "add it to the palette" not in output  # the old advice, from the first sample drawn

@@ -42,13 +42,13 @@ def inspect_data(cfg: DictConfig) -> Path:
     path = Path(cfg.paths.output_dir) / "train_samples.png"
     try:
         batch = next(iter(datamodule.train_dataloader()), None)
-    except DatasetError as error:  # a sample the header check could not judge; the report comes first
+        why = "no usable training sample is left"
+    except DatasetError:  # a sample with one of the problems found (a lossy mask...): the report says which
         if not report.issues:
             raise
-        batch = None
-        rank_zero_info(f"no training samples drawn: {error}")
+        batch, why = None, "reading them fails on the problems listed below"
     if batch is None:
-        rank_zero_info("no training samples drawn: no usable training sample is left")
+        rank_zero_info(f"no training samples drawn: {why}")
     else:
         figure = training_samples_figure(batch, datamodule.class_names, datamodule.normalization,
                                          getattr(datamodule, "ignore_index", 255))
