@@ -100,24 +100,29 @@ def pair_by_name(images: Sequence[Path], image_dir: Path, masks: Sequence[Path],
 
 def _suffix_candidates(unpaired: Sequence[Path], image_dir: Path, masks: Sequence[Path],
                        mask_dir: Path) -> Counter[tuple[str | None, str]]:
-    """``(image_suffix, mask_suffix)`` settings and how many unpaired images each would pair."""
-    names: dict[str, list[str]] = {}
-    for mask in masks:
-        relative = mask.relative_to(mask_dir)
-        names.setdefault(relative.parent.as_posix(), []).append(relative.name)
-    counts: Counter[tuple[str | None, str]] = Counter()
+    """``(image_suffix, mask_suffix)`` settings and how many unpaired images each would pair.
+
+    Each mask name is split at every position whose beginning is an unpaired image's name (or
+    that name without its last ``_part``: Cityscapes' ``X_leftImg8bit.png``): linear in the
+    number of files, for folders of many thousands."""
+    bases: dict[tuple[str, str], list[str | None]] = {}
     for image in unpaired:
         relative = image.relative_to(image_dir)
-        stem = relative.stem
-        # the image's own name, or without its last _part (Cityscapes' X_leftImg8bit.png)
-        bases: list[tuple[str | None, str]] = [(None, stem)]
+        folder, stem = relative.parent.as_posix(), relative.stem
+        bases.setdefault((folder, stem), []).append(None)
         if "_" in stem.strip("_"):
             cut = stem.rindex("_")
-            bases.append((stem[cut:] + relative.suffix, stem[:cut]))
-        for image_suffix, base in bases:
-            for name in names.get(relative.parent.as_posix(), ()):
-                if name.startswith(base) and len(name) > len(base) and "." in name[len(base):]:
-                    counts[(image_suffix, name[len(base):])] += 1
+            bases.setdefault((folder, stem[:cut]), []).append(stem[cut:] + relative.suffix)
+    counts: Counter[tuple[str | None, str]] = Counter()
+    for mask in masks:
+        relative = mask.relative_to(mask_dir)
+        folder, name = relative.parent.as_posix(), relative.name
+        for cut in range(1, len(name)):
+            suffix = name[cut:]
+            if "." not in suffix:
+                break
+            for image_suffix in bases.get((folder, name[:cut]), ()):
+                counts[(image_suffix, suffix)] += 1
     return counts
 
 
