@@ -133,3 +133,30 @@ def test_inspect_prints_the_summary_and_saves_augmented_samples(capsys, tmp_path
     code, output = run_cli(capsys, "cls", "inspect", "data=image_folder", f"data.root={root}", "data.skip_corrupt=true",
                         "data.num_workers=0", "extras.print_config=false")
     assert code == 0 and "no problem found" in output
+
+
+@pytest.mark.slow
+def test_phone_photos_a_symlinked_subfolder_and_jfif_files_all_train(capsys, tmp_path: Path) -> None:
+    import os
+    import re
+
+    from nnframe.core.testing import write_rotated_jpeg
+
+    root = tmp_path / "photos"
+    write_image_folder(root / "train", {"cat": 6, "dog": 6}, size=(24, 18), coloured=True)
+    for label in ("cat", "dog"):  # sideways phone photos (stored 18x24, shown 24x18) and .jfif files
+        for i in range(3):
+            upright = Image.open(next((root / "train" / label).glob("*.png"))).convert("RGB")
+            write_rotated_jpeg(root / "train" / label / f"phone_{i}.jpg", upright, 6)
+            upright.save(root / "train" / label / f"saved_{i}.jfif", "JPEG")
+    for i in range(4):
+        write_image(root / "more_cats" / f"{i}.png", (24, 18), seed=i)
+    os.symlink(root / "more_cats", root / "train" / "cat" / "linked")  # followed, as torchvision does
+    os.symlink(root / "train", root / "train" / "dog" / "loop")  # a loop: not followed
+    code, output = run_cli(capsys, "cls", "train", "data=image_folder", f"data.root={root}", *FAST)
+    assert code == 0, output[-3000:]
+    counts = dict(re.findall(r"(train|val) (\d+)", output.split("data: ", 1)[1].splitlines()[0]))
+    assert int(counts["train"]) + int(counts["val"]) == 2 * (6 + 3 + 3) + 4
+    assert "size min" in output and "24x18" in output and "18x24" not in output  # every image upright
+    listing = (_run_dir(tmp_path) / "data_check.txt").read_text()
+    assert "a loop" in listing

@@ -87,3 +87,61 @@ def test_inspect_overlays_the_masks(capsys, tmp_path: Path) -> None:
     assert "pixels per class" in output and "no problem found" in output
     (png,) = (tmp_path / "outputs" / "seg" / "inspect").glob("*/*/train_samples.png")
     assert Image.open(png).size[0] > 200
+
+
+def _camvid_named(root: Path, count: int = 8) -> Path:
+    """Images ``X.png`` with CamVid-style masks ``X_L.png`` (the name inspect must pair)."""
+    _squares(root, count, lambda i: 0 if i is None else 1)
+    for mask in sorted((root / "train" / "masks").glob("*.png")):
+        mask.rename(mask.with_name(f"{mask.stem}_L.png"))
+    return root
+
+
+def test_inspect_on_masks_that_do_not_pair_prints_the_report_and_its_hint_pairs_them(capsys, tmp_path: Path) -> None:
+    root = _camvid_named(tmp_path / "camvid")
+    args = ["seg", "inspect", "data=mask_folder", f"data.root={root}", "data.num_classes=2", "data.num_workers=0",
+            "extras.print_config=false"]
+    code, output = run_cli(capsys, *args)
+    assert code == 2 and "Traceback" not in output and "needs image files to measure" not in output
+    assert f"no mask for image {root / 'train' / 'images' / '000.png'}" in output
+    hint = re.search(r"set (data\.mask_suffix=\S+) \(pairs 8 of these 8 images", output)
+    assert hint is not None, output[-3000:]
+    # the old advice (set data.image_size) now gets the same report, not a StopIteration
+    code, output = run_cli(capsys, *args, "data.image_size=32")
+    assert code == 2 and "Traceback" not in output and "StopIteration" not in output
+    assert "no training samples drawn" in output and "data.mask_suffix=_L.png" in output
+    code, output = run_cli(capsys, *args, hint.group(1))
+    assert code == 0, output[-3000:]
+    assert "no problem found" in output and "train_samples.png" in output
+
+
+@pytest.mark.slow
+def test_sideways_phone_photos_with_upright_masks_train(capsys, tmp_path: Path) -> None:
+    from nnframe.core.testing import write_rotated_jpeg
+
+    root = _squares(tmp_path / "data", 12, lambda i: 0 if i is None else 1, size=32)
+    for i in range(0, 12, 2):  # half of them as a phone stores a photo taken sideways, non-square
+        path = root / "train" / "images" / f"{i:03d}.png"
+        upright = Image.open(path).convert("RGB").crop((0, 0, 32, 24))
+        path.unlink()
+        write_rotated_jpeg(path.with_suffix(".jpg"), upright, 6)
+        mask = root / "train" / "masks" / f"{i:03d}.png"
+        Image.open(mask).crop((0, 0, 32, 24)).save(mask)
+    code, output = run_cli(capsys, "seg", "train", "data=mask_folder", f"data.root={root}", "data.num_classes=2",
+                           *FAST)
+    assert code == 0, output[-3000:]
+    assert "do not have their image's size" not in output
+
+
+def test_inspect_with_jpeg_colour_masks_prints_the_report_not_the_first_failing_sample(capsys, tmp_path: Path) -> None:
+    colours = voc_colormap()
+    root = _squares(tmp_path / "data", 8, lambda i: tuple(int(c) for c in colours[0 if i is None else 1]))
+    for i in range(2):  # saved as JPEG: the colours along the edges are no palette colour any more
+        mask = root / "train" / "masks" / f"{i:03d}.png"
+        Image.open(mask).convert("RGB").save(mask.with_suffix(".jpg"), quality=75)
+        mask.unlink()
+    code, output = run_cli(capsys, "seg", "inspect", "data=mask_folder", f"data.root={root}", "data.palette=voc",
+                           "data.num_workers=0", "extras.print_config=false")
+    assert code == 2 and "Traceback" not in output
+    assert "2 masks are stored in a lossy format" in output and "save the label maps as PNG" in output
+    assert "add it to the palette" not in output  # the old advice, from the first sample drawn

@@ -13,6 +13,7 @@ from PIL import Image
 
 from nnframe.core.callbacks import PredictionWriter
 from nnframe.core.cv_tools import class_palette
+from nnframe.core.data import upright_size
 
 
 class SegmentationPredictionWriter(PredictionWriter):
@@ -51,7 +52,7 @@ class SegmentationPredictionWriter(PredictionWriter):
         rows = []
         for path, mask, confidence in zip(paths, prediction["mask"], prediction["confidence"], strict=True):
             with Image.open(path) as image:
-                width, height = image.size
+                width, height = upright_size(image)  # the model saw the image upright (load_image)
             # Nearest neighbour: a class index must never be blended with its neighbour's.
             full = torch.nn.functional.interpolate(mask[None, None].float(), size=(height, width), mode="nearest")
             full_mask = full[0, 0].to(torch.uint8).cpu().numpy()

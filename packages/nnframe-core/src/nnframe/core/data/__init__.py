@@ -4,6 +4,7 @@ from nnframe.core.data.csv_datamodule import CsvDataModule
 from nnframe.core.data.data_report import DataIssue, DataReport, SplitStats
 from nnframe.core.data.device_augment import BatchAugmentation, plan_from_transform
 from nnframe.core.data.device_batch_loader import DeviceBatchLoader, dataset_tensors
+from nnframe.core.data.exif_orientation import exif_orientation, upright, upright_size
 from nnframe.core.data.file_probe import FileInfo, probe_file
 from nnframe.core.data.file_scan import scan_files
 from nnframe.core.data.image_files import (
@@ -35,6 +36,9 @@ __all__ = [
     "LabelledImageDataset",
     "SplitStats",
     "convert_image",
+    "exif_orientation",
+    "upright",
+    "upright_size",
     "list_image_files",
     "probe_file",
     "scan_files",

@@ -16,6 +16,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from PIL import Image
 from torch.utils.data import Subset
 
 from nnframe.core.data.data_report import DataReport, SplitStats
@@ -104,6 +106,7 @@ def check_splits(datamodule: Any, splits: list[str]) -> DataReport:
     report.seconds += scan.seconds
 
     unusable: list[tuple[str, str]] = []
+    missing = False  # a file that does not exist: the datamodule's missing_files_hint applies
     for split, dataset in datasets.items():
         stats = report.splits[split] = SplitStats()
         stats.ignored = list(getattr(dataset, "ignored_files", []))
@@ -119,6 +122,7 @@ def check_splits(datamodule: Any, splits: list[str]) -> DataReport:
                 for kind, path in zip(dataset.file_kinds, sample, strict=False):
                     problem = infos[path].problem
                     if problem is not None:
+                        missing = missing or problem == "file not found"
                         bad.setdefault(index, []).append((str(path), _reason(kind, problem, sample)))
             if bad and not (datamodule.skip_corrupt or report.stop_on_issues):
                 unusable += [entry for index in sorted(bad) for entry in bad[index]]
@@ -144,7 +148,7 @@ def check_splits(datamodule: Any, splits: list[str]) -> DataReport:
         total = len({p for split in splits for sample in files[split] or () for p in sample})
         fix = _SKIP_FIX
         hint = getattr(datamodule, "missing_files_hint", None)
-        if hint and any(reason == "file not found" for _, reason in unique):
+        if hint and missing:
             fix = f"{hint}; or {fix}"
         report.add_issue(f"{len({p for p, _ in unique})} of {total} files cannot be used:", fix, unique)
     _check_classes(datamodule, report, splits)
@@ -181,3 +185,36 @@ def _note_modes(report: DataReport, datamodule: Any, splits: list[str], files: d
     grey = {"L", "1", "I;16", "I", "F", "LA"}
     hint = "; all are grey: data.in_channels=1 trains on one channel" if target == "RGB" and set(modes) <= grey else ""
     report.note(f"images converted to {target}: {', '.join(parts)}{hint}")
+    wide = [path for path in seen if infos[path].mode in _WIDE_MODES]
+    if wide:
+        note = _narrow_range_note(wide)
+        if note:
+            report.note(note)
+
+
+#: Integer modes scaled from the 16-bit range to 8 bits (``image_modes``).
+_WIDE_MODES = {"I;16", "I;16B", "I;16L", "I;16N", "I"}
+#: 16-bit images read in full to find the largest stored value (a sample of a large folder).
+_RANGE_SAMPLE = 32
+
+
+def _narrow_range_note(paths: list[Path]) -> str | None:
+    """A note when 16-bit images hold a narrower range (12-bit camera or microscope data): scaled
+    from 65535 they turn near-black and keep few grey levels."""
+    checked = sorted(paths)[:_RANGE_SAMPLE]
+    largest = 0
+    for path in checked:
+        try:
+            with Image.open(path) as image:
+                largest = max(largest, int(np.asarray(image).max(initial=0)))
+        except Exception:  # noqa: BLE001 - a file that fails here is reported when it is read
+            continue
+    bits = max(1, largest.bit_length())
+    if largest == 0 or bits > 14:
+        return None
+    top = 2 ** bits - 1
+    return (f"{len(paths)} images stored as 16-bit hold values up to {largest} (the largest in {len(checked)} read; about "
+            f"{bits}-bit data, as 12-bit cameras and scanners store it): they are scaled from the 16-bit range "
+            f"(65535 -> 255), so they reach only {round(largest / 257)} of 255 and keep about "
+            f"{round(largest / 257) + 1} grey levels. nnframe has no setting for another range: save them as 8-bit "
+            f"PNGs scaled by their own range (value * 255 / {top}) to keep their contrast")

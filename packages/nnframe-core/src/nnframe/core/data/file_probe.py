@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from nnframe.core.data.exif_orientation import upright, upright_size
+
 #: Kinds of files: ``image`` (header and end marker; fully decoded on request) and ``label``
 #: (a mask: always decoded, its values counted).
 FILE_KINDS = ("image", "label")
@@ -35,7 +37,8 @@ class FileInfo:
     Args:
         format: PIL format name (``JPEG``, ``PNG``, ``WEBP``...), None if not an image.
         mode: PIL mode (``RGB``, ``L``, ``P``, ``RGBA``, ``I;16``, ``CMYK``...).
-        width, height: pixels.
+        width, height: pixels, as a viewer shows the image (its EXIF orientation applied: a
+            photo stored sideways with orientation 6 reports its upright width and height).
         problem: why the file cannot be used (None when it can): names the cause.
         lossy: a lossy format (JPEG, lossy WebP); label values do not survive it.
         values: for labels, ``(stored value, pixel count)`` pairs, sorted; colours of an RGB
@@ -185,11 +188,11 @@ def probe_file(path: str | Path, kind: str = "image", decode: bool = False) -> F
         return FileInfo(problem=f"cannot read: {error}")
     try:
         with Image.open(path) as image:
-            fmt, mode, (width, height) = image.format, image.mode, image.size
+            fmt, mode, (width, height) = image.format, image.mode, upright_size(image)
             lossy = fmt == "JPEG" or (fmt == "WEBP" and _webp_is_lossy(head))
             if kind == "label":
                 image.load()
-                values, colour, problem = _label_values(image)
+                values, colour, problem = _label_values(upright(image))
                 return FileInfo(fmt, mode, width, height, problem, lossy, values, colour)
     except UnidentifiedImageError:
         return FileInfo(problem=f"not an image: {_what_it_is(head[:512])}")

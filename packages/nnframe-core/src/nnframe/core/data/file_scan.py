@@ -18,7 +18,7 @@ from nnframe.core.cache import cache_dir
 from nnframe.core.data.file_probe import FileInfo, probe_file
 
 #: Bump when FileInfo or the probe changes: old cache entries are then ignored.
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: sizes as a viewer shows the image (EXIF orientation)
 #: Files to probe (not counting cached ones) from which a progress bar is shown.
 PROGRESS_FROM = 2000
 

@@ -10,10 +10,12 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
+from nnframe.core.data.exif_orientation import upright
 from nnframe.core.data.image_modes import convert_image
 from nnframe.core.errors import DatasetError
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
+#: File extensions read as images (``.jfif``/``.jpe``: JPEG files as some browsers and cameras name them).
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jfif", ".jpe", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 #: Files and folders that operating systems leave in folders; never data.
 SYSTEM_FILES = {".DS_Store": "macOS folder settings", "Thumbs.db": "Windows thumbnail cache",
                 "desktop.ini": "Windows folder settings"}
@@ -21,8 +23,9 @@ SYSTEM_FOLDERS = {"__MACOSX": "macOS zip metadata folder", "@eaDir": "Synology t
 
 
 def load_image(path: str | Path, mode: str = "RGB") -> Image.Image:
-    """Open an image fully (so a damaged file fails here) and convert it to ``mode`` the
-    documented way (:mod:`nnframe.core.data.image_modes`: alpha over white, 16-bit scaled...).
+    """Open an image fully (so a damaged file fails here), turn it upright as a viewer shows it
+    (its EXIF orientation: :mod:`nnframe.core.data.exif_orientation`) and convert it to ``mode``
+    the documented way (:mod:`nnframe.core.data.image_modes`: alpha over white, 16-bit scaled...).
 
     Raises:
         DatasetError: the file is missing, unreadable or not a valid image; names the path.
@@ -30,7 +33,7 @@ def load_image(path: str | Path, mode: str = "RGB") -> Image.Image:
     try:
         with Image.open(path) as image:
             image.load()
-            return convert_image(image, mode)
+            return convert_image(upright(image), mode)
     except FileNotFoundError as error:
         raise DatasetError(f"image file not found: {path}") from error
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
@@ -58,17 +61,31 @@ def ignore_reason(path: Path) -> str | None:
 def list_image_files(folder: str | Path, recursive: bool = True) -> tuple[list[Path], list[tuple[str, str]]]:
     """The image files under ``folder`` (sorted) and ``(file, reason)`` of everything else found.
 
-    Hidden folders and system folders (``__MACOSX``) are skipped and listed as ignored.
+    Symlinked subfolders are followed, as torchvision's ``ImageFolder`` does; a link back to a
+    folder being read (a loop) is not, and is listed as ignored. Hidden folders and system
+    folders (``__MACOSX``) are skipped and listed as ignored.
     """
     images: list[Path] = []
     ignored: list[tuple[str, str]] = []
-    for current, folders, files in os.walk(folder):
+    # Real paths of each folder's ancestors (itself included, and those above ``folder``): a
+    # subfolder whose real path is among them leads back up, and os.walk(followlinks=True) would
+    # go round it forever (or read the whole dataset into one class, for a link to its parent).
+    top = Path(os.path.realpath(folder))
+    chains = {str(folder): frozenset({str(top), *map(str, top.parents)})}
+    for current, folders, files in os.walk(folder, followlinks=True):
+        chain = chains.pop(current, frozenset({os.path.realpath(current)}))
         keep = []
         for name in sorted(folders):
+            path = os.path.join(current, name)
             if name in SYSTEM_FOLDERS or name.startswith("."):
-                ignored.append((str(Path(current) / name), SYSTEM_FOLDERS.get(name, "hidden folder")))
+                ignored.append((path, SYSTEM_FOLDERS.get(name, "hidden folder")))
             elif recursive:
-                keep.append(name)
+                real = os.path.realpath(path)
+                if real in chain:
+                    ignored.append((path, f"link back to {real}, a folder it is inside (a loop): not followed"))
+                else:
+                    keep.append(name)
+                    chains[path] = chain | {real}
         folders[:] = keep
         for name in files:
             path = Path(current) / name

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torchvision import datasets
 
+from nnframe.core.data.image_files import load_image
 from nnframe.core.errors import DatasetError
 
 
@@ -114,9 +115,11 @@ class _FashionMNIST(_IdxFiles, datasets.FashionMNIST):
 
 class _Imagenette(datasets.Imagenette):
     """Imagenette with one readable name per class (torchvision gives tuples of synonyms) and
-    ``targets`` (for the class counts and seeded subsets)."""
+    ``targets`` (for the class counts and seeded subsets), its photos read upright (EXIF
+    orientation) like every other image file."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("loader", load_image)
         super().__init__(*args, **kwargs)
         self.classes = [names[0] for names in self.classes]
         self.targets = [label for _, label in self._samples]

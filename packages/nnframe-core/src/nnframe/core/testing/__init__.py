@@ -13,6 +13,7 @@ from nnframe.core.testing.image_files import (
     write_image_folder,
     write_messy_files,
     write_mnist,
+    write_rotated_jpeg,
     write_truncated_jpeg,
 )
 from nnframe.core.testing.rank_loss import RankLossRecorder
@@ -36,6 +37,7 @@ __all__ = [
     "write_imagenette",
     "write_messy_files",
     "write_mnist",
+    "write_rotated_jpeg",
     "write_truncated_jpeg",
     "write_shapes_folder",
 ]

@@ -51,6 +51,33 @@ def write_image(path: str | Path, size: tuple[int, int] = (24, 20), mode: str = 
     return path
 
 
+#: How to store the pixels so that applying EXIF orientation ``n`` shows the upright image: the
+#: inverse of the turn :func:`PIL.ImageOps.exif_transpose` applies.
+_STORE_FOR_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_90, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+
+
+def write_rotated_jpeg(path: str | Path, upright: Image.Image, orientation: int = 6, quality: int = 95) -> Path:
+    """A JPEG as a phone saves a photo taken sideways: the sensor's pixels (``upright`` turned)
+    and an EXIF Orientation tag (0x0112) that makes a viewer show ``upright``.
+
+    Args:
+        path: the file (``.jpg``, ``.jfif``...).
+        upright: the image as a viewer must show it.
+        orientation: the EXIF orientation, 2..8 (6: the phone was held upright, camera turned right).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    upright.convert("RGB").transpose(_STORE_FOR_ORIENTATION[orientation]).save(
+        path, "JPEG", quality=quality, exif=exif.tobytes())
+    return path
+
+
 def write_truncated_jpeg(path: str | Path, size: tuple[int, int] = (48, 40), keep: float = 0.6) -> Path:
     """A JPEG cut off after ``keep`` of its bytes (an interrupted copy or download)."""
     buffer = io.BytesIO()

@@ -39,13 +39,22 @@ def inspect_data(cfg: DictConfig) -> Path:
     report = datamodule.data_report
     print_data_summary(datamodule.summary())
     report_data_counts(report, cfg.paths.output_dir)
-    batch = next(iter(datamodule.train_dataloader()))
-    figure = training_samples_figure(batch, datamodule.class_names, datamodule.normalization,
-                                     getattr(datamodule, "ignore_index", 255))
     path = Path(cfg.paths.output_dir) / "train_samples.png"
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    rank_zero_info(f"training samples as the model receives them (augmented): {path}")
+    try:
+        batch = next(iter(datamodule.train_dataloader()), None)
+        why = "no usable training sample is left"
+    except DatasetError:  # a sample with one of the problems found (a lossy mask...): the report says which
+        if not report.issues:
+            raise
+        batch, why = None, "reading them fails on the problems listed below"
+    if batch is None:
+        rank_zero_info(f"no training samples drawn: {why}")
+    else:
+        figure = training_samples_figure(batch, datamodule.class_names, datamodule.normalization,
+                                         getattr(datamodule, "ignore_index", 255))
+        figure.savefig(path, dpi=120)
+        plt.close(figure)
+        rank_zero_info(f"training samples as the model receives them (augmented): {path}")
     if report.issues:
         raise DatasetError(report.error_message() + "\n(a train run with this config stops on these problems)")
     rank_zero_info("no problem found: `nnframe "

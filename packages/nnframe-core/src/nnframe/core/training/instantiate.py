@@ -12,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from nnframe.core.checkpointing import AtomicCheckpointIO
 from nnframe.core.data.vision_datamodule import VisionDataModule
-from nnframe.core.errors import ConfigError
+from nnframe.core.errors import ConfigError, DatasetError
 from nnframe.core.training import callback_dispatch
 from nnframe.core.training.auto_preprocessing import resolve_auto_preprocessing
 from nnframe.core.training.data_values import AUTO, resolve_data_values
@@ -85,7 +85,17 @@ def build_datamodule(cfg: DictConfig, stage: str | None = "fit", stop_on_issues:
         datamodule.setup_splits(splits)
     elif stage is not None:
         datamodule.setup(stage)
-    resolved = resolve_data_values(cfg, datamodule)
+    try:
+        resolved = resolve_data_values(cfg, datamodule)
+    except ConfigError as error:
+        report = getattr(datamodule, "data_report", None)
+        if stop_on_issues or report is None or not report.issues:
+            raise
+        # inspect: an auto value that cannot be measured because the check left no usable file
+        # (masks that do not pair...) is a consequence; the check's problems are the report.
+        raise DatasetError(f"{report.error_message()}\n(no samples drawn: the data's auto values "
+                           "(data.image_size...) are measured on the usable training files, and none is left; "
+                           "fix the problems above)") from error
     if "num_classes" in cfg.data and cfg.data.num_classes is None and hasattr(datamodule, "num_classes"):
         with open_dict(cfg):
             cfg.data.num_classes = datamodule.num_classes

@@ -13,6 +13,10 @@ import torch
 from nnframe.core.data import DataReport, FileInfo
 from nnframe.seg.data.mask_decoding import MaskDecoding
 
+#: Why a mask has its image's size turned by 90 degrees (images are read upright, by their EXIF
+#: orientation, as annotation tools show them).
+_TURNED = (" (turned by 90 degrees: the image is read upright by its EXIF orientation tag, so this mask was "
+           "drawn on its stored, sideways pixels, or the photo lost its tag when it was edited)")
 _LOSSLESS_FIX = ("save the label maps as PNG: JPEG and lossy WebP change label values along every edge, "
                  "so no setting can recover the classes")
 
@@ -71,8 +75,9 @@ class MaskChecks:
                     problems["lossy"].append((name, f"a {mask.format} file (lossy)"))
                     continue
                 if (mask.width, mask.height) != (image.width, image.height):
+                    turned = (mask.width, mask.height) == (image.height, image.width)
                     problems["size"].append((name, f"{mask.width}x{mask.height}, but its image {image_path} is "
-                                                   f"{image.width}x{image.height}"))
+                                                   f"{image.width}x{image.height}{_TURNED if turned else ''}"))
                 values = mask.values or ()
                 counts, pixels_ignored, bad = decoding.counts(values, mask.colour)
                 if bad:

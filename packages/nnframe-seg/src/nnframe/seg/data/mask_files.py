@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from nnframe.core.data import upright
 from nnframe.core.errors import DatasetError
 from nnframe.seg.data.mask_decoding import MaskDecoding
 from nnframe.seg.data.mask_palettes import MaskPalette
@@ -15,11 +16,13 @@ from nnframe.seg.data.mask_palettes import MaskPalette
 def read_mask_values(path: Path) -> tuple[np.ndarray, bool]:
     """The stored values of a mask file and whether they are RGB colours (``0xRRGGBB``).
 
-    Shape: (H, W) int64. Grey-looking RGB masks give their grey values; alpha is dropped.
+    Shape: (H, W) int64, as a viewer shows the file (an EXIF orientation, rare in a mask, is
+    applied as to the images). Grey-looking RGB masks give their grey values; alpha is dropped.
     """
     try:
-        with Image.open(path) as image:
-            image.load()
+        with Image.open(path) as opened:
+            opened.load()
+            image = upright(opened)
             if image.mode in ("P", "L", "I", "I;16", "1", "LA", "PA"):
                 values = np.asarray(image.convert("L") if image.mode == "LA" else
                                     image.convert("P") if image.mode == "PA" else image).astype(np.int64)

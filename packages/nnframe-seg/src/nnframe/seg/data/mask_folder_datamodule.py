@@ -8,6 +8,7 @@ from typing import Any
 
 from nnframe.core.data import IMAGE_EXTENSIONS, list_image_files
 from nnframe.core.errors import DatasetError
+from nnframe.seg.data.mask_pairing import MaskPairing, check_suffix, pair_by_map, pair_by_name, read_mask_map
 from nnframe.seg.data.segmentation_datamodule import SegmentationDataModule
 from nnframe.seg.data.segmentation_dataset import SegmentationDataset
 
@@ -19,6 +20,11 @@ class MaskFolderDataModule(SegmentationDataModule):
         root/val/images/...          root/val/masks/...       (optional: else val_fraction of train)
         root/test/images/...         root/test/masks/...      (optional: else val)
 
+    Masks named otherwise pair by suffix (``mask_suffix=_L.png``: ``0001.jpg`` with ``0001_L.png``;
+    with ``image_suffix=_leftImg8bit.png``, ``X_leftImg8bit.png`` with ``X<mask_suffix>``) or by a
+    mapping file (``mask_map``). Images are read upright (EXIF orientation), as the annotation
+    tool showed them when the mask was drawn.
+
     A mask holds one class index per pixel (8-bit grey or palette PNG), 255 for pixels to ignore;
     with two classes, masks stored as 0/255 are read as 0/1; colour-coded masks need ``palette``.
     Masks in a lossy format (JPEG) are refused: their values are not the labels any more.
@@ -29,15 +35,24 @@ class MaskFolderDataModule(SegmentationDataModule):
         images_dir, masks_dir: folder names inside each split folder.
         train_dir, val_dir, test_dir: split folder names (paths below ``root``; ``.`` for a
             single split held directly in ``root``).
-        mask_suffix: extension of the mask files (None: any image extension, PNG first).
+        mask_suffix: the end of a mask's file name after its image's name: an extension
+            (``.png``) or a suffix with it (``_L.png``, ``_gtFine_labelIds.png``, ``_mask.png``);
+            None: any image extension, PNG first.
+        image_suffix: the end of an image's file name that ``mask_suffix`` replaces
+            (``_leftImg8bit.png`` for Cityscapes' names); None: the extension.
+        mask_map: a CSV of ``image,mask`` rows (paths relative to the CSV's folder) pairing the
+            images with masks anywhere; replaces the pairing by name (``masks_dir`` unused).
         **kwargs: :class:`SegmentationDataModule` arguments (``root``, ``num_classes``,
             ``palette``...).
     """
 
     def __init__(self, class_names: Sequence[str] | None = None, images_dir: str = "images", masks_dir: str = "masks",
                  train_dir: str = "train", val_dir: str = "val", test_dir: str = "test",
-                 mask_suffix: str | None = None, **kwargs: Any) -> None:
+                 mask_suffix: str | None = None, image_suffix: str | None = None, mask_map: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        check_suffix("data.mask_suffix", mask_suffix)
+        check_suffix("data.image_suffix", image_suffix)
         num_classes = self.expected_num_classes
         if class_names is None and self.palette is not None and self.palette.class_names is not None \
                 and num_classes in (None, len(self.palette.class_names)):
@@ -55,6 +70,9 @@ class MaskFolderDataModule(SegmentationDataModule):
         self.masks_dir = masks_dir
         self.split_dirs = {"train": train_dir, "val": val_dir, "test": test_dir}
         self.mask_suffix = mask_suffix
+        self.image_suffix = image_suffix
+        self.mask_map = Path(mask_map) if mask_map else None
+        self._pairing_hints: dict[str, str] = {}
         self.available_splits = tuple(s for s in ("train", "val", "test") if self._split_folder(s) is not None)
 
     def _split_folder(self, split: str) -> Path | None:
@@ -89,39 +107,36 @@ class MaskFolderDataModule(SegmentationDataModule):
             hint = f"no {train} folder"
         raise DatasetError(f"no {train / self.images_dir} folder: {hint}.\n{self.expected_tree()}")
 
-    def _masks_by_stem(self, mask_dir: Path) -> dict[Path, Path]:
-        """Mask files by their path without extension relative to ``mask_dir`` (PNG first)."""
+    @property
+    def missing_files_hint(self) -> str | None:
+        """How to pair the images the data check found without a mask (the key to set)."""
+        hints = list(dict.fromkeys(self._pairing_hints.values()))
+        return "; ".join(hints) or None
+
+    def _pair(self, images: list[Path], image_dir: Path, mask_dir: Path) -> MaskPairing:
+        if self.mask_map is not None:
+            return pair_by_map(images, read_mask_map(self.mask_map), self.mask_map)
         if not mask_dir.is_dir():
-            return {}
+            raise DatasetError(f"no {mask_dir} folder beside {image_dir} (set data.masks_dir if it has another "
+                               f"name, or data.mask_map=<csv of image,mask rows>).\n{self.expected_tree()}")
         masks, _ = list_image_files(mask_dir)
-        suffixes = [self.mask_suffix] if self.mask_suffix else [".png", *IMAGE_EXTENSIONS]
-        found: dict[Path, Path] = {}
-        for suffix in reversed(suffixes):
-            for mask in masks:
-                if mask.suffix.lower() == suffix.lower():
-                    found[mask.relative_to(mask_dir).with_suffix("")] = mask
-        return found
+        return pair_by_name(images, image_dir, masks, mask_dir, self.mask_suffix, self.image_suffix)
 
     def load_split(self, split: str) -> SegmentationDataset:
         self.prepare_data()
         folder = self._split_folder(split)
         assert folder is not None
         image_dir, mask_dir = folder / self.images_dir, folder / self.masks_dir
-        if not mask_dir.is_dir():
-            raise DatasetError(f"no {mask_dir} folder beside {image_dir} (set data.masks_dir if it has another "
-                               f"name).\n{self.expected_tree()}")
         images, ignored = list_image_files(image_dir)
         if not images:
             raise DatasetError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {image_dir}.\n{self.expected_tree()}")
-        masks = self._masks_by_stem(mask_dir)
-        samples = []
-        for image in images:
-            stem = image.relative_to(image_dir).with_suffix("")
-            expected = mask_dir / stem.with_suffix(self.mask_suffix or ".png")
-            samples.append((image, masks.pop(stem, expected)))  # a missing mask: reported by the data check
-        _, mask_ignored = list_image_files(mask_dir)
-        ignored += mask_ignored + [(str(mask), "mask without an image") for mask in sorted(masks.values())]
-        dataset = SegmentationDataset(samples, self.folder_class_names, ignore_index=self.ignore_index,
+        pairing = self._pair(images, image_dir, mask_dir)
+        if pairing.hint:  # the images without a mask: reported by the data check, with this hint
+            self._pairing_hints[split] = pairing.hint
+        if self.mask_map is None:
+            ignored += list_image_files(mask_dir)[1]
+        ignored += [(str(mask), "mask without an image") for mask in pairing.unused_masks]
+        dataset = SegmentationDataset(pairing.samples, self.folder_class_names, ignore_index=self.ignore_index,
                                       binary_255=self.binary_255, image_mode=self.image_mode, palette=self.palette)
         dataset.ignored_files = ignored
         return dataset

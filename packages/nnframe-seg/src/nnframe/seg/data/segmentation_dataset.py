@@ -71,7 +71,8 @@ class SegmentationDataset(FileVisionDataset):
         if tuple(mask.shape) != (image.height, image.width):
             raise DatasetError(
                 f"mask {mask_path} is {mask.shape[1]}x{mask.shape[0]} but image {image_path} is "
-                f"{image.width}x{image.height}; a mask must have its image's size"
+                f"{image.width}x{image.height} (read upright, by its EXIF orientation); a mask must have its "
+                "image's size as a viewer shows it: re-export the mask or the image"
             )
         return image, tv_tensors.Mask(mask)
 
