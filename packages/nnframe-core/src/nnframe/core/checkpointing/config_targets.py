@@ -11,7 +11,7 @@ walked before anything is imported or built; a target is allowed when
   ``functools.partial``;
 - what it names is, once imported, defined there too (``torch.nn.modules.module.torch.load`` is
   ``torch.load``, defined in ``torch.serialization``);
-- it is a class, or a function of nnframe's that nnframe's own configs use (transforms,
+- it is a class, or a function of nnframe's that nnframe's own configs name (transforms,
   schedules) or of the project: a library's functions (a loader, a file writer) are refused.
 
 Configs the user composes on the command line are the user's own and are not checked.
@@ -68,24 +68,30 @@ def _yaml_files(folder: Traversable) -> Iterator[Traversable]:
 
 
 @cache
-def shipped_function_targets() -> frozenset[Any]:
-    """The functions nnframe's own configs (core's and every installed task's) name as ``_target_``."""
-    import hydra
-
+def shipped_target_names() -> frozenset[str]:
+    """The ``_target_``s nnframe's own configs (core's and every installed task's) name, as written."""
     from nnframe.core.task_registry import discover_tasks
 
     packages = {_CORE_CONFIGS, *(spec.config_package for spec in discover_tasks().values())}
-    found = set()
-    for package in packages:
-        for path in _yaml_files(files(package)):
-            for target in _YAML_TARGET.findall(path.read_text()):
-                try:
-                    obj = hydra.utils.get_object(target)
-                except Exception:  # an optional dependency that is not installed
-                    continue
-                if not isinstance(obj, type):
-                    found.add(obj)
-    return frozenset(found)
+    return frozenset(target for package in packages for path in _yaml_files(files(package))
+                     for target in _YAML_TARGET.findall(path.read_text()))
+
+
+def _shipped_function(obj: Any) -> bool:
+    """Whether ``obj`` is a function one of nnframe's own configs names (only the names ending
+    in its name are imported: importing every task's targets would slow every command)."""
+    import hydra
+
+    name = getattr(obj, "__name__", None)
+    for target in shipped_target_names():
+        if name is None or target.rsplit(".", 1)[-1] != name:
+            continue
+        try:
+            if hydra.utils.get_object(target) is obj:
+                return True
+        except Exception:  # an optional dependency that is not installed
+            continue
+    return False
 
 
 def _refusal(key: str, target: Any, source: str | Path, why: str) -> CheckpointError:
@@ -128,7 +134,6 @@ def check_config_targets(config: dict[str, Any], source: str | Path) -> None:
         return
     import hydra
 
-    functions = shipped_function_targets()
     for key, target in targets:
         if target in ALLOWED_CALLABLES:
             continue
@@ -139,6 +144,6 @@ def check_config_targets(config: dict[str, Any], source: str | Path) -> None:
         module = getattr(obj, "__module__", None) or ""
         if not _under(module, roots):
             raise _refusal(key, target, source, f"it is {module}.{getattr(obj, '__qualname__', '?')}")
-        if isinstance(obj, type) or _under(module, project) or obj in functions:
+        if isinstance(obj, type) or _under(module, project) or _shipped_function(obj):
             continue
         raise _refusal(key, target, source, "a function that nnframe's configs do not use")
