@@ -29,7 +29,8 @@ def test_flags_get_the_absolute_dir_and_the_project_goes_on_sys_path(tmp_path: P
     flags, env = project_hydra_flags(["-m", "-cd", "configs", "--cfg", "job"])
     configs = str((tmp_path / "project" / "configs").resolve())
     assert flags == ["-m", "--cfg", "job", "--config-dir", configs]
-    assert sys.path[0] == str((tmp_path / "project").resolve())
+    # After the installed packages: a module of the project cannot shadow one of them.
+    assert sys.path[-1] == str((tmp_path / "project").resolve())
     assert os.environ[CONFIG_DIR_ENV] == configs  # DDP workers re-run the command line with it
     env.restore()
     assert CONFIG_DIR_ENV not in os.environ

@@ -3,8 +3,11 @@
 ``nnframe <task> <action> --config-dir DIR`` (or ``NNFRAME_CONFIG_DIR=DIR``) adds ``DIR`` to the
 config search path: its ``data/``, ``model/``, ``experiment/``, ... files become options of those
 groups. The folder holding ``DIR`` (the project root) and the current folder go on ``sys.path``,
-so the project's Python modules are found by ``_target_`` without setting ``PYTHONPATH``, as
-``python -m`` finds them in the current folder. Nothing here imports hydra or torch.
+so the project's Python modules are found by ``_target_`` without setting ``PYTHONPATH``. They go
+at the end, after the installed packages: a ``rich.py`` or ``torchmetrics.py`` in a downloaded
+model folder is never imported in place of the library it is named after. The project root's
+packages are also the only ones beside nnframe's and its libraries' that a checkpoint's stored
+config may build (:func:`project_packages`). Nothing here imports hydra or torch.
 """
 
 from __future__ import annotations
@@ -59,18 +62,45 @@ def project_import_dirs(config_dir: Path | None) -> list[Path]:
     return dirs if cwd in dirs else [*dirs, cwd]
 
 
+_project_roots: list[Path] = []  # the roots of the config dirs this process uses
+
+
 def use_project(config_dir: str | os.PathLike[str] | None) -> Path | None:
     """Resolve the config dir and make the project importable; returns the config dir.
+
+    The folders go at the end of ``sys.path``: the project's own modules are found, but one
+    named like an installed package (``rich.py``) cannot shadow it.
 
     Args:
         config_dir: the given config dir (None: ``$NNFRAME_CONFIG_DIR``, else none).
     """
     path = resolve_config_dir(config_dir)
-    for folder in reversed(project_import_dirs(path)):
+    if path is not None and path.parent not in _project_roots:
+        _project_roots.append(path.parent)
+    for folder in project_import_dirs(path):
         entry = str(folder)
         if entry not in sys.path:
-            sys.path.insert(0, entry)  # first, as `python -m` and `python script.py` do
+            sys.path.append(entry)  # after site-packages: installed packages win
     return path
+
+
+def project_packages() -> set[str]:
+    """The top-level packages and modules of the projects whose config dir this process uses
+    (``--config-dir``, ``$NNFRAME_CONFIG_DIR`` or ``compose(config_dir=...)``): the names a
+    checkpoint's config may import beside nnframe's and its libraries'. The current folder alone
+    is not a project (a downloaded model folder would be one)."""
+    roots = list(_project_roots)
+    from_env = os.environ.get(CONFIG_DIR_ENV)
+    if from_env and Path(from_env).expanduser().is_dir():
+        roots.append(Path(from_env).expanduser().resolve().parent)
+    names = set()
+    for root in roots:
+        for entry in root.iterdir():
+            if entry.is_dir() and (entry / "__init__.py").is_file() and entry.name.isidentifier():
+                names.add(entry.name)
+            elif entry.suffix == ".py" and entry.stem.isidentifier():
+                names.add(entry.stem)
+    return names
 
 
 class EnvironmentChange:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import torch
 from omegaconf import DictConfig
 
-from nnframe.core.checkpointing import read_checkpoint_metadata
+from nnframe.core.checkpointing import load_checkpoint, read_checkpoint_metadata
 from nnframe.core.errors import CheckpointError, ConfigError
 from nnframe.core.training.checkpoint_config import apply_checkpoint_config
 from nnframe.core.training.instantiate import build_model
@@ -29,7 +28,7 @@ def load_ssl_module(cfg: DictConfig, action: str) -> tuple[SSLModule, DictConfig
     model = build_model(cfg, list(metadata.get("class_names", [])), weights_from_checkpoint=True)
     if not isinstance(model, SSLModule):
         raise ConfigError(f"model._target_ must build an SSLModule, got {type(model).__name__}")
-    state = torch.load(cfg.ckpt_path, map_location="cpu", weights_only=False)["state_dict"]
+    state = load_checkpoint(cfg.ckpt_path, mmap=False)["state_dict"]
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
 from nnframe.core.checkpointing.atomic_checkpoint_io import atomic_torch_save
+from nnframe.core.checkpointing.safe_load import load_checkpoint
 from nnframe.core.errors import CheckpointError
 
 FORMAT = "nnframe.backbone"
@@ -47,10 +47,7 @@ def load_backbone_weights(backbone: nn.Module, path: str | Path, expected_name: 
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"backbone weights not found: {path}")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many types for a damaged file
-        raise CheckpointError(f"cannot read backbone weights {path}: {error}") from error
+    payload = load_checkpoint(path, what="backbone weights", mmap=False)  # weights_only=True, nnframe's messages
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(
             f"{path} is not an nnframe backbone file; write one with `nnframe ssl export ckpt_path=...`"

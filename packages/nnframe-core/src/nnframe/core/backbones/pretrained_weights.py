@@ -20,6 +20,7 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
 from nnframe.core.backbones.backbone_weights import FORMAT
+from nnframe.core.checkpointing.safe_load import load_checkpoint
 from nnframe.core.errors import CheckpointError
 
 _SHOWN = 8
@@ -76,13 +77,9 @@ def _torch_load(path: Path) -> Any:
         raise CheckpointError(f"pretrained weights file not found: {path} (check model.pretrained_file)")
     if path.suffix == ".safetensors":
         return None  # never an nnframe backbone file
-    try:
-        try:
-            return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        except RuntimeError:  # a file in torch's legacy (non-zip) format cannot be memory-mapped
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many types for a damaged or foreign file
-        raise CheckpointError(f"cannot read pretrained weights {path}: {error}") from error
+    # weights_only=True, and nnframe's own message for a file that needs more (never torch's
+    # advice to load it unsafely); legacy (non-zip) files are read without memory-mapping.
+    return load_checkpoint(path, what="pretrained weights (model.pretrained_file)")
 
 
 def read_nnframe_backbone_file(path: str | Path) -> dict[str, Any] | None:

@@ -1,4 +1,4 @@
-"""Checkpoint writing that never leaves a truncated file, and checkpoint metadata."""
+"""Checkpoint writing that never leaves a truncated file, safe loading (data, never code), metadata."""
 
 from nnframe.core.checkpointing.atomic_checkpoint_io import (
     AtomicCheckpointIO,
@@ -8,6 +8,7 @@ from nnframe.core.checkpointing.atomic_checkpoint_io import (
 )
 from nnframe.core.checkpointing.checkpoint_compatibility import check_checkpoint_fits
 from nnframe.core.checkpointing.checkpoint_metadata import read_checkpoint_metadata
+from nnframe.core.checkpointing.safe_load import load_checkpoint
 
 __all__ = [
     "AtomicCheckpointIO",
@@ -15,5 +16,6 @@ __all__ = [
     "atomic_torch_save",
     "atomic_write",
     "check_checkpoint_fits",
+    "load_checkpoint",
     "read_checkpoint_metadata",
 ]

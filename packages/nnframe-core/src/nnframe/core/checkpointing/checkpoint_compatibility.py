@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
 from torch import nn
 
 from nnframe.core.checkpointing.checkpoint_metadata import read_checkpoint_metadata
+from nnframe.core.checkpointing.safe_load import load_checkpoint
 from nnframe.core.errors import CheckpointError
 
 _SHOWN = 5
@@ -21,7 +21,7 @@ def check_checkpoint_fits(path: str | Path, model: nn.Module, task_name: str | N
     the data is loaded) with a long list of tensor names.
     """
     read_checkpoint_metadata(path, task_name)  # missing, unreadable, or another task
-    state = torch.load(path, map_location="cpu", weights_only=False, mmap=True)["state_dict"]
+    state = load_checkpoint(path)["state_dict"]
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))

@@ -17,7 +17,7 @@ import torch
 from lightning.pytorch.utilities import rank_zero_info
 from omegaconf import DictConfig
 
-from nnframe.core.checkpointing import read_checkpoint_metadata
+from nnframe.core.checkpointing import load_checkpoint, read_checkpoint_metadata
 from nnframe.core.cv_tools import resolve_normalization
 from nnframe.core.errors import CheckpointError, ConfigError
 from nnframe.core.output_dir import in_run_dir
@@ -54,7 +54,7 @@ def load_model_from_checkpoint(cfg: DictConfig) -> tuple[L.LightningModule, Dict
     metadata = read_checkpoint_metadata(cfg.ckpt_path, cfg.task_name)
     cfg = apply_checkpoint_config(cfg, metadata)
     model = build_model(cfg, metadata.get("class_names", []), weights_from_checkpoint=True)
-    state = torch.load(cfg.ckpt_path, map_location="cpu", weights_only=False)["state_dict"]
+    state = load_checkpoint(cfg.ckpt_path, mmap=False)["state_dict"]
     try:
         model.load_state_dict(state)
     except RuntimeError as error:

@@ -6,15 +6,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import torch
 from lightning.pytorch.loggers import TensorBoardLogger
 
+from nnframe.core.checkpointing.safe_load import load_checkpoint
 from nnframe.core.loggers.resumable_csv_logger import ResumableCSVLogger
 
 
 def checkpoint_global_step(path: str | Path) -> int:
     """The ``global_step`` a Lightning checkpoint was saved at (memory-mapped: no weights read)."""
-    checkpoint = torch.load(path, map_location="cpu", weights_only=False, mmap=True)
+    checkpoint = load_checkpoint(path)
     return int(checkpoint.get("global_step", 0))
 
 

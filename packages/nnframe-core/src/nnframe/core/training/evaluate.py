@@ -32,10 +32,10 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     loggers = instantiate_group(cfg.get("logger"), "logger")
     trainer = build_trainer(cfg, callbacks=[], loggers=loggers)
     try:
-        trainer.validate(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path, verbose=False)
+        trainer.validate(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path, verbose=False, weights_only=True)
         metrics = _as_floats(trainer.callback_metrics)
         if cfg.get("test"):
-            trainer.test(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path, verbose=False)
+            trainer.test(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path, verbose=False, weights_only=True)
             metrics.update(_as_floats(trainer.callback_metrics))
     except RuntimeError as error:
         if "state_dict" in str(error) or "size mismatch" in str(error):

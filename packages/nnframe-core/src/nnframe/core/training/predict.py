@@ -39,7 +39,7 @@ def predict(cfg: DictConfig) -> Path:
     output_dir = in_run_dir(cfg.predict.output_dir, cfg.paths.output_dir)
     writer = hydra.utils.instantiate(cfg.predict.writer, output_dir=output_dir, class_names=class_names)
     trainer = build_trainer(cfg, callbacks=[writer], loggers=False)
-    trainer.predict(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path, return_predictions=False)
+    trainer.predict(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path, return_predictions=False, weights_only=True)
     rank_zero_info(f"predictions: {writer.csv_path}")
     return writer.csv_path
 

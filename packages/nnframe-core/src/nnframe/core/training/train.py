@@ -144,7 +144,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         check_checkpoint_fits(ckpt_path, model, cfg.task_name)
         continue_logs_from(trainer.loggers, checkpoint_global_step(ckpt_path))
     try:
-        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
     except SIGTERMException:
         raise _interrupted(cfg, trainer, callbacks, "training") from None
     if _stop_requested_after(trainer):
@@ -165,7 +165,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         if best is None and not trainer.fast_dev_run:
             rank_zero_info("no best checkpoint: testing the current weights")
         try:
-            trainer.test(model, datamodule=datamodule, ckpt_path=best, verbose=False)
+            trainer.test(model, datamodule=datamodule, ckpt_path=best, verbose=False, weights_only=True)
         except SIGTERMException:
             raise _interrupted(cfg, trainer, callbacks, "the test") from None
         metrics.update(_as_floats(trainer.callback_metrics))
