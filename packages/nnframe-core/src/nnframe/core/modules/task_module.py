@@ -43,7 +43,7 @@ def example_input(datamodule: Any, module: Any = None) -> Any:
     if not (isinstance(size, int) and isinstance(channels, int) and size > 0 and channels > 0):
         return None
     if module is not None:
-        inputs = module.export_inputs({"image_size": size, "in_channels": channels, "batch_size": 1})
+        inputs = module.export_inputs({"channels": channels, "height": size, "width": size, "batch_size": 1})
         return inputs[0] if len(inputs) == 1 else inputs
     return torch.zeros(1, channels, size, size)
 
@@ -322,30 +322,48 @@ class TaskModule(L.LightningModule):
         """The module written by ``export`` (default: this one, ``forward(images) -> outputs``)."""
         return self
 
-    def export_inputs(self, spec: Mapping[str, Any]) -> tuple[Any, ...]:
-        """Example inputs of :meth:`export_module` (traced by ONNX / ``torch.export``).
+    def export_inputs(self, spec: Mapping[str, Any]) -> tuple[torch.Tensor, ...]:
+        """Example inputs of :meth:`export_module`, traced by the exporter and run to check the
+        exported model (so random, not zeros; the same for the same spec).
 
         Args:
-            spec: ``batch_size``, ``in_channels``, ``image_size`` (an int or ``(height, width)``).
+            spec: ``batch_size``, ``channels``, ``height``, ``width`` (the export's input spec).
 
-        Default: one batch of zero images. Shape: ((batch, channels, height, width),).
+        Default: one batch of standard-normal images. Shape: ((batch, channels, height, width),).
         """
-        size = spec.get("image_size", 32)
-        height, width = (size, size) if isinstance(size, int) else tuple(size)
-        return (torch.zeros(int(spec.get("batch_size", 1)), int(spec.get("in_channels", 3)), height, width),)
+        batch_size = int(spec.get("batch_size", 1))
+        generator = torch.Generator().manual_seed(batch_size)
+        return (torch.randn(batch_size, int(spec["channels"]), int(spec["height"]), int(spec["width"]),
+                            generator=generator),)
 
     def export_names(self) -> tuple[list[str], list[str]]:
-        """The exported graph's input and output names. Default: ``(["images"], ["logits"])``."""
-        return ["images"], ["logits"]
+        """The exported graph's input and output names. Default: ``(["images"], ["outputs"])``
+        (several outputs under one name are numbered: ``outputs_0``, ``outputs_1``...)."""
+        return ["images"], ["outputs"]
 
     def export_unsupported(self) -> str | None:
         """Why this task's model cannot be exported, or None. ``export`` stops with this
         reason, by name, before tracing anything."""
         return None
 
-    def synthetic_batch(self, batch_size: int, image_size: int, in_channels: int, num_classes: int) -> Any:
+    def synthetic_batch(self, batch_size: int, image_size: int, in_channels: int, num_classes: int,
+                        example: Any = None) -> Any:
         """A batch of the task's shape with random content, for the throughput benchmark.
-        Default: ``(normal-noise images (B, C, H, W), class indices (B,))``."""
+
+        Args:
+            batch_size, image_size, in_channels, num_classes: its size.
+            example: a real training batch, when the benchmark has one.
+
+        Default: with ``example``, its structure with ``batch_size`` samples (floating tensors
+        standard-normal noise, integer ones, labels or masks, tiled from the example: see
+        :func:`nnframe.core.benchmark.synthetic_batch.synthetic_batch`; a batch of tensors or
+        lists of tensors, as cls, seg and ssl have); else ``(normal-noise images (B, C, H, W),
+        class indices (B,))``. A task whose batches hold lists of samples (detection) overrides it.
+        """
+        if example is not None:
+            from nnframe.core.benchmark.synthetic_batch import synthetic_batch
+
+            return synthetic_batch(example, batch_size, torch.device("cpu"))
         images = torch.randn(batch_size, in_channels, image_size, image_size)
         return images, torch.randint(0, max(num_classes, 1), (batch_size,))
 
