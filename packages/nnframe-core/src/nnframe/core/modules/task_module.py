@@ -128,7 +128,8 @@ class TaskModule(L.LightningModule):
 
     #: True for a network that computes its own losses (torchvision detectors, Hugging Face
     #: models): in training ``net(images, target)`` returns a dict of losses, summed into the
-    #: loss and each logged as ``train/<name>``; in evaluation ``net(images)`` returns the
+    #: loss and each logged as ``train/loss_<name>`` (``loss_classifier`` keeps its name: see
+    #: :class:`StepOutput`); in evaluation ``net(images)`` returns the
     #: predictions and there is no ``val/loss`` (said once as not applicable).
     model_returns_losses: ClassVar[bool] = False
 
