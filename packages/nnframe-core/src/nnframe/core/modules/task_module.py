@@ -505,6 +505,10 @@ class TaskModule(L.LightningModule):
         if self.model_returns_losses:
             not_applicable("val/loss", f"{type(self).__name__}'s model computes its losses in training mode only")
 
+    def on_test_start(self) -> None:
+        if self.model_returns_losses:
+            not_applicable("test/loss", f"{type(self).__name__}'s model computes its losses in training mode only")
+
     def on_train_start(self) -> None:
         # The sanity check must not count towards the best value; a resumed run keeps the
         # best value restored from its checkpoint.
