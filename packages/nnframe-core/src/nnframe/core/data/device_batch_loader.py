@@ -194,7 +194,6 @@ class DeviceBatchLoader:
         """Start the next iteration of epoch ``state["epoch"]`` at batch ``state["batches"]``
         (Lightning calls this before it iterates a loader resumed mid-epoch)."""
         self._resume_at = (int(state["epoch"]), int(state["batches"]))
-        self.set_epoch(int(state["epoch"]))
 
     def _batch_seed(self, batch: int) -> int:
         """The seed of one batch's augmentation draws: a function of (seed, epoch, rank, batch)."""

@@ -76,9 +76,10 @@ class ResumableDataLoader(DataLoader):
         if first >= len(self):
             return  # the epoch was over: nothing to load
         iterator = super().__iter__()
-        with _global_random_states_kept():  # the dropped batches' transforms draw from them (no workers)
-            for _ in range(first):
-                next(iterator)
+        if first:
+            with _global_random_states_kept():  # the dropped batches' transforms draw from them (no workers)
+                for _ in range(first):
+                    next(iterator)
         for batches, batch in enumerate(iterator, start=first + 1):
             self._position = (epoch, batches)
             yield batch
