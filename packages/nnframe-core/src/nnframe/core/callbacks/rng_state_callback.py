@@ -67,7 +67,9 @@ def resume_position(trainer: L.Trainer, loader_states: bool) -> str:
         return f"resumed at the start of epoch {epoch}"
     batch, total = trainer.fit_loop.epoch_loop.batch_progress.current.ready, trainer.num_training_batches
     if batch >= total:
-        return f"resumed at the end of epoch {epoch}"
+        # The checkpoint was taken after the epoch's last batch: Lightning may have counted the
+        # epoch as done already or not, but has started as many epochs as the next one's index.
+        return f"resumed at the start of epoch {trainer.fit_loop.epoch_progress.current.started}"
     where = f"resumed at epoch {epoch}, batch {batch} of {total}"
     resumable = all(_resumable(loader) for loader in _train_loaders(trainer))
     if batch and not (resumable and loader_states):
