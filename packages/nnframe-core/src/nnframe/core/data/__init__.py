@@ -18,6 +18,7 @@ from nnframe.core.data.image_folder_datamodule import ImageFolderDataModule
 from nnframe.core.data.image_folder_dataset import ImageFolderDataset
 from nnframe.core.data.image_modes import convert_image
 from nnframe.core.data.labelled_image_dataset import LabelledImageDataset
+from nnframe.core.data.resumable_data_loader import ResumableDataLoader
 from nnframe.core.data.shapes import SHAPE_NAMES, ShapesArrays, generate_shapes
 from nnframe.core.data.shapes_datamodule import ShapesDataModule
 from nnframe.core.data.shapes_dataset import ShapesDataset
@@ -43,6 +44,7 @@ __all__ = [
     "probe_file",
     "scan_files",
     "DeviceBatchLoader",
+    "ResumableDataLoader",
     "dataset_tensors",
     "plan_from_transform",
     "TORCHVISION_DATASETS",

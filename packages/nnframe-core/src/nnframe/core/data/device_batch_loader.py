@@ -125,8 +125,15 @@ class DeviceBatchLoader:
     """Yields augmented batches from a dataset held on ``device``.
 
     Order: a permutation drawn from ``(seed, epoch)`` as :class:`EpochSeededRandomSampler` does
-    (Lightning calls :meth:`set_epoch`), split across processes by rank. Augmentation draws come
-    from a device generator seeded the same way, so a run is reproducible.
+    (Lightning calls :meth:`set_epoch`), split across processes by rank. The augmentation of each
+    batch draws from a device generator seeded from ``(seed, epoch, rank, batch index)``, so a run
+    is reproducible and any batch's draws are known without drawing those of the batches before.
+
+    Resumable mid-epoch: Lightning saves :meth:`state_dict` (the epoch and the batches handed out
+    in it) in every checkpoint and gives it back to :meth:`load_state_dict` when it resumes, and
+    the next iteration starts at the batch after the last one trained, with the same images and
+    augmentation draws as the uninterrupted run (every process holds the same position, since they
+    step in lockstep).
 
     Args:
         images: (N, C, H, W) uint8, on any device; moved to ``device`` once.
@@ -175,6 +182,8 @@ class DeviceBatchLoader:
         # whether a loader shuffles.
         self.sampler: Any = self if shuffle else SequentialSampler(range(len(images)))
         self.batch_sampler = None
+        self._position = (0, 0)  # (epoch, batches handed out in it) of the current iteration
+        self._resume_at: tuple[int, int] | None = None  # from load_state_dict, for the next iteration
 
     def set_epoch(self, epoch: int) -> None:
         """Select the order and augmentation draws of ``epoch``."""
@@ -192,14 +201,38 @@ class DeviceBatchLoader:
         n = math.ceil(len(self.images) / self.world_size) if self.shuffle else len(self._indices())
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
+    def state_dict(self) -> dict[str, int]:
+        """Where training is in the data: ``{"epoch", "batches"}`` (batches handed out in that epoch).
+
+        Lightning saves it in the checkpoint (its fit loop does so for every train loader that
+        has ``state_dict`` and ``load_state_dict``)."""
+        epoch, batches = self._position
+        return {"epoch": epoch, "batches": batches}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        """Start the next iteration of epoch ``state["epoch"]`` at batch ``state["batches"]``
+        (Lightning calls this before it iterates a loader resumed mid-epoch)."""
+        self._resume_at = (int(state["epoch"]), int(state["batches"]))
+
+    def _batch_seed(self, batch: int) -> int:
+        """The seed of one batch's augmentation draws: a function of (seed, epoch, rank, batch)."""
+        mixed = np.random.SeedSequence([self.seed % 2**63, self.epoch, self.rank, batch])
+        return int(mixed.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
     def __iter__(self) -> Iterator[Any]:
-        generator = torch.Generator(device=self.device).manual_seed(
-            (self.seed + 1) * 1_000_003 + self.epoch * 7919 + self.rank)
+        first = 0
+        if self._resume_at is not None and self._resume_at[0] == self.epoch:
+            first = self._resume_at[1]
+        self._resume_at = None
+        self._position = (self.epoch, first)
+        generator = torch.Generator(device=self.device)
         indices = self._indices()
-        for start in range(0, len(indices), self.batch_size):
-            index = indices[start:start + self.batch_size]
+        for batch in range(first, math.ceil(len(indices) / self.batch_size)):
+            index = indices[batch * self.batch_size:(batch + 1) * self.batch_size]
             if self.drop_last and len(index) < self.batch_size:
                 break
+            generator.manual_seed(self._batch_seed(batch))
+            self._position = (self.epoch, batch + 1)
             raw = self.images.index_select(0, index)
             target = self.labels.index_select(0, index)
             if self.masks:

@@ -1,6 +1,7 @@
 """Helpers for tests of nnframe and of task packages: compose a run config, toy data and model,
 tiny copies of real datasets."""
 
+from nnframe.core.testing.batch_hashes import BatchHashRecorder, batch_hash, read_batch_hashes
 from nnframe.core.testing.cli_run import run_cli
 from nnframe.core.testing.compose import compose_task_config
 from nnframe.core.testing.datasets import write_imagenette, write_shapes_folder
@@ -20,6 +21,9 @@ from nnframe.core.testing.rank_loss import RankLossRecorder
 from nnframe.core.testing.toy import ToyClassifier, ToyDataModule
 
 __all__ = [
+    "BatchHashRecorder",
+    "batch_hash",
+    "read_batch_hashes",
     "event_summaries",
     "run_cli",
     "CrashCallback",

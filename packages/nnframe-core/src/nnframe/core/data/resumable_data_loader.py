@@ -1,0 +1,85 @@
+"""A ``DataLoader`` that a run stopped mid-epoch resumes at the batch after its last one."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+
+@contextlib.contextmanager
+def _global_random_states_kept() -> Iterator[None]:
+    """Put Python's, NumPy's and torch's (CPU) global generators back as they were on exit."""
+    python, numpy = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        yield
+    random.setstate(python)
+    np.random.set_state(numpy)
+
+
+class ResumableDataLoader(DataLoader):
+    """``torch.utils.data.DataLoader`` with ``state_dict`` / ``load_state_dict``: Lightning's fit
+    loop saves the state of a train loader that has them in every checkpoint, and gives it back
+    before it iterates the loader of a run resumed mid-epoch.
+
+    The state is the epoch (its sampler's, which Lightning sets through ``set_epoch``) and the
+    batches handed out in it, which at a checkpoint are the batches trained (Lightning fetches a
+    batch only when it trains on it, as the loader has a length). The resumed iteration fetches
+    the batches before that position and drops them, and hands out the rest: the same batches,
+    in the same order, as the uninterrupted run. Fetching them (rather than skipping their
+    indices) keeps the random augmentations exact too: dataloader workers draw from their own
+    generators (seeded per epoch, see
+    :class:`~nnframe.core.data.epoch_sampler.EpochSeededRandomSampler`), which then reach the
+    resumed batch in the state the uninterrupted run's were in; without workers the transforms
+    draw from the global generators, which are put back as they were after the dropped batches.
+    The price is loading those batches once more when a run resumes mid-epoch. (With
+    ``persistent_workers`` the workers' generators also carry over from epoch to epoch, which a
+    resumed run cannot repeat.)
+
+    Nothing is fetched before the first batch is asked for, so the epoch and the position are
+    those Lightning has set by then. Under DDP Lightning rebuilds the loader with its distributed
+    sampler (every process saves the same position: they step in lockstep). Arguments are
+    ``DataLoader``'s.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._position = (self._epoch(), 0)  # (epoch, batches handed out in it)
+        self._resume_at: tuple[int, int] | None = None  # from load_state_dict, for the next iteration
+
+    def _epoch(self) -> int:
+        return int(getattr(self.sampler, "epoch", 0))
+
+    def state_dict(self) -> dict[str, int]:
+        """``{"epoch", "batches"}``: the epoch and the batches handed out in it."""
+        epoch, batches = self._position
+        return {"epoch": epoch, "batches": batches}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        """Start the next iteration of epoch ``state["epoch"]`` at batch ``state["batches"]``."""
+        self._resume_at = (int(state["epoch"]), int(state["batches"]))
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._iterate()
+
+    def _iterate(self) -> Iterator[Any]:
+        epoch, first = self._epoch(), 0
+        if self._resume_at is not None and self._resume_at[0] == epoch:
+            first = self._resume_at[1]
+        self._resume_at = None
+        self._position = (epoch, first)
+        if first >= len(self):
+            return  # the epoch was over: nothing to load
+        iterator = super().__iter__()
+        if first:
+            with _global_random_states_kept():  # the dropped batches' transforms draw from them (no workers)
+                for _ in range(first):
+                    next(iterator)
+        for batches, batch in enumerate(iterator, start=first + 1):
+            self._position = (epoch, batches)
+            yield batch
