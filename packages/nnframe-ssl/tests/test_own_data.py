@@ -36,3 +36,7 @@ def test_a_single_unlabelled_folder_pretrains_and_inspect_shows_the_views(capsys
     assert code == 0, output[-3000:]
     (png,) = (tmp_path / "outputs" / "ssl" / "inspect").glob("*/*/train_samples.png")
     assert Image.open(png).size[0] > 100
+    code, trained = run_cli(capsys, "ssl", "train", "data=image_folder", f"data.root={root}", *FAST)
+    assert code == 0, trained[-3000:]
+    # Said once per process (both commands ran in this one).
+    assert "the kNN monitor (val/knn_top1): not applicable to this task (the data has one class" in output + trained

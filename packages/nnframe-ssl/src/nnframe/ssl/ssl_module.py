@@ -100,7 +100,12 @@ class SSLModule(TaskModule):
     # --- TaskModule API ----------------------------------------------------------------------
 
     def build_metrics(self) -> MetricCollection:
-        return MetricCollection({"knn_top1": MulticlassAccuracy(self.num_classes, average="micro")})
+        if self.num_classes < 2:  # one unlabelled folder: every kNN answer is right
+            from nnframe.core.modules import not_applicable
+
+            not_applicable("the kNN monitor (val/knn_top1)", "the data has one class: its accuracy is always 1")
+        # torchmetrics needs two classes at least; with one, the value is 1.0 (said above)
+        return MetricCollection({"knn_top1": MulticlassAccuracy(max(self.num_classes, 2), average="micro")})
 
     def batch_size_of(self, batch: Any) -> int:
         """Images in a batch: a training batch holds a list of views of the same images."""
