@@ -12,7 +12,7 @@ from typing import Any
 
 from nnframe.core.errors import NnframeError, user_message
 from nnframe.core.project_paths import project_hydra_flags
-from nnframe.core.resolvers import apply_run_name, register_resolvers
+from nnframe.core.resolvers import apply_run_name, claiming_run_dirs, register_resolvers
 from nnframe.core.task_spec import TaskSpec
 
 log = logging.getLogger(__name__)
@@ -280,11 +280,12 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
         return 2
     sys.argv = [f"nnframe {spec.name} {action}", *flags, f"action={action}", *overrides]
     try:
-        hydra.main(
-            version_base="1.3",
-            config_path=f"pkg://{spec.config_package}",
-            config_name=action_spec.config_name,
-        )(task_function)()
+        with claiming_run_dirs():
+            hydra.main(
+                version_base="1.3",
+                config_path=f"pkg://{spec.config_package}",
+                config_name=action_spec.config_name,
+            )(task_function)()
     except SystemExit as stop:
         return int(stop.code or 0)
     except KeyboardInterrupt:  # Ctrl-C while Hydra composes, before the run started
