@@ -231,6 +231,9 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
 
     def task_function(cfg: DictConfig) -> Any:
         nonlocal exit_code
+        from nnframe.core.training.run_lifecycle import mark_attempt_start
+
+        mark_attempt_start()  # what this attempt wrote tells a run that went on from a failed resume
         apply_run_name(cfg)  # the name its directory got
         quiet_library_noise(cfg)
         _widen_console_off_terminal()
