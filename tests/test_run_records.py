@@ -40,9 +40,12 @@ def test_failed_and_no_op_resumes_keep_the_completed_record(tmp_path: Path) -> N
     assert [a["status"] for a in _attempts(run)] == ["failed"]
     assert "trainer.max_epochs=0" in _attempts(run)[0]["error"]
 
+    orphan = run / "checkpoints" / ".last.ckpt.k1ll3d.tmp"  # what a kill -9 during a write leaves
+    orphan.write_bytes(b"half a checkpoint")
     nothing_left = _nnframe(outputs, "cls", "train", *TINY, "resume=true")  # max_epochs reached
     assert nothing_left.returncode == 0, nothing_left.stderr[-2000:]
     assert (run / "run.json").read_text() == completed
+    assert not orphan.exists()  # cleaned up when the run started again
 
     last = run / "checkpoints" / "last.ckpt"
     last.write_bytes(last.read_bytes()[:1000])  # truncated (e.g. a copy cut short)

@@ -12,7 +12,7 @@ from typing import Any
 
 from nnframe.core.errors import NnframeError, user_message
 from nnframe.core.project_paths import project_hydra_flags
-from nnframe.core.resolvers import apply_run_name, claiming_run_dirs, register_resolvers
+from nnframe.core.resolvers import apply_run_name, check_dir_overrides, claiming_run_dirs, register_resolvers
 from nnframe.core.task_spec import TaskSpec
 
 log = logging.getLogger(__name__)
@@ -231,9 +231,14 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
 
     def task_function(cfg: DictConfig) -> Any:
         nonlocal exit_code
-        from nnframe.core.training.run_lifecycle import mark_attempt_start
+        from nnframe.core.training.run_lifecycle import (
+            disk_full_message,
+            mark_attempt_start,
+            quiet_disk_full_noise,
+        )
 
         mark_attempt_start()  # what this attempt wrote tells a run that went on from a failed resume
+        quiet_disk_full_noise()
         apply_run_name(cfg)  # the name its directory got
         quiet_library_noise(cfg)
         _widen_console_off_terminal()
@@ -261,6 +266,10 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
         except Exception as error:
             if recorded:
                 _record_failure(cfg, error)
+            full = disk_full_message(error, cfg.paths.output_dir)
+            if full is not None and not sweeping:
+                _report_user_error(RuntimeError(full))
+                raise SystemExit(1) from None
             if not sweeping:
                 raise
             log.exception("run failed")
@@ -277,6 +286,7 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
     saved_argv = sys.argv
     flags, overrides = split_hydra_flags(overrides)
     try:
+        check_dir_overrides(overrides)
         flags, project_env = project_hydra_flags(flags)  # --config-dir / NNFRAME_CONFIG_DIR, sys.path
     except NnframeError as error:
         print(f"nnframe: error: {error}", file=sys.stderr)

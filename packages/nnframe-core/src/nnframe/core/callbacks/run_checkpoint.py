@@ -9,6 +9,7 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint
 
+from nnframe.core.checkpointing.atomic_checkpoint_io import remove_orphan_temp_files
 from nnframe.core.errors import ConfigError
 
 
@@ -46,6 +47,13 @@ class RunCheckpoint(ModelCheckpoint):
             raise ConfigError("callbacks.checkpoint.every_n_train_steps (or train_time_interval) writes last.ckpt: "
                               "keep callbacks.checkpoint.save_last=true")
         self._last_timed_save: float | None = None
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        super().setup(trainer, pl_module, stage)
+        if stage == "fit" and trainer.is_global_zero and self.dirpath and "://" not in str(self.dirpath):
+            # A run killed while writing a checkpoint left its temporary file; nothing writes
+            # one in this folder before this run does.
+            remove_orphan_temp_files(self.dirpath)
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         super().on_train_start(trainer, pl_module)
