@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from nnframe.core.errors import NnframeError, user_message
+from nnframe.core.errors import NnframeError, TrainingError, user_message
 from nnframe.core.project_paths import project_hydra_flags
 from nnframe.core.resolvers import apply_run_name, check_dir_overrides, claiming_run_dirs, register_resolvers
 from nnframe.core.task_spec import TaskSpec
@@ -236,6 +236,7 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
             mark_attempt_start,
             quiet_disk_full_noise,
         )
+        from nnframe.core.training.stop_signals import last_dead_rank
 
         mark_attempt_start()  # what this attempt wrote tells a run that went on from a failed resume
         quiet_disk_full_noise()
@@ -264,11 +265,15 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
                 raise  # the launcher keeps it as this job's result; the sweep goes on
             raise SystemExit(2) from None
         except Exception as error:
-            if recorded:
-                _record_failure(cfg, error)
+            dead = last_dead_rank()  # already printed, by rank 0 when the collective failed
             full = disk_full_message(error, cfg.paths.output_dir)
+            if recorded:
+                _record_failure(cfg, TrainingError(dead) if dead else error)
             if full is not None and not sweeping:
                 _report_user_error(RuntimeError(full))
+                raise SystemExit(1) from None
+            if dead is not None and not sweeping:
+                _log_to_file(f"nnframe: error: {dead}")
                 raise SystemExit(1) from None
             if not sweeping:
                 raise
