@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from nnframe.core.training.stop_signals import SAME_REQUEST_WINDOW_S
+
 pytestmark = pytest.mark.slow
 
 TINY = ["data.num_train=512", "data.num_val=64", "data.num_test=32", "data.image_size=16", "data.batch_size=16",
@@ -68,7 +70,8 @@ def test_sigterm_to_rank_1_alone_stops_both_processes_at_the_same_step(tmp_path:
     assert (record["status"], record["signal"], record["step"]) == ("interrupted", "SIGTERM", 20)
 
 
-def _start_and_interrupt(run_dir: Path, wait_for: str, presses: int, *overrides: str) -> tuple[int, str]:
+def _start_and_interrupt(run_dir: Path, wait_for: str, presses: int, *overrides: str,
+                         gap: float = 1.0) -> tuple[int, str]:
     process = _start(run_dir, *overrides)
     lines = []
     assert process.stdout is not None
@@ -76,7 +79,7 @@ def _start_and_interrupt(run_dir: Path, wait_for: str, presses: int, *overrides:
         lines.append(line)
         if wait_for in line:
             for _ in range(presses):
-                time.sleep(1.0)
+                time.sleep(gap)
                 os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
             break
     output = "".join(lines) + _wait(process)
@@ -93,9 +96,10 @@ def test_ctrl_c_stops_every_process(tmp_path: Path) -> None:
 
 
 def test_second_ctrl_c_ends_processes_stuck_in_c(tmp_path: Path) -> None:
+    # A person's second Ctrl-C, after the window in which a repeated signal is the same request.
     code, output = _start_and_interrupt(tmp_path, "hanging after step 3", 2,
                                         "+callbacks.hang._target_=nnframe.core.testing.HangCallback",
-                                        "+callbacks.hang.at_step=3")
+                                        "+callbacks.hang.at_step=3", gap=SAME_REQUEST_WINDOW_S + 1)
     assert code == 130, output[-3000:]
     assert "again: stopping at once" in output
     record = json.loads((tmp_path / "run.json").read_text())

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,9 @@ RESUME_FREE_KEYS = ("resume", "ckpt_path", "action", "test", "trainer.max_epochs
                     "data.pin_memory", "data.persistent_workers")
 RESUME_FREE_PREFIXES = ("extras.", "hydra.", "hydra/")
 _run_dirs: dict[tuple[str, bool, tuple[str, ...]], str] = {}
-_handed_out: set[str] = set()  # new run directories named in this process (maybe not created yet)
+_handed_out: set[str] = set()  # new run directories named (or claimed) by this process
+_claim_dirs = False  # see claiming_run_dirs
+_sweep_dirs: dict[tuple[str, str], str] = {}
 _exit_on_error = False  # set by the command line: print a user error and exit instead of raising
 
 
@@ -188,12 +191,97 @@ def run_dir(base: str, resume: bool = False) -> str:
             _run_dirs[key] = str(previous)
         else:
             stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
-            candidate, n = Path(base) / stamp, 1
-            while candidate.exists() or str(candidate) in _handed_out:  # two runs within the same second
-                candidate, n = Path(base) / f"{stamp}_{n}", n + 1
-            _run_dirs[key] = str(candidate)
-            _handed_out.add(str(candidate))
+            _run_dirs[key] = str(claim_new_dir(Path(base), stamp) if _claim_dirs else _free_name(Path(base), stamp))
     return _run_dirs[key]
+
+
+def _free_name(base: Path, stamp: str) -> Path:
+    """A name not taken yet, not created (the Python API: the run creates it)."""
+    candidate, n = base / stamp, 1
+    while candidate.exists() or str(candidate) in _handed_out:  # two runs within the same second
+        candidate, n = base / f"{stamp}_{n}", n + 1
+    _handed_out.add(str(candidate))
+    return candidate
+
+
+@contextlib.contextmanager
+def claiming_run_dirs() -> Iterator[None]:
+    """Within it (the command line's run), :func:`run_dir` creates each new run directory when
+    it names it (:func:`claim_new_dir`), so that runs started in the same second never share
+    one; outside it (the Python API's ``compose``) it only names it and the run creates it."""
+    global _claim_dirs
+    previous, _claim_dirs = _claim_dirs, True
+    try:
+        yield
+    finally:
+        _claim_dirs = previous
+
+
+def claim_new_dir(base: Path, name: str) -> Path:
+    """Create ``base/name`` (or ``base/name_1``, ``name_2``, ... when taken) and return it.
+
+    The folder is created exclusively (``os.mkdir`` fails on an existing one), so two runs
+    started in the same second, in this process or in two, never get the same folder: checking
+    that a name is free and creating it later would let both take it.
+    """
+    candidate, n = base / name, 1
+    while True:
+        if str(candidate) not in _handed_out:
+            try:
+                os.mkdir(candidate)
+                break
+            except FileExistsError:
+                pass
+            except OSError as error:
+                _user_error(f"cannot create the run folder {candidate}: {error.strerror or error}. Choose a "
+                            "writable folder with paths.log_dir=/path/to/outputs (or NNFRAME_OUTPUT_DIR)")
+        candidate, n = base / f"{name}_{n}", n + 1
+    _handed_out.add(str(candidate))
+    return candidate
+
+
+def sweep_dir(base: str, stamp: str) -> str:
+    """Directory of a multirun: ``<base>_<stamp>``, claimed as :func:`claim_new_dir` does, so
+    two identical sweeps started in the same second write their jobs into two folders.
+
+    Hydra resolves ``hydra.sweep.dir`` again for every job (copying its resolver cache from the
+    sweep's config); the answer is also cached per process and ``stamp`` (Hydra's ``${now:...}``),
+    so every job of one sweep gets the same folder.
+    """
+    key = (str(base), str(stamp))
+    if key not in _sweep_dirs:
+        parent, name = Path(base).parent, f"{Path(base).name}_{stamp}"
+        _check_writable(str(parent))
+        _sweep_dirs[key] = str(claim_new_dir(parent, name))
+    return _sweep_dirs[key]
+
+
+def check_dir_overrides(overrides: Sequence[str]) -> None:
+    """A clear error for ``hydra.run.dir=`` / ``hydra.sweep.dir=`` on the command line naming a
+    folder that cannot be written (a file, a read-only place), rather than Hydra's traceback
+    when it fails to create it.
+
+    Raises:
+        ConfigError: naming the override, why it cannot be used and what to do instead.
+    """
+    for override in overrides:
+        key, _, value = override.partition("=")
+        key, value = key.lstrip("+~"), value.strip().strip("'\"")
+        if key not in ("hydra.run.dir", "hydra.sweep.dir") or not value or "${" in value:
+            continue
+        path = Path(value).expanduser()
+        blocking = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+        if blocking is not None:
+            reason = f"{blocking} is a file"
+        else:
+            try:
+                ensure_writable_dir(path)
+                continue
+            except ConfigError as error:
+                cause = error.__cause__
+                reason = (cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)).lower()
+        raise ConfigError(f"cannot write the run to {key}={value}: {reason}. Give a folder that can be written, "
+                          f"or leave {key} out (runs then go under paths.log_dir, ./outputs by default)")
 
 
 def _run_name_resolver(configured: Any, groups: Any = None) -> str:
@@ -225,6 +313,8 @@ def register_resolvers(exit_on_error: bool = False) -> None:
     _exit_on_error = _exit_on_error or exit_on_error
     if not OmegaConf.has_resolver("nnframe.run_dir"):
         OmegaConf.register_new_resolver("nnframe.run_dir", run_dir)
+    if not OmegaConf.has_resolver("nnframe.sweep_dir"):
+        OmegaConf.register_new_resolver("nnframe.sweep_dir", sweep_dir, use_cache=True)
     if not OmegaConf.has_resolver("nnframe.run_name"):
         OmegaConf.register_new_resolver("nnframe.run_name", _run_name_resolver)
     if not OmegaConf.has_resolver("nnframe.if"):

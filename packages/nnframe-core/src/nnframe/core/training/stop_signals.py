@@ -19,6 +19,10 @@ a collective never runs Python's handler at all.
 - A second signal stops at once: a watchdog thread sees it through ``signal.set_wakeup_fd``
   even while the main thread is blocked in C (a hung collective, a dataloader), kills the other
   processes and exits with 128 + the signal number, keeping the last checkpoint written.
+  Signals within :data:`SAME_REQUEST_WINDOW_S` of the first are the same request: ``timeout``,
+  ``uv run`` and schedulers that signal every process of a job deliver one SIGTERM twice (the
+  wrapper forwards what the process already got), and the graceful save is what such a job
+  needs; a person's second Ctrl-C comes later.
 - DataLoader workers forked meanwhile ignore both signals: a Ctrl-C reaches the terminal's whole
   process group, and the main process shuts its workers down itself.
 
@@ -35,6 +39,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
@@ -47,6 +52,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from nnframe.core.training.run_lifecycle import exit_code
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+SAME_REQUEST_WINDOW_S = 2.0  # signals this soon after the first are the same stop request
 
 
 def signal_label(signum: int) -> str:
@@ -86,11 +92,18 @@ def _distributed(trainer: L.Trainer) -> bool:
 
 class _SecondSignalWatchdog(threading.Thread):
     """Counts SIGINT/SIGTERM arrivals from Python's wakeup file descriptor (written by the C-level
-    handler, so also while the main thread is stuck in C) and calls ``on_second`` at the second."""
+    handler, so also while the main thread is stuck in C) and calls ``on_second`` at the first
+    one that comes :data:`SAME_REQUEST_WINDOW_S` or more after the first.
 
-    def __init__(self, count: list[int], on_second: Callable[[int], None]) -> None:
+    Args:
+        first_at: ``[monotonic time of the first signal, or None]``, shared by the watchdogs of
+            one trainer's fit and test runs.
+        on_second: called with the signal number of the second request.
+    """
+
+    def __init__(self, first_at: list[float | None], on_second: Callable[[int], None]) -> None:
         super().__init__(daemon=True, name="nnframe-stop-watchdog")
-        self._count = count
+        self._first_at = first_at
         self._on_second = on_second
         self._reader, self._writer = socket.socketpair()
         self._writer.setblocking(False)
@@ -105,11 +118,14 @@ class _SecondSignalWatchdog(threading.Thread):
             if not data:
                 return
             for signum in data:
-                if signum in STOP_SIGNALS:
-                    self._count[0] += 1
-                    if self._count[0] >= 2:
-                        self._on_second(signum)
-                        return
+                if signum not in STOP_SIGNALS:
+                    continue
+                now = time.monotonic()
+                if self._first_at[0] is None:
+                    self._first_at[0] = now
+                elif now - self._first_at[0] >= SAME_REQUEST_WINDOW_S:
+                    self._on_second(signum)
+                    return
 
     def close(self) -> None:
         signal.set_wakeup_fd(self._previous_fd)
@@ -131,7 +147,7 @@ class StopSignalConnector(_SignalConnector):
         self.stop_signal: int | None = None
         self.hard_stop_hooks: list[Callable[[int], None]] = []
         self._requested: int | None = None  # this process's request, before the others agree
-        self._count = [0]  # signals seen, over every fit/test run of this trainer
+        self._first_at: list[float | None] = [None]  # the first signal's time, over every fit/test run
         self._watchdog: _SecondSignalWatchdog | None = None
 
     @property
@@ -146,7 +162,7 @@ class StopSignalConnector(_SignalConnector):
         global _active_connectors
         signal.signal(signal.SIGINT, self._stop_handler)
         self.received_sigterm = self.stop_signal is not None
-        self._watchdog = _SecondSignalWatchdog(self._count, self._stop_at_once)
+        self._watchdog = _SecondSignalWatchdog(self._first_at, self._stop_at_once)
         self._watchdog.start()
         _active_connectors += 1
 
@@ -167,7 +183,7 @@ class StopSignalConnector(_SignalConnector):
         self._requested = int(signum)
         if self.trainer.local_rank == 0:
             print(f"\n{signal_label(signum)}: stopping before the next step, saving a checkpoint "
-                  "(again: stop at once)", file=sys.stderr, flush=True)
+                  f"(again, {SAME_REQUEST_WINDOW_S:g} s or more later: stop at once)", file=sys.stderr, flush=True)
         if self.trainer.world_size == 1:
             self.agree(signum)
         # Several processes: only agree_on_stop() (every process at the same point) stops the run,
@@ -203,6 +219,36 @@ class StopSignalConnector(_SignalConnector):
             with contextlib.suppress(Exception):  # never keep alive a process the user asked to end
                 hook(signum)
         os._exit(exit_code(signum))
+
+
+_dead_ranks: list[str] = []  # the message of the last run whose other process died, in this process
+
+
+def dead_rank_message(trainer: L.Trainer, run_dir: str | os.PathLike[str]) -> str | None:
+    """Which process of a DDP run that Lightning launched died, how, and where its log is; None
+    when all of them are alive (or this process launched none). Rank 0 calls it when a
+    collective fails: gloo only says "Connection closed by peer"."""
+    from pathlib import Path
+
+    launcher = trainer.strategy.launcher
+    for local_rank, process in enumerate(getattr(launcher, "procs", None) or [], start=1):
+        code = process.poll()
+        if not code:
+            continue
+        how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+        rank = trainer.node_rank * trainer.num_devices + local_rank
+        logs = sorted(Path(run_dir).glob(f"*ddp_process_{local_rank}.log"))
+        where = f"see its log at {logs[0]}" if logs else "see its output above"
+        message = (f"rank {rank} died ({how}; out of memory?) at epoch {trainer.current_epoch}, step "
+                   f"{trainer.global_step}, and the other processes stopped: {where}")
+        _dead_ranks.append(message)
+        return message
+    return None
+
+
+def last_dead_rank() -> str | None:
+    """The message :func:`dead_rank_message` gave last in this process, if any."""
+    return _dead_ranks[-1] if _dead_ranks else None
 
 
 def install_stop_signals(trainer: L.Trainer) -> StopSignalConnector:

@@ -19,7 +19,7 @@ from nnframe.core.loggers import checkpoint_global_step, continue_logs_from
 from nnframe.core.training.config_checks import ensure_writable_dir, validate_config
 from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
 from nnframe.core.training.run_info import log_run_info
-from nnframe.core.training.run_lifecycle import RunInterrupted, record_run, stop_message
+from nnframe.core.training.run_lifecycle import RunInterrupted, continue_command, record_run, stop_message
 from nnframe.core.training.run_summary import (
     apply_extras,
     print_data_summary,
@@ -72,7 +72,8 @@ def _interrupted(cfg: DictConfig, trainer: L.Trainer, callbacks: list[Any], stag
                            preemption_callback=preemption is not None)
     rank_zero_info(message)
     return RunInterrupted(signum, message, {"epoch": trainer.current_epoch, "step": trainer.global_step,
-                                            "checkpoint": str(checkpoint) if checkpoint else None})
+                                            "checkpoint": str(checkpoint) if checkpoint else None,
+                                            "continue": continue_command(cfg.task_name) if checkpoint else None})
 
 
 def _record_stop_at_once(cfg: DictConfig, trainer: L.Trainer) -> None:
