@@ -12,7 +12,10 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 
 from nnframe.core.cv_tools.normalization import denormalize, resolve_normalization
-from nnframe.core.cv_tools.visualization import class_palette, labelled_image_grid, overlay_mask
+from nnframe.core.cv_tools.visualization import (
+    _overlay_mask as overlay_mask,  # goes to seg with the mask branch
+)
+from nnframe.core.cv_tools.visualization import class_palette, labelled_image_grid
 
 
 def _label_title(target: torch.Tensor, names: Sequence[str]) -> str:

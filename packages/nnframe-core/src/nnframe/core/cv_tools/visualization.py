@@ -1,4 +1,4 @@
-"""Figures for TensorBoard: labelled image grids, mask overlays, confusion matrices."""
+"""Figures for TensorBoard: labelled image grids, class palettes, confusion matrices."""
 
 from __future__ import annotations
 
@@ -37,24 +37,9 @@ def class_palette(num_classes: int) -> np.ndarray:
     return np.concatenate([base, extra])
 
 
-def mask_to_rgb(mask: torch.Tensor, num_classes: int, ignore_index: int | None = 255) -> torch.Tensor:
-    """A class mask in the exact colours of :func:`class_palette`; ignored pixels white.
-
-    Args:
-        mask: (H, W) integer class indices.
-
-    Returns:
-        (3, H, W) float in [0, 1].
-    """
-    palette = torch.as_tensor(class_palette(num_classes), dtype=torch.float32) / 255.0
-    mask = mask.long().cpu()
-    rgb = palette[mask.clamp(0, num_classes - 1)].permute(2, 0, 1)
-    if ignore_index is not None:
-        rgb = torch.where((mask == ignore_index).unsqueeze(0), torch.ones_like(rgb), rgb)
-    return rgb
-
-
-def overlay_mask(image: torch.Tensor, mask: torch.Tensor, num_classes: int, alpha: float = 0.5,
+# Only sample_grid's mask branch uses this; that branch moves to seg's sample_figure (issue 23)
+# and this goes with it: seg's own copy is nnframe.seg.mask_drawing.overlay_mask.
+def _overlay_mask(image: torch.Tensor, mask: torch.Tensor, num_classes: int, alpha: float = 0.5,
                  ignore_index: int | None = 255) -> torch.Tensor:
     """Blend a class mask onto an image; background (0) and ignored pixels stay unchanged.
 
