@@ -24,17 +24,18 @@ from nnframe.core.task_registry import discover_tasks
 
 pytestmark = pytest.mark.slow
 
-TASKS = sorted(discover_tasks())
-# Smaller than the defaults, nothing switched off.
-TINY = {
-    "cls": ["data.num_train=64", "data.num_val=32", "data.num_test=32", "data.image_size=16", "data.batch_size=16"],
-    "seg": ["data.num_train=32", "data.num_val=16", "data.num_test=16", "data.batch_size=8"],
-    "ssl": ["data.num_train=64", "data.num_val=32", "data.num_test=32", "data.image_size=16", "data.batch_size=16",
-            "model.knn_k=5", "method.module.hidden_dim=64", "method.module.output_dim=32"],
-}
+TASKS = discover_tasks()
+# Each task's tiny sizes (TaskSpec.smoke_overrides: smaller than the defaults, nothing switched off)
+# and monitored metric (TaskSpec.monitor): a task installed later is run here with no edit.
 TRAIN = ["trainer.max_epochs=1"]
-MONITOR = {"cls": "val/acc", "seg": "val/miou", "ssl": "val/knn_top1"}
-BENCH = {"cls": ["bench.backbones=[simple_cnn]"]}  # one backbone per suite
+
+
+def tiny(task: str) -> list[str]:
+    return list(TASKS[task].smoke_overrides)
+
+
+def monitor(task: str) -> str:
+    return TASKS[task].monitor
 
 
 def run_nnframe(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -67,6 +68,26 @@ def _cases() -> list:
     return [pytest.param(task, action, id=f"{task}-{action}") for task in TASKS for action in listed_actions(task)]
 
 
+def _composed(task: str, action: str, *overrides: str):
+    """``nnframe <task> <action>``'s config (composed in this process: nothing runs)."""
+    from nnframe.core.testing import compose_task_config
+
+    spec = TASKS[task]
+    return compose_task_config(spec.config_package, list(overrides), action=action,
+                               config_name=spec.actions[action].config_name)
+
+
+def _hydra_value(value: object) -> str:
+    """``value`` (a config's list, dict or scalar) written in Hydra's override grammar."""
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{key}:{_hydra_value(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_hydra_value(item) for item in value) + "]"
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("cli_matrix")
@@ -81,7 +102,7 @@ def train_once(task: str, workdir: Path, trained: dict[str, tuple[Path, str]]) -
     """``nnframe <task> train`` (tiny, one epoch), once per task: its run directory and output."""
     if task not in trained:
         run_dir = workdir / f"{task}_train"
-        done = run_nnframe(task, "train", *TINY[task], *TRAIN, f"hydra.run.dir={run_dir}", cwd=workdir)
+        done = run_nnframe(task, "train", *tiny(task), *TRAIN, f"hydra.run.dir={run_dir}", cwd=workdir)
         trained[task] = (run_dir, _ok(done))
     return trained[task]
 
@@ -96,7 +117,7 @@ def _images(folder: Path, count: int = 3, size: int = 24) -> Path:
 
 def check_train(task: str, run_dir: Path, output: str, workdir: Path) -> None:
     record = json.loads((run_dir / "run.json").read_text())
-    assert record["status"] == "completed" and MONITOR[task] in record["metrics"], record
+    assert record["status"] == "completed" and monitor(task) in record["metrics"], record
     assert (run_dir / "checkpoints" / "last.ckpt").is_file()
     assert (run_dir / "run.json").stat().st_mode & 0o077 == 0o044  # readable by all, as under umask 022
     assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
@@ -109,8 +130,8 @@ def check_train(task: str, run_dir: Path, output: str, workdir: Path) -> None:
 
 
 def check_eval(task: str, ckpt: Path, workdir: Path) -> None:
-    output = _ok(run_nnframe(task, "eval", *TINY[task], f"ckpt_path={ckpt}", cwd=workdir))
-    assert f"evaluation of {ckpt}" in output and MONITOR[task] in output
+    output = _ok(run_nnframe(task, "eval", *tiny(task), f"ckpt_path={ckpt}", cwd=workdir))
+    assert f"evaluation of {ckpt}" in output and monitor(task) in output
 
 
 def check_predict(task: str, ckpt: Path, workdir: Path) -> None:
@@ -120,18 +141,21 @@ def check_predict(task: str, ckpt: Path, workdir: Path) -> None:
                     f"hydra.run.dir={run_dir}", cwd=workdir))
     out = run_dir / "out"  # a relative output folder is inside the run directory
     rows = (out / "predictions.csv").read_text().splitlines()
-    assert len(rows) == 1 + 3, rows
-    if task == "seg":
-        assert len(list((out / "masks").rglob("*.png"))) == 3
-    if task == "ssl":
-        embeddings = np.load(out / "embeddings.npy")
-        assert embeddings.dtype == np.float32 and embeddings.shape[0] == 3 and embeddings.ndim == 2
-        assert rows[0].split(",") == ["path", "embedding_row", "knn_class_index", "knn_class_name"]
+    assert len(rows) == 1 + 3 and rows[0].split(",")[0] == "path", rows
+    # What a task writes beside the table holds one entry per image: a folder one file each (seg's
+    # masks), an array one row each (ssl's embeddings; its columns say which row). The package's
+    # own tests check the contents (seg: palette masks at image size; ssl: the backbone's features).
+    for folder in (p for p in out.iterdir() if p.is_dir()):
+        assert len([p for p in folder.rglob("*") if p.is_file()]) == 3, folder
+    for array in out.glob("*.npy"):
+        values = np.load(array)
+        assert values.dtype == np.float32 and values.shape[0] == 3 and values.ndim == 2, array
+        assert any(column.endswith("_row") for column in rows[0].split(",")), rows[0]
 
 
 def check_tune(task: str, workdir: Path) -> None:
     run_dir = workdir / f"{task}_tune"
-    output = _ok(run_nnframe(task, "tune", *TINY[task], "tune.num_steps=12", "tune.batch_size_steps=1",
+    output = _ok(run_nnframe(task, "tune", *tiny(task), "tune.num_steps=12", "tune.batch_size_steps=1",
                              f"hydra.run.dir={run_dir}", cwd=workdir))
     result = json.loads((run_dir / "tune.json").read_text())
     assert (run_dir / "lr_finder.png").is_file() and len(result["lr_curve"]["lr"]) == 12
@@ -144,34 +168,47 @@ def check_tune(task: str, workdir: Path) -> None:
 
 def check_export(task: str, ckpt: Path, workdir: Path) -> None:
     run_dir = workdir / f"{task}_export"
-    relative = ["export.output=backbone.pt"] if task == "ssl" else ["export.output_dir=deploy"]
+    export = _composed(task, "export", "ckpt_path=x.ckpt").export
+    one_file = "output" in export  # a task's own export to one file (ssl: the backbone)
+    if one_file:  # its default name, made relative
+        name = Path(str(export.output)).name
+        relative = [f"export.output={name}"]
+    else:  # core's export: a model file and its json in a folder
+        relative = ["export.output_dir=deploy"]
     _ok(run_nnframe(task, "export", f"ckpt_path={ckpt}", *relative, f"hydra.run.dir={run_dir}", cwd=workdir))
-    if task == "ssl":
-        assert (run_dir / "backbone.pt").is_file() and not (workdir / "backbone.pt").exists()
+    # A relative output is inside the run directory.
+    if one_file:
+        assert (run_dir / name).is_file() and not (workdir / name).exists()
     else:
         assert (run_dir / "deploy" / "model.onnx").is_file() and (run_dir / "deploy" / "model.json").is_file()
 
 
 def check_bench(task: str, workdir: Path) -> None:
     run_dir = workdir / f"{task}_bench"
+    from omegaconf import OmegaConf
+
+    # One backbone per suite: the first of the task's bench=cpu_tiny list.
+    (first, *_) = OmegaConf.to_container(_composed(task, "bench", "bench=cpu_tiny").bench.backbones)
     _ok(run_nnframe(task, "bench", "bench=cpu_tiny", "bench.precisions=[fp32]", "bench.warmup_steps=1",
-                    "bench.steps=2", "bench.repeats=1", "bench.end_to_end_steps=2", *BENCH.get(task, []),
-                    f"hydra.run.dir={run_dir}", cwd=workdir))
+                    "bench.steps=2", "bench.repeats=1", "bench.end_to_end_steps=2",
+                    f"bench.backbones=[{_hydra_value(first)}]", f"hydra.run.dir={run_dir}", cwd=workdir))
     records = [json.loads(line) for line in (run_dir / "bench_results.jsonl").read_text().splitlines()]
     assert records and all(r["status"] == "ok" and r["train_img_s"] > 0 for r in records), records
 
 
 def check_linear(task: str, ckpt: Path, workdir: Path) -> None:
-    output = _ok(run_nnframe(task, "linear", *TINY[task], f"ckpt_path={ckpt}", "linear.epochs=2", cwd=workdir))
+    output = _ok(run_nnframe(task, "linear", *tiny(task), f"ckpt_path={ckpt}", "linear.epochs=2", cwd=workdir))
     assert "linear/val_acc" in output
 
 
-def test_debug_fdr_runs_train_val_and_test_once_and_writes_no_checkpoint(workdir: Path) -> None:
-    run_dir = workdir / "cls_fdr"
+@pytest.mark.parametrize("task", TASKS)
+def test_debug_fdr_runs_train_val_and_test_once_and_writes_no_checkpoint(task: str, workdir: Path) -> None:
+    run_dir = workdir / f"{task}_fdr"
     # debug configs show warnings (extras.ignore_warnings=false)
-    output = _ok(run_nnframe("cls", "train", "debug=fdr", f"hydra.run.dir={run_dir}", cwd=workdir),
+    output = _ok(run_nnframe(task, "train", "debug=fdr", *tiny(task), f"hydra.run.dir={run_dir}", cwd=workdir),
                  warnings_hidden=False)
-    assert "val/acc" in output and "test/acc" in output  # the README: one batch of train/val/test
+    test_metric = "test/" + monitor(task).split("/", 1)[1]
+    assert monitor(task) in output and test_metric in output  # the README: one batch of train/val/test
     assert not (run_dir / "checkpoints").exists()
 
 
@@ -195,4 +232,4 @@ def test_action_runs_as_the_help_says(task: str, action: str, workdir: Path,
     elif action == "linear":
         check_linear(task, ckpt, workdir)
     else:  # an action added after this test: it must at least run on the tiny data and checkpoint
-        _ok(run_nnframe(task, action, *TINY[task], f"ckpt_path={ckpt}", cwd=workdir))
+        _ok(run_nnframe(task, action, *tiny(task), f"ckpt_path={ckpt}", cwd=workdir))

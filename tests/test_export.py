@@ -1,5 +1,6 @@
-"""``nnframe cls export``: ONNX and TorchScript models that match PyTorch to 1e-4, with the input
-size and normalisation written beside them."""
+"""``nnframe <task> export``: ONNX and TorchScript models that match PyTorch to 1e-4, with the input
+size and normalisation written beside them, for every installed task that exports through core
+(its ``TaskSpec.smoke_overrides``; ssl's export writes a backbone file, tested in the CLI matrix)."""
 
 from __future__ import annotations
 
@@ -14,17 +15,18 @@ import torch
 from nnframe.core.cli import main
 from nnframe.core.errors import ConfigError
 from nnframe.core.exporting import export, load_model_from_checkpoint
+from nnframe.core.task_registry import discover_tasks
 from nnframe.core.testing import compose_task_config
 from nnframe.core.training import train
 
-pytestmark = pytest.mark.slow  # trains a model once for the module
+pytestmark = pytest.mark.slow  # trains a model once per task for the module
 
-CONFIGS = "nnframe.cls.configs"
-TINY = [
+TASKS = {name: spec for name, spec in discover_tasks().items()
+         if spec.actions["export"].function.startswith("nnframe.core.")}  # core's export
+SIZES = [
     "data.num_train=64",
     "data.num_val=32",
     "data.num_test=32",
-    "data.image_size=24",
     "data.batch_size=32",
     "trainer.max_epochs=1",
     "trainer.accelerator=cpu",
@@ -33,15 +35,29 @@ TINY = [
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A classifier trained for one epoch on 24 px shapes."""
-    run_dir = tmp_path_factory.mktemp("train")
-    train(compose_task_config(CONFIGS, TINY, output_dir=run_dir))
-    return run_dir / "checkpoints" / "last.ckpt"
+def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return {}
 
 
-def _export_cfg(checkpoint: Path, out: Path, *overrides: str):
-    return compose_task_config(CONFIGS, [f"ckpt_path={checkpoint}", *overrides], output_dir=out, action="export")
+@pytest.fixture(params=list(TASKS))
+def task(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def checkpoint(task: str, trained: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model of ``task`` trained for one epoch on its tiny data (once per task)."""
+    if task not in trained:
+        run_dir = tmp_path_factory.mktemp(f"train_{task}")
+        train(compose_task_config(TASKS[task].config_package, [*TASKS[task].smoke_overrides, *SIZES],
+                                  output_dir=run_dir))
+        trained[task] = run_dir / "checkpoints" / "last.ckpt"
+    return trained[task]
+
+
+def _export_cfg(task: str, checkpoint: Path, out: Path, *overrides: str):
+    return compose_task_config(TASKS[task].config_package, [f"ckpt_path={checkpoint}", *overrides], output_dir=out,
+                               action="export")
 
 
 def _real_batch(cfg) -> torch.Tensor:
@@ -53,8 +69,8 @@ def _real_batch(cfg) -> torch.Tensor:
     return images[:5]
 
 
-def test_onnx_export_matches_pytorch_and_records_its_input(checkpoint: Path, tmp_path: Path) -> None:
-    cfg = _export_cfg(checkpoint, tmp_path, "export.format=onnx")
+def test_onnx_export_matches_pytorch_and_records_its_input(task: str, checkpoint: Path, tmp_path: Path) -> None:
+    cfg = _export_cfg(task, checkpoint, tmp_path, "export.format=onnx")
     result = export(cfg)
     assert result.path == tmp_path / "model.onnx" and result.max_abs_diff <= 1e-4
 
@@ -64,28 +80,30 @@ def test_onnx_export_matches_pytorch_and_records_its_input(checkpoint: Path, tmp
     (onnx_logits,) = session.run(None, {"images": images.numpy()})
     with torch.no_grad():
         torch_logits = model(images).numpy()
-    assert onnx_logits.shape == (5, 5)
+    classes = model_cfg.data.num_classes
+    assert onnx_logits.shape == torch_logits.shape and onnx_logits.shape[:2] == (5, classes)
     np.testing.assert_allclose(onnx_logits, torch_logits, atol=1e-4, rtol=0)
 
     info = json.loads(result.metadata_path.read_text())
-    assert info["input"]["shape"] == ["batch", 3, 24, 24]
+    size = model_cfg.data.image_size
+    assert info["input"]["shape"] == ["batch", 3, size, size]
     mean, std = info["normalization"]["mean"], info["normalization"]["std"]
-    assert len(mean) == len(std) == 3 and info["normalization"]["name"] == "shapes"
-    assert info["class_names"] == model.class_names and len(info["class_names"]) == 5
+    assert len(mean) == len(std) == 3 and info["normalization"]["name"] == model_cfg.data.normalization  # shapes
+    assert info["class_names"] == model.class_names and len(info["class_names"]) == classes
 
 
-def test_torchscript_export_through_the_command_line(checkpoint: Path, tmp_path: Path) -> None:
+def test_torchscript_export_through_the_command_line(task: str, checkpoint: Path, tmp_path: Path) -> None:
     out = tmp_path / "ts"
-    assert main(["cls", "export", f"ckpt_path={checkpoint}", "export.format=torchscript",
+    assert main([task, "export", f"ckpt_path={checkpoint}", "export.format=torchscript",
                  f"export.output_dir={out}", f"hydra.run.dir={tmp_path / 'run'}"]) == 0
     scripted = torch.jit.load(str(out / "model.pt"))
-    model, model_cfg, _ = load_model_from_checkpoint(_export_cfg(checkpoint, tmp_path))
+    model, model_cfg, _ = load_model_from_checkpoint(_export_cfg(task, checkpoint, tmp_path))
     images = _real_batch(model_cfg)
     with torch.no_grad():
         torch.testing.assert_close(scripted(images), model(images), atol=1e-4, rtol=0)
     assert json.loads((out / "model.json").read_text())["format"] == "torchscript"
 
 
-def test_unknown_format_names_the_choices(checkpoint: Path, tmp_path: Path) -> None:
+def test_unknown_format_names_the_choices(task: str, checkpoint: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="export.format='tflite'.*onnx, torchscript"):
-        export(_export_cfg(checkpoint, tmp_path, "export.format=tflite"))
+        export(_export_cfg(task, checkpoint, tmp_path, "export.format=tflite"))

@@ -1,4 +1,5 @@
-"""The Python API: ``compose`` gives what the command line runs, and the run functions take it."""
+"""The Python API: ``compose`` gives what the command line runs, and the run functions take it, for
+every installed task (its ``TaskSpec.smoke_overrides`` and ``monitor``)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,14 @@ from nnframe.core import compose, evaluate, export, predict, train
 from nnframe.core.cli import main
 from nnframe.core.composition import hydra_config_of
 from nnframe.core.errors import ConfigError
+from nnframe.core.task_registry import discover_tasks
 
-TINY = ["data.num_train=256", "data.num_val=64", "data.num_test=64", "trainer.max_epochs=1"]
+TASKS = discover_tasks()
+SIZES = ["data.num_train=256", "data.num_val=64", "data.num_test=64", "trainer.max_epochs=1"]
+
+
+def tiny(task: str) -> list[str]:
+    return [*TASKS[task].smoke_overrides, *SIZES]
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +32,8 @@ def _outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_import_and_compose_do_not_import_torch() -> None:
-    script = ("import sys\nfrom nnframe.core import compose\ncompose('cls', ['trainer.max_epochs=1'])\n"
+    script = ("import sys\nfrom nnframe.core import compose\n"
+              f"for task in {list(TASKS)!r}:\n    compose(task, ['trainer.max_epochs=1'])\n"
               "print(sorted(m for m in ('torch', 'lightning') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"
@@ -44,25 +52,28 @@ def _without_run_dir(node: object, run_dir: str | None) -> object:
     return node
 
 
-def test_compose_gives_the_command_lines_config(capsys: pytest.CaptureFixture[str]) -> None:
-    overrides = ["experiment=shapes", "data.batch_size=16", "model.optimizer.lr=0.01"]
-    assert main(["cls", "train", "--cfg", "job", "--resolve", *overrides]) == 0
+@pytest.mark.parametrize("task", TASKS)
+def test_compose_gives_the_command_lines_config(task: str, capsys: pytest.CaptureFixture[str]) -> None:
+    lr_key = compose(task).tune.lr_key  # the task's learning rate, e.g. model.optimizer.lr
+    overrides = [*TASKS[task].smoke_overrides, "data.batch_size=16", f"{lr_key}=0.01"]
+    assert main([task, "train", "--cfg", "job", "--resolve", *overrides]) == 0
     cli = yaml.safe_load(capsys.readouterr().out)
-    api = OmegaConf.to_container(compose("cls", overrides), resolve=True)
+    api = OmegaConf.to_container(compose(task, overrides), resolve=True)
     for key in ("data", "model", "trainer", "callbacks", "logger", "run_name", "monitor", "task_name", "action"):
         assert _without_run_dir(api[key], api["paths"]["output_dir"]) == _without_run_dir(cli[key], None), key
     assert api["paths"]["log_dir"] == cli["paths"]["log_dir"]
-    assert Path(api["paths"]["output_dir"]).parent == Path(cli["paths"]["log_dir"]) / "cls" / "train" / "shapes"
+    assert Path(api["paths"]["output_dir"]).parent == Path(cli["paths"]["log_dir"]) / task / "train" / cli["run_name"]
 
 
-def test_each_compose_is_a_run_of_its_own(tmp_path: Path) -> None:
-    first, second = compose("cls", TINY), compose("cls", TINY)
-    base = tmp_path / "outputs" / "cls" / "train" / "shapes"
+@pytest.mark.parametrize("task", TASKS)
+def test_each_compose_is_a_run_of_its_own(task: str, tmp_path: Path) -> None:
+    first, second = compose(task, tiny(task)), compose(task, tiny(task))
+    base = tmp_path / "outputs" / task / "train" / first.run_name  # e.g. outputs/cls/train/shapes
     assert Path(first.paths.output_dir).parent == base == Path(second.paths.output_dir).parent
     assert first.paths.output_dir != second.paths.output_dir
     assert not Path(first.paths.output_dir).exists()  # created by the run, not by composing
-    evaluation = compose("cls", ["ckpt_path=x.ckpt"], action="eval")
-    assert Path(evaluation.paths.output_dir).parent == tmp_path / "outputs" / "cls" / "eval" / "shapes"
+    evaluation = compose(task, ["ckpt_path=x.ckpt"], action="eval")
+    assert Path(evaluation.paths.output_dir).parent == tmp_path / "outputs" / task / "eval" / first.run_name
 
 
 def test_hydra_values_and_overrides_stay_with_their_config() -> None:
@@ -100,31 +111,35 @@ def test_bad_calls_say_what_to_do() -> None:
 
 
 @pytest.mark.slow
-def test_compose_train_evaluate_predict_export(tmp_path: Path) -> None:
+@pytest.mark.parametrize("task", TASKS)
+def test_compose_train_evaluate_predict_export(task: str, tmp_path: Path) -> None:
     from PIL import Image
 
     from nnframe.core.checkpointing import read_checkpoint_metadata
     from nnframe.core.data import generate_shapes
     from nnframe.core.training.checkpoint_config import apply_checkpoint_config
 
-    cfg = compose("cls", TINY)  # the default callbacks, logger and progress bar
+    monitored = TASKS[task].monitor
+    tested = "test/" + monitored.split("/", 1)[1]  # val/acc -> test/acc
+    cfg = compose(task, tiny(task))  # the default callbacks, logger and progress bar
     metrics = train(cfg)
     run_dir = Path(cfg.paths.output_dir)
-    assert {"val/acc", "test/acc"} <= set(metrics)
+    assert {monitored, tested} <= set(metrics)
     assert (run_dir / "checkpoints" / "last.ckpt").is_file() and (run_dir / "config.yaml").is_file()
     checkpoint = run_dir / "checkpoints" / "last.ckpt"
 
-    evaluation = compose("cls", [f"ckpt_path={checkpoint}", "data.num_val=32"], action="eval")
-    compose("cls", ["data.num_val=16"])  # composed later: must not change the evaluation's overrides
-    rebuilt = apply_checkpoint_config(evaluation, read_checkpoint_metadata(checkpoint, "cls"))
+    evaluation = compose(task, [f"ckpt_path={checkpoint}", "data.num_val=32"], action="eval")
+    compose(task, ["data.num_val=16"])  # composed later: must not change the evaluation's overrides
+    rebuilt = apply_checkpoint_config(evaluation, read_checkpoint_metadata(checkpoint, task))
     assert rebuilt.data.num_val == 32 and rebuilt.data.num_train == 256
-    assert set(evaluate(evaluation)) >= {"val/acc", "test/acc"}
+    assert set(evaluate(evaluation)) >= {monitored, tested}
 
     images = tmp_path / "images"
     images.mkdir()
     for index, image in enumerate(generate_shapes(3, image_size=32, seed=5).images):
         Image.fromarray(image).save(images / f"{index}.png")
-    csv_path = predict(compose("cls", [f"ckpt_path={checkpoint}", f"predict.input_dir={images}"], action="predict"))
+    csv_path = predict(compose(task, [f"ckpt_path={checkpoint}", f"predict.input_dir={images}"], action="predict"))
     assert len(csv_path.read_text().strip().splitlines()) == 4
-    result = export(compose("cls", [f"ckpt_path={checkpoint}", "export.format=torchscript"], action="export"))
-    assert result.path.is_file() and "/cls/export/" in str(result.path)
+    if TASKS[task].actions["export"].function.startswith("nnframe.core."):  # not a task's own export (ssl's)
+        result = export(compose(task, [f"ckpt_path={checkpoint}", "export.format=torchscript"], action="export"))
+        assert result.path.is_file() and f"/{task}/export/" in str(result.path)

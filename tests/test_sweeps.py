@@ -1,7 +1,8 @@
 """Sweeps through the real ``nnframe`` command: a grid multirun with one run directory and
 TensorBoard run per job, an Optuna study that records a failed trial and resumes from SQLite,
 a trial interrupted by Ctrl-C that the resumed study runs again, and ``nnframe runs`` ranking
-the runs."""
+the runs: for every installed task (its ``TaskSpec.smoke_overrides`` and ``monitor``, the learning
+rate its config's ``tune.lr_key`` names), so a task installed later is swept here with no edit."""
 
 from __future__ import annotations
 
@@ -21,17 +22,33 @@ from nnframe.core.hydra_app import run_action
 from nnframe.core.sweeps import collect_runs, format_runs_table
 from nnframe.core.task_registry import discover_tasks
 from nnframe.core.task_spec import ActionSpec
+from nnframe.core.testing import compose_task_config
 
+TASKS = discover_tasks()
 # Two optimizer steps per epoch: a run takes a few seconds.
-TINY = [
+TRAIN = [
     "data.num_train=64",
     "data.num_val=32",
     "data.num_test=32",
-    "data.image_size=16",
     "data.batch_size=32",
     "trainer.max_epochs=1",
     "trainer.accelerator=cpu",
 ]
+
+
+def tiny(task: str) -> list[str]:
+    """The task's smoke sizes (image size, model widths), then this file's."""
+    return [*TASKS[task].smoke_overrides, *TRAIN]
+
+
+def lr_key(task: str) -> str:
+    """The key of the task's learning rate (what ``nnframe <task> tune`` sets)."""
+    return str(compose_task_config(TASKS[task].config_package).tune.lr_key)
+
+
+def runs_dir(log_dir: Path, task: str) -> Path:
+    """Where ``nnframe <task> train`` with the tiny sizes puts its runs (its run name's folder)."""
+    return log_dir / task / "train" / compose_task_config(TASKS[task].config_package, tiny(task)).run_name
 
 
 @pytest.fixture
@@ -42,12 +59,14 @@ def log_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.mark.slow
-def test_multirun_gives_each_run_its_own_directory_and_tensorboard_run(log_dir: Path, capsys) -> None:
-    assert main(["cls", "train", "-m", "model.optimizer.lr=1e-3,1e-2", *TINY]) == 0
-    (sweep_dir,) = (log_dir / "cls" / "train" / "shapes").glob("multirun_*")
+@pytest.mark.parametrize("task", TASKS)
+def test_multirun_gives_each_run_its_own_directory_and_tensorboard_run(task: str, log_dir: Path, capsys) -> None:
+    lr = lr_key(task)
+    assert main([task, "train", "-m", f"{lr}=1e-3,1e-2", *tiny(task)]) == 0
+    (sweep_dir,) = runs_dir(log_dir, task).glob("multirun_*")
     runs = sorted(p for p in sweep_dir.iterdir() if p.is_dir())
     # named after the value each job sweeps, so TensorBoard and `nnframe runs` tell them apart
-    assert [p.name for p in runs] == ["0_model.optimizer.lr=0.001", "1_model.optimizer.lr=0.01"]
+    assert [p.name for p in runs] == [f"0_{lr}=0.001", f"1_{lr}=0.01"]
     for run in runs:
         assert list((run / "tensorboard").glob("events.out.tfevents.*")), f"no TensorBoard run in {run}"
         assert (run / "checkpoints" / "last.ckpt").is_file()
@@ -56,41 +75,43 @@ def test_multirun_gives_each_run_its_own_directory_and_tensorboard_run(log_dir: 
     capsys.readouterr()
     assert main(["runs", str(sweep_dir)]) == 0
     table = capsys.readouterr().out
-    assert "model.optimizer.lr" in table and "0.001" in table and "0.01" in table
+    assert lr in table and "0.001" in table and "0.01" in table
     rows = collect_runs(sweep_dir)
     scores = [row.score for row in rows]
-    assert scores == sorted(scores, reverse=True)  # val/acc is maximised: best first
+    assert scores == sorted(scores, reverse=True)  # the monitor (val/acc ...) is maximised: best first
 
 
 @pytest.mark.slow
-def test_optuna_study_records_a_failed_trial_and_counts_it(log_dir: Path) -> None:
-    study_dir = log_dir / "cls" / "train" / "shapes" / "optuna_cls_shapes"
+@pytest.mark.parametrize("task", TASKS)
+def test_optuna_study_records_a_failed_trial_and_counts_it(task: str, log_dir: Path) -> None:
+    lr, study_name = lr_key(task), f"{task}_{runs_dir(log_dir, task).name}"  # e.g. cls_shapes
+    study_dir = runs_dir(log_dir, task) / f"optuna_{study_name}"
     # Seed 0 samples the second choice first: lr=-1 is rejected, so that trial fails; the
     # study must go on and complete the second trial (lr=0.001).
-    sweep = ["cls", "train", "hparams_search=optuna", "hydra/sweeper/sampler=random",
-             "hydra.sweeper.sampler.seed=0", "hydra.sweeper.params=null", "model.optimizer.lr=choice(0.001,-1.0)",
-             *TINY]
+    sweep = [task, "train", "hparams_search=optuna", "hydra/sweeper/sampler=random",
+             "hydra.sweeper.sampler.seed=0", "hydra.sweeper.params=null", f"{lr}=choice(0.001,-1.0)",
+             *tiny(task)]
     main([*sweep, "hydra.sweeper.n_trials=2"])
     storage = f"sqlite:///{study_dir / 'optuna.db'}"
-    study = optuna.load_study(study_name="cls_shapes", storage=storage)
+    study = optuna.load_study(study_name=study_name, storage=storage)
     assert [t.state.name for t in study.trials] == ["FAIL", "COMPLETE"]
-    assert study.best_trial.params == {"model.optimizer.lr": 0.001}
-    failed = json.loads((study_dir / "trial_0_model.optimizer.lr=-1.0" / "run.json").read_text())
+    assert study.best_trial.params == {lr: 0.001}
+    failed = json.loads((study_dir / f"trial_0_{lr}=-1.0" / "run.json").read_text())
     assert failed["status"] == "failed" and "-1.0" in failed["error"]
 
     # Running it again with more trials resumes the study: the failed trial counts, only the
     # missing trial runs, in a new directory.
     main([*sweep, "hydra.sweeper.n_trials=3"])
-    study = optuna.load_study(study_name="cls_shapes", storage=storage)
+    study = optuna.load_study(study_name=study_name, storage=storage)
     assert len(study.trials) == 3 and finished_trials(study) == 3
     trials = sorted(p.name for p in study_dir.glob("trial_*"))
-    assert [name.split("_model")[0] for name in trials] == ["trial_0", "trial_1", "trial_2"]
-    assert trials[1] == "trial_1_model.optimizer.lr=0.001"  # named after the sampled value
+    assert [name.split(f"_{lr}")[0] for name in trials] == ["trial_0", "trial_1", "trial_2"]
+    assert trials[1] == f"trial_1_{lr}=0.001"  # named after the sampled value
 
     rows = collect_runs(study_dir)
     assert rows[-1].status == "failed" and rows[0].status == "completed"
     table = format_runs_table(rows, study_dir)
-    assert "best (max val/acc):" in table and "failed: trial_0_model.optimizer.lr=-1.0:" in table
+    assert f"best (max {TASKS[task].monitor}):" in table and f"failed: trial_0_{lr}=-1.0:" in table
 
 
 def _nnframe(log_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -100,16 +121,19 @@ def _nnframe(log_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-def test_optuna_trial_interrupted_by_ctrl_c_is_run_again_on_resume(log_dir: Path) -> None:
-    study_dir = log_dir / "cls" / "train" / "shapes" / "optuna_cls_shapes"
+@pytest.mark.parametrize("task", TASKS)
+def test_optuna_trial_interrupted_by_ctrl_c_is_run_again_on_resume(task: str, log_dir: Path) -> None:
+    study_name = f"{task}_{runs_dir(log_dir, task).name}"  # e.g. cls_shapes
+    study_dir = runs_dir(log_dir, task) / f"optuna_{study_name}"
     # Ctrl-C (SIGINT) during the first trial, after its first step; once only.
-    sweep = ["cls", "train", "hparams_search=optuna", "hydra.sweeper.n_trials=2", "hydra.sweeper.sampler.seed=0",
-             *TINY, "+callbacks.stop._target_=nnframe.core.testing.SignalCallback", "+callbacks.stop.signal=SIGINT",
+    sweep = [task, "train", "hparams_search=optuna", "hydra.sweeper.n_trials=2", "hydra.sweeper.sampler.seed=0",
+             *tiny(task), "+callbacks.stop._target_=nnframe.core.testing.SignalCallback",
+             "+callbacks.stop.signal=SIGINT",
              "+callbacks.stop.at_step=1", f"+callbacks.stop.once_file={log_dir / 'interrupted_once'}"]
     first = _nnframe(log_dir, *sweep)
     assert first.returncode == 130, (first.stdout + first.stderr)[-3000:]
     storage = f"sqlite:///{study_dir / 'optuna.db'}"
-    study = optuna.load_study(study_name="cls_shapes", storage=storage)
+    study = optuna.load_study(study_name=study_name, storage=storage)
     assert [t.state.name for t in study.trials] == ["RUNNING"]
     interrupted_params = study.trials[0].params
     (trial_0,) = study_dir.glob("trial_0_*")  # named after its sampled values
@@ -118,18 +142,19 @@ def test_optuna_trial_interrupted_by_ctrl_c_is_run_again_on_resume(log_dir: Path
     second = _nnframe(log_dir, *sweep)  # the same command resumes the study
     output = second.stdout + second.stderr
     assert second.returncode == 0, output[-3000:]
-    study = optuna.load_study(study_name="cls_shapes", storage=storage)
+    study = optuna.load_study(study_name=study_name, storage=storage)
     assert [t.state.name for t in study.trials] == ["FAIL", "COMPLETE", "COMPLETE"]
     assert study.trials[0].user_attrs[INTERRUPTED_ATTR] is True
     assert study.trials[1].params == interrupted_params  # the interrupted trial, run again first
     assert finished_trials(study) == 2  # n_trials=2 finished trials; the interrupted one does not count
-    assert sorted(p.name.split("_model")[0] for p in study_dir.glob("trial_*")) == ["trial_0", "trial_1", "trial_2"]
+    assert sorted("_".join(p.name.split("_")[:2]) for p in study_dir.glob("trial_*")) == \
+        ["trial_0", "trial_1", "trial_2"]
     # One line says what happened; no chatter from Optuna or Alembic, no colour codes in a log.
-    assert output.count("Optuna study 'cls_shapes' resumed") == 1
+    assert output.count(f"Optuna study '{study_name}' resumed") == 1
     assert "1 interrupted trial(s) (#0) run again first" in output
     assert "A new study created" not in output and "Using an existing study" not in output
     assert "setup plugin" not in output and "\x1b[" not in output
-    assert "Optuna study 'cls_shapes' created" in first.stdout + first.stderr
+    assert f"Optuna study '{study_name}' created" in first.stdout + first.stderr
 
 
 def _record_worker_command(cfg) -> float:
@@ -143,13 +168,14 @@ def _record_worker_command(cfg) -> float:
 _worker_commands: list[tuple[list[str], str, str]] = []
 
 
-def test_ddp_workers_of_a_sweep_job_rerun_that_job_only(log_dir: Path) -> None:
-    spec = replace(discover_tasks()["cls"], actions={"train": ActionSpec(f"{__name__}:_record_worker_command", "")})
+@pytest.mark.parametrize("task", TASKS)
+def test_ddp_workers_of_a_sweep_job_rerun_that_job_only(task: str, log_dir: Path) -> None:
+    spec = replace(TASKS[task], actions={"train": ActionSpec(f"{__name__}:_record_worker_command", "")})
     _worker_commands.clear()
     assert run_action(spec, "train", ["-m", "seed=1,2", "trainer.max_epochs=3"]) == 0
     assert len(_worker_commands) == 2
     for argv, run_dir, output_dir in _worker_commands:
         # no -m, no sweep: the job's own values, and Lightning's hydra.run.dir is the job's directory
-        assert argv[1:4] == ["cls", "train", argv[3]] and argv[3] in ("seed=1", "seed=2")
+        assert argv[1:4] == [task, "train", argv[3]] and argv[3] in ("seed=1", "seed=2")
         assert argv[4:] == ["trainer.max_epochs=3"]
         assert run_dir == output_dir and Path(output_dir).parent.name.startswith("multirun_")

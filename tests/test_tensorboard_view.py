@@ -1,8 +1,10 @@
-"""What TensorBoard shows for a 2-run cls sweep, a seg run and an ssl run under one ``--logdir``:
-first their event files, then TensorBoard itself, through its HTTP data and in headless Chromium.
+"""What TensorBoard shows for a 2-run learning-rate sweep of the first installed task and one run
+of every other task under one ``--logdir``: first their event files, then TensorBoard itself,
+through its HTTP data and in headless Chromium.
 
 The runs go through the real ``nnframe`` command (in-process) with the default callbacks and
-logger; only the data, image size and epochs are shrunk.
+logger; only the data, image size and epochs are shrunk (each task's ``TaskSpec.smoke_overrides``),
+so a task installed later is shown here with no edit.
 """
 
 from __future__ import annotations
@@ -15,15 +17,31 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 from tensorboard.plugins.hparams import api_pb2, metadata
 
 from nnframe.core.cli import main
 from nnframe.core.sweeps import collect_runs, format_runs_table
-from nnframe.core.testing import event_summaries
+from nnframe.core.task_registry import discover_tasks
+from nnframe.core.testing import compose_task_config, event_summaries
 
-TINY = ["data.num_train=64", "data.num_val=32", "data.num_test=32", "data.batch_size=32", "trainer.max_epochs=1",
-        "trainer.accelerator=cpu"]
-MONITOR = {"cls": "val/acc", "seg": "val/miou", "ssl": "val/knn_top1"}
+TASKS = discover_tasks()
+SWEPT = next(iter(TASKS))  # the task whose learning rate is swept (two runs)
+LR_KEY = str(compose_task_config(TASKS[SWEPT].config_package).tune.lr_key)  # its learning rate's key
+TRAIN = ["data.num_train=64", "data.num_val=32", "data.num_test=32", "data.batch_size=32", "trainer.max_epochs=1",
+         "trainer.accelerator=cpu"]
+# The figure each callback draws: a run has the figures of its callbacks, and none of the others.
+FIGURES = {"training_samples": "train/samples", "prediction_grid": "val/predictions",
+           "confusion_matrix": "val/confusion_matrix", "augmented_views": "train/views"}
+
+
+def tiny(task: str) -> list[str]:
+    """The task's smoke sizes, then this file's (64 training images, one epoch, batches of 32)."""
+    return [*TASKS[task].smoke_overrides, *TRAIN]
+
+
+def monitor(task: str) -> str:
+    return TASKS[task].monitor
 
 
 def _browser_module():
@@ -42,35 +60,47 @@ def logdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("outputs")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NNFRAME_OUTPUT_DIR", str(root))
-        assert main(["cls", "train", "-m", "model.optimizer.lr=1e-3,1e-2", *TINY]) == 0
-        assert main(["seg", "train", *TINY]) == 0
-        assert main(["ssl", "train", *TINY]) == 0
+        assert main([SWEPT, "train", "-m", f"{LR_KEY}=1e-3,1e-2", *tiny(SWEPT)]) == 0
+        for task in TASKS:
+            if task != SWEPT:
+                assert main([task, "train", *tiny(task)]) == 0
     yield root
 
 
 def _runs(logdir: Path) -> dict[str, Path]:
-    """``{"cls 0": <run dir>, "cls 1": ..., "seg": ..., "ssl": ...}``."""
+    """``{"<swept task> 0": <run dir>, "<swept task> 1": ..., "<task>": ... for the others}``."""
     runs = sorted(p.parent.parent for p in logdir.rglob(".hydra/overrides.yaml"))
     named = {}
     for run in runs:
         task = run.relative_to(logdir).parts[0]
-        named[f"{task} {run.name[0]}" if task == "cls" else task] = run
+        named[f"{task} {run.name[0]}" if task == SWEPT else task] = run
     return named
+
+
+def _figures(run: Path) -> set[str]:
+    """The figure tags the run's callbacks draw (its composed config, as saved in the run)."""
+    callbacks = OmegaConf.load(run / ".hydra" / "config.yaml").get("callbacks") or {}
+    return {FIGURES[name] for name, node in callbacks.items() if name in FIGURES and node is not None}
+
+
+def _hparams(run: Path):
+    start = event_summaries(run / "tensorboard")[metadata.SESSION_START_INFO_TAG][0]
+    return metadata.parse_session_start_info_plugin_data(start.metadata.plugin_data.content).hparams
 
 
 @pytest.mark.slow
 def test_event_files_hold_the_runs_tags_hparams_and_text(logdir: Path) -> None:
     runs = _runs(logdir)
-    assert set(runs) == {"cls 0", "cls 1", "seg", "ssl"}
-    assert runs["cls 0"].name == "0_model.optimizer.lr=0.001" and runs["cls 1"].name == "1_model.optimizer.lr=0.01"
+    assert set(runs) == {f"{SWEPT} 0", f"{SWEPT} 1", *(task for task in TASKS if task != SWEPT)}
+    assert runs[f"{SWEPT} 0"].name == f"0_{LR_KEY}=0.001" and runs[f"{SWEPT} 1"].name == f"1_{LR_KEY}=0.01"
 
     for name, run in runs.items():
         task = name.split()[0]
         main_run, test_run = event_summaries(run / "tensorboard"), event_summaries(run / "tensorboard" / "test")
         scalars = {t for t, v in main_run.items() if v[0].metadata.plugin_data.plugin_name == "scalars"}
-        assert {"train/loss_epoch", MONITOR[task], f"{MONITOR[task]}_best"} <= scalars, name
+        assert {"train/loss_epoch", monitor(task), f"{monitor(task)}_best"} <= scalars, name
         assert not any(t == "epoch" or t.startswith(("hp/", "test/", "lr-")) for t in main_run), sorted(main_run)
-        assert MONITOR[task] in test_run, f"{name}: the test value is a point of the validation chart"
+        assert monitor(task) in test_run, f"{name}: the test value is a point of the validation chart"
 
         assert metadata.EXPERIMENT_TAG not in main_run, "one experiment summary would hide the other tasks' columns"
         (start,) = main_run[metadata.SESSION_START_INFO_TAG]
@@ -87,22 +117,31 @@ def test_event_files_hold_the_runs_tags_hparams_and_text(logdir: Path) -> None:
         assert "| torch |" in description and "_target_:" in description  # versions, composed config
 
         images = {t for t, v in main_run.items() if v[0].metadata.plugin_data.plugin_name == "images"}
-        assert images == ({"train/views"} if task == "ssl" else
-                          {"train/samples", "val/predictions", "val/confusion_matrix"}), name
+        expected = _figures(run)  # e.g. the confusion matrix for cls and seg, none for ssl
+        assert expected <= images and not (images & set(FIGURES.values())) - expected, (name, images)
 
-    lr = [metadata.parse_session_start_info_plugin_data(
-        event_summaries(runs[f"cls {i}"] / "tensorboard")[metadata.SESSION_START_INFO_TAG][0].metadata.plugin_data.content
-    ).hparams["model.optimizer.lr"].number_value for i in (0, 1)]
+        # The config's HPARAMS columns, each with its value: a group's chosen option as text
+        # (ssl's method=simclr_small), a key's value as text or number.
+        composed = OmegaConf.load(run / ".hydra" / "config.yaml")
+        choices = OmegaConf.load(run / ".hydra" / "hydra.yaml").hydra.runtime.choices
+        for key in composed.hparams:
+            value = choices[key] if key in choices else OmegaConf.select(composed, key)
+            if isinstance(value, str):
+                assert hparams[key].string_value == value, (name, key)
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                assert hparams[key].number_value == value, (name, key)
+        per_class = [t for t in scalars if t.count("/") >= 2]
+        if per_class:  # e.g. seg's iou/<class>
+            assert "custom_scalars__config__" in main_run, f"{name}: per-class {per_class[0]} in one chart"
+        if "embedding_projector" in (composed.get("callbacks") or {}):
+            assert (run / "tensorboard" / "projector_config.pbtxt").is_file(), name
+
+    lr = [_hparams(runs[f"{SWEPT} {i}"])[LR_KEY].number_value for i in (0, 1)]
     assert lr == [0.001, 0.01], "the swept value is a numeric column"
-    ssl = metadata.parse_session_start_info_plugin_data(
-        event_summaries(runs["ssl"] / "tensorboard")[metadata.SESSION_START_INFO_TAG][0].metadata.plugin_data.content).hparams
-    assert ssl["method"].string_value == "simclr_small" and ssl["backbone.name"].string_value == "simple_cnn"
-    assert "custom_scalars__config__" in event_summaries(runs["seg"] / "tensorboard"), "per-class IoU in one chart"
-    assert (runs["ssl"] / "tensorboard" / "projector_config.pbtxt").is_file()
 
-    sweep = runs["cls 0"].parent
+    sweep = runs[f"{SWEPT} 0"].parent
     table = format_runs_table(collect_runs(sweep), sweep)
-    assert "0_model.optimizer.lr=0.001" in table and "1_model.optimizer.lr=0.01" in table
+    assert f"0_{LR_KEY}=0.001" in table and f"1_{LR_KEY}=0.01" in table
 
 
 def _post(url: str, body: dict) -> dict:
@@ -130,15 +169,15 @@ def test_tensorboard_shows_every_tasks_runs_in_chromium(logdir: Path) -> None:
         # HPARAMS: every task's runs, their hyperparameters and their own metric tags as columns.
         experiment = _post(f"{url}/data/plugin/hparams/experiment", {"experimentName": ""})
         hparams = {h["name"]: h for h in experiment["hparamInfos"]}
-        assert hparams["model.optimizer.lr"]["type"] == "DATA_TYPE_FLOAT64"
-        assert hparams["model.optimizer.lr"].get("differs") is True
+        assert hparams[LR_KEY]["type"] == "DATA_TYPE_FLOAT64"
+        assert hparams[LR_KEY].get("differs") is True
         metrics = {(m["name"].get("group", ""), m["name"]["tag"]) for m in experiment["metricInfos"]}
-        assert {("", "val/acc"), ("", "val/miou"), ("", "val/knn_top1"), ("test", "val/acc")} <= metrics
+        assert {("", monitor(task)) for task in TASKS} | {("test", monitor(SWEPT))} <= metrics
         assert not any(tag.startswith("hp/") or tag == "epoch" for _, tag in metrics)
         groups = _post(f"{url}/data/plugin/hparams/session_groups",
                        {"experimentName": "", "allowedStatuses": ["STATUS_SUCCESS", "STATUS_UNKNOWN"],
                         "colParams": [], "startIndex": 0, "sliceSize": 100})
-        assert groups["totalSize"] == 4
+        assert groups["totalSize"] == len(TASKS) + 1
         text_tags = _get(f"{url}/data/plugin/text/tags")
         assert {run for run, tags in text_tags.items() if "run" in tags} == {
             run for run in _get(f"{url}/data/runs") if not run.endswith("/test")}
@@ -146,18 +185,22 @@ def test_tensorboard_shows_every_tasks_runs_in_chromium(logdir: Path) -> None:
         with browser_module.HeadlessChromium(width=1600, height=1000) as browser:
             # Time Series opens on the train and val groups (TensorBoard expands the first two).
             browser_module.open_tensorboard_tab(browser, url, "timeseries")
-            assert browser.wait_for_text("train/acc", "train/dice", timeout=60), browser.text()[:2000]
+            trained = [tag for run in _runs(logdir).values() for tag in event_summaries(run / "tensorboard")
+                       if tag.startswith("train/") and tag.count("/") == 1 and not tag.startswith("train/loss")]
+            assert browser.wait_for_text(*sorted(set(trained))[:2], timeout=60), browser.text()[:2000]
             groups = browser.evaluate("Array.from(document.querySelectorAll('.group-title')).map(e => e.innerText)")
             assert groups == ["Pinned", "train", "val"], groups
             _assert_not_blank(browser.screenshot())
             # Deep link with a tag filter: each task's monitored metric, the test point on the same card.
-            browser_module.open_tensorboard_tab(browser, url, "timeseries", "tagFilter=val%2F(acc%7Cmiou%7Cknn_top1)%24")
-            assert browser.wait_for_text("val/acc", "val/miou", "val/knn_top1", timeout=60)
+            monitors = sorted({monitor(task) for task in TASKS})
+            names = "%7C".join(m.split("/", 1)[1] for m in monitors)  # val/(acc|miou|knn_top1)$
+            browser_module.open_tensorboard_tab(browser, url, "timeseries", f"tagFilter=val%2F({names})%24")
+            assert browser.wait_for_text(*monitors, timeout=60)
 
             expected = {
-                "hparams": ["model.optimizer.lr", "backbone.name", "val/miou", "val/knn_top1"],
-                "images": ["val/predictions", "val/confusion_matrix", "train/views"],
-                "text": ["Command", "nnframe cls train model.optimizer.lr=0.001", "Environment", "Config"],
+                "hparams": [LR_KEY, *monitors],
+                "images": sorted(set().union(*(_figures(run) for run in _runs(logdir).values()))),
+                "text": ["Command", f"nnframe {SWEPT} train {LR_KEY}=0.001", "Environment", "Config"],
             }
             for tab, needles in expected.items():
                 browser_module.open_tensorboard_tab(browser, url, tab)

@@ -42,3 +42,11 @@ def test_model_option_builds(model: str, tmp_path) -> None:
     import torch
 
     assert module(torch.zeros(2, 3, 32, 32)).shape == (2, 5)
+
+
+def test_callbacks_are_cores_defaults_plus_the_confusion_matrix() -> None:
+    cfg = compose_task_config("nnframe.cls.configs")
+    core = compose_task_config("nnframe.cls.configs", ["callbacks=default"])
+    assert "confusion_matrix" not in core.callbacks  # core's defaults hold no task's figure
+    assert set(cfg.callbacks) == {*core.callbacks, "confusion_matrix"}
+    assert get_class(cfg.callbacks.confusion_matrix._target_).__name__ == "ConfusionMatrixCallback"

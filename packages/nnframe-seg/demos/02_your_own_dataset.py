@@ -86,7 +86,8 @@ class CellsDataModule(VisionDataModule):
 
 # %%
 from nnframe.core import show
-from nnframe.core.cv_tools import labelled_image_grid, overlay_mask
+from nnframe.core.cv_tools import labelled_image_grid
+from nnframe.seg import overlay_mask
 
 samples = CellsDataset(4, seed=123)
 overlays = [overlay_mask(image, mask, len(CellsDataset.class_names)) for image, mask in zip(samples.images, samples.masks,
@@ -111,9 +112,9 @@ cfg.data = {
     "num_train": NUM_TRAIN, "num_val": NUM_EVAL, "num_test": NUM_EVAL,
     "image_size": 32, "in_channels": 3, "num_classes": 3, "ignore_index": 255,
     "normalization": [[0.4, 0.4, 0.4], [0.3, 0.3, 0.3]], "batch_size": 32, "seed": 0,
-    "train_transform": {"_target_": "nnframe.core.cv_tools.segmentation_train_transform", "image_size": size,
+    "train_transform": {"_target_": "nnframe.seg.segmentation_train_transform", "image_size": size,
                         "normalization": "${data.normalization}", "min_scale": 0.8, "color_jitter": 0.0},
-    "eval_transform": {"_target_": "nnframe.core.cv_tools.segmentation_eval_transform", "image_size": size,
+    "eval_transform": {"_target_": "nnframe.seg.segmentation_eval_transform", "image_size": size,
                        "normalization": "${data.normalization}"},
 }
 metrics = train(cfg)

@@ -53,7 +53,8 @@ print({key: rows[0][key] for key in list(rows[0])[:6]})
 import numpy as np
 import torch
 
-from nnframe.core.cv_tools import labelled_image_grid, overlay_mask
+from nnframe.core.cv_tools import labelled_image_grid
+from nnframe.seg import overlay_mask
 
 class_names = [column.removeprefix("fraction/") for column in rows[0] if column.startswith("fraction/")]
 pictures, titles = [], []

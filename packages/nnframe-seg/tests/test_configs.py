@@ -57,3 +57,14 @@ def test_importing_the_package_does_not_import_torch() -> None:
     # A fresh interpreter: this test session has imported torch already.
     code = "import sys, nnframe.seg, nnframe.seg.task; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_callbacks_are_cores_defaults_plus_the_pixel_confusion_matrix() -> None:
+    cfg = compose_task_config("nnframe.seg.configs", ["data.ignore_index=254"])
+    core = compose_task_config("nnframe.seg.configs", ["callbacks=default"])
+    assert "confusion_matrix" not in core.callbacks  # core's defaults hold no task's figure
+    assert set(cfg.callbacks) == {*core.callbacks, "confusion_matrix"}
+    matrix = cfg.callbacks.confusion_matrix
+    assert (matrix.ignore_index, matrix.cell_text) == (254, "percent")  # the data's unlabelled value
+    assert cfg.callbacks.prediction_grid.num_images == 6
+    assert not compose_task_config("nnframe.seg.configs", ["callbacks=none"]).get("callbacks")

@@ -10,10 +10,10 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-from nnframe.core.cv_tools import segmentation_eval_transform, segmentation_train_transform
 from nnframe.core.data.device_augment import plan_from_transform
 from nnframe.core.data.device_batch_loader import DeviceBatchLoader, prepare_images
 from nnframe.core.errors import ConfigError
+from nnframe.seg.transforms import segmentation_eval_transform, segmentation_train_transform
 
 
 def _asymmetric_sample(size: int = 48) -> tuple[tv_tensors.Image, tv_tensors.Mask]:

@@ -8,11 +8,9 @@ import pytest
 import torch
 
 from nnframe.core.cv_tools import (
-    class_palette,
     confusion_matrix_figure,
     grid_shape,
     labelled_image_grid,
-    mask_to_rgb,
 )
 
 
@@ -83,11 +81,3 @@ def test_confusion_matrix_is_row_normalised_with_counts_title_and_colour_bar() -
     figure = confusion_matrix_figure(pixels, ["bg", "cat"], cell_text="percent")
     assert [t.get_text() for t in figure.axes[0].texts] == ["75%", "25%", "<0.1%", "100%"]
     plt.close(figure)
-
-
-def test_mask_colours_are_exactly_the_palette_and_ignored_pixels_white() -> None:
-    mask = torch.tensor([[0, 1, 2], [255, 1, 0]])
-    rgb = (mask_to_rgb(mask, 3, ignore_index=255) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
-    palette = class_palette(3)
-    assert (rgb[0, 1] == palette[1]).all() and (rgb[0, 2] == palette[2]).all() and (rgb[0, 0] == palette[0]).all()
-    assert (rgb[1, 0] == 255).all()

@@ -9,9 +9,9 @@ import pytest
 import torch
 from PIL import Image
 
-from nnframe.core.cv_tools import segmentation_eval_transform
 from nnframe.core.errors import DatasetError
 from nnframe.seg.data import MaskFolderDataModule, OxfordPetDataModule, VOCSegmentationDataModule
+from nnframe.seg.transforms import segmentation_eval_transform
 
 from ..conftest import block_mask, write_image, write_mask
 

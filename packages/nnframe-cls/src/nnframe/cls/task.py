@@ -6,4 +6,7 @@ TASK = TaskSpec(
     name="cls",
     summary="image classification (timm backbones; shapes, CIFAR, MNIST, ImageFolder)",
     config_package="nnframe.cls.configs",
+    smoke_overrides=("data.num_train=64", "data.num_val=32", "data.num_test=32", "data.image_size=16",
+                     "data.batch_size=16"),
+    monitor="val/acc",
 )

@@ -49,9 +49,17 @@ class TaskSpec:
         summary: one line for ``nnframe list``.
         config_package: Python package holding the task's Hydra configs.
         actions: action name -> what runs; train/eval/predict come from core by default.
+        smoke_overrides: Hydra overrides that make every action of the task tiny (data sizes,
+            image size, batch size, model widths) for the root end-to-end tests, which read them
+            instead of naming the task; they shrink only, nothing is switched off (no callback,
+            logger or check). Epochs are the test's own (``trainer.max_epochs=1``).
+        monitor: the validation metric the task's default config monitors (``cfg.monitor``),
+            e.g. ``val/acc``: the tests look for it in a run's metrics, logs and TensorBoard.
     """
 
     name: str
     summary: str
     config_package: str
     actions: dict[str, ActionSpec] = field(default_factory=_default_actions)
+    smoke_overrides: tuple[str, ...] = ()
+    monitor: str = "val/acc"

@@ -15,8 +15,12 @@ _EXPORTS = {
     "SegmentationPredictionWriter": "nnframe.seg.prediction_writer",
     "StridedUnet": "nnframe.seg.models.strided_unet",
     "create_segmentation_model": "nnframe.seg.models.smp_model",
+    "mask_to_rgb": "nnframe.seg.mask_drawing",
+    "overlay_mask": "nnframe.seg.mask_drawing",
     "segmentation_figure": "nnframe.seg.figures",
+    "segmentation_eval_transform": "nnframe.seg.transforms",
     "segmentation_metrics": "nnframe.seg.metrics",
+    "segmentation_train_transform": "nnframe.seg.transforms",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -9,8 +9,9 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from nnframe.core.cv_tools import class_palette, mask_to_rgb
+from nnframe.core.cv_tools import class_palette
 from nnframe.core.cv_tools.panel_canvas import DPI, PanelCanvas, image_array, sample_blocks
+from nnframe.seg.mask_drawing import mask_to_rgb
 
 _PANEL_INCHES = 1.6
 _PANELS = ("image", "ground truth")

@@ -14,9 +14,9 @@ from nnframe.core.cv_tools import (
     class_palette,
     denormalize,
     labelled_image_grid,
-    overlay_mask,
     resolve_normalization,
 )
+from nnframe.seg.mask_drawing import overlay_mask
 
 
 def mask_samples_figure(images: torch.Tensor, masks: torch.Tensor, class_names: Sequence[str], normalization: Any,

@@ -8,6 +8,10 @@ _BASE = TaskSpec(
     name="ssl",
     summary="self-supervised pretraining (SimCLR, MoCo v2, BYOL, SimSiam, Barlow Twins, VICReg, DINO)",
     config_package="nnframe.ssl.configs",
+    smoke_overrides=("data.num_train=64", "data.num_val=32", "data.num_test=32", "data.image_size=16",
+                     "data.batch_size=16", "model.knn_k=5", "method.module.hidden_dim=64",
+                     "method.module.output_dim=32"),
+    monitor="val/knn_top1",
 )
 
 TASK = replace(_BASE, actions={

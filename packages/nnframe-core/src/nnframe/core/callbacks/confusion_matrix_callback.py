@@ -20,12 +20,13 @@ class ConfusionMatrixCallback(L.Callback):
 
     Args:
         every_n_epochs: draw every N validation epochs.
-        ignore_index: target value left out (e.g. 255 for unlabelled pixels).
+        ignore_index: target value left out (None: every value counts); segmentation sets its
+            data's, e.g. 255 for unlabelled pixels.
         cell_text: what each cell says: ``count`` (samples) or ``percent`` of the true class
             (segmentation, whose pixel counts run into millions).
     """
 
-    def __init__(self, every_n_epochs: int = 1, ignore_index: int | None = 255, cell_text: str = "count") -> None:
+    def __init__(self, every_n_epochs: int = 1, ignore_index: int | None = None, cell_text: str = "count") -> None:
         if cell_text not in ("count", "percent"):
             raise ValueError(f"cell_text must be 'count' or 'percent', got {cell_text!r}")
         self.every_n_epochs = every_n_epochs

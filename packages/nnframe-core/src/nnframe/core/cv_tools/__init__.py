@@ -13,16 +13,13 @@ from nnframe.core.cv_tools.transforms import (
     auto_augment_transform,
     classification_eval_transform,
     classification_train_transform,
-    segmentation_eval_transform,
-    segmentation_train_transform,
+    to_float_normalized,
 )
 from nnframe.core.cv_tools.visualization import (
     class_palette,
     confusion_matrix_figure,
     grid_shape,
     labelled_image_grid,
-    mask_to_rgb,
-    overlay_mask,
 )
 
 __all__ = [
@@ -38,11 +35,8 @@ __all__ = [
     "denormalize",
     "grid_shape",
     "labelled_image_grid",
-    "mask_to_rgb",
-    "overlay_mask",
     "resolve_normalization",
-    "segmentation_eval_transform",
-    "segmentation_train_transform",
     "stats_for_channels",
+    "to_float_normalized",
     "training_samples_figure",
 ]

@@ -1,8 +1,7 @@
 """Transform presets on torchvision.transforms.v2.
 
-The same preset works on PIL images, uint8 tensors and ``tv_tensors.Image``; segmentation
-presets transform an image and its ``tv_tensors.Mask`` together (geometry on both, colour on the
-image alone). ``in_channels`` adapts the normalisation stats to the images' channels (RGB stats
+The same preset works on PIL images, uint8 tensors and ``tv_tensors.Image`` (a task's joint
+presets, e.g. ``nnframe.seg.transforms``, build on :func:`to_float_normalized`). ``in_channels`` adapts the normalisation stats to the images' channels (RGB stats
 on grey images become one value each; see ``normalization.stats_for_channels``); runs get stats
 of the right length from ``data.normalization``, which the run resolves for ``data.in_channels``.
 """
@@ -21,8 +20,14 @@ from torchvision.transforms.v2 import functional as TF
 from nnframe.core.cv_tools.normalization import resolve_normalization
 
 
-def _to_float_normalized(normalization: str | Sequence[Sequence[float]],
-                         in_channels: int | None = None) -> list[v2.Transform]:
+def to_float_normalized(normalization: str | Sequence[Sequence[float]],
+                        in_channels: int | None = None) -> list[v2.Transform]:
+    """The last steps of every preset: uint8 to float in [0, 1], then normalise.
+
+    Args:
+        normalization: dataset name in ``NORMALIZATION_STATS`` or ``[mean, std]``.
+        in_channels: channels of the images (None: as many as the stats have).
+    """
     mean, std = resolve_normalization(normalization, in_channels)
     return [v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean=list(mean), std=list(std))]
 
@@ -155,7 +160,7 @@ def classification_train_transform(
                                             interpolation))
     if color_jitter > 0:
         steps.append(v2.ColorJitter(color_jitter, color_jitter, color_jitter))
-    steps += _to_float_normalized(normalization, in_channels)
+    steps += to_float_normalized(normalization, in_channels)
     if random_erasing > 0:
         steps.append(v2.RandomErasing(p=random_erasing, value="random"))
     return v2.Compose(steps)
@@ -176,53 +181,6 @@ def classification_eval_transform(
             v2.ToImage(),
             v2.Resize(resize_to, interpolation=_interpolation(interpolation), antialias=True),
             v2.CenterCrop(image_size),
-            *_to_float_normalized(normalization, in_channels),
+            *to_float_normalized(normalization, in_channels),
         ]
     )
-
-
-def segmentation_train_transform(
-    image_size: int = 256,
-    normalization: str | Sequence[Sequence[float]] = "imagenet",
-    min_scale: float = 0.5,
-    hflip: bool = True,
-    color_jitter: float = 0.2,
-    in_channels: int | None = None,
-    crop: str = "random_resized_crop",
-) -> v2.Compose:
-    """Joint image + ``tv_tensors.Mask`` augmentation: random resized crop (or a plain resize)
-    and flip on both (nearest-neighbour for the mask), colour jitter on the image alone.
-
-    Args:
-        image_size: output side in pixels.
-        normalization: dataset name in ``NORMALIZATION_STATS`` or ``[mean, std]``.
-        min_scale: smallest area fraction of ``random_resized_crop``.
-        hflip: random horizontal flip.
-        color_jitter: strength of brightness/contrast/saturation jitter (0 = off).
-        in_channels: channels of the images (None: as many as the stats have).
-        crop: ``random_resized_crop`` (a random box zoomed to ``image_size``) or ``resize``
-            (no zoom: the whole image resized to ``image_size`` x ``image_size``).
-    """
-    steps: list[v2.Transform] = [v2.ToImage()]
-    if crop == "random_resized_crop":
-        steps.append(v2.RandomResizedCrop(image_size, scale=(min_scale, 1.0), antialias=True))
-    elif crop == "resize":
-        steps.append(v2.Resize((image_size, image_size), antialias=True))
-    else:
-        raise ValueError(f"unknown crop {crop!r}; choose random_resized_crop or resize")
-    if hflip:
-        steps.append(v2.RandomHorizontalFlip())
-    if color_jitter > 0:
-        steps.append(v2.ColorJitter(color_jitter, color_jitter, color_jitter))
-    return v2.Compose(steps + _to_float_normalized(normalization, in_channels))
-
-
-def segmentation_eval_transform(
-    image_size: int | None = 256,
-    normalization: str | Sequence[Sequence[float]] = "imagenet",
-    in_channels: int | None = None,
-) -> v2.Compose:
-    """Joint evaluation transform: resize image and mask to ``image_size`` x ``image_size``;
-    ``image_size=None`` keeps each image at its own size (for sliding-window inference)."""
-    resize = [v2.Resize((image_size, image_size), antialias=True)] if image_size else []
-    return v2.Compose([v2.ToImage(), *resize, *_to_float_normalized(normalization, in_channels)])

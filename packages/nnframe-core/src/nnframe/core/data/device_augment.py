@@ -309,7 +309,7 @@ class BatchAugmentation:
         return self._run(images, None, generator, 0)[0]
 
     def augment_pair(self, images: torch.Tensor, masks: torch.Tensor, generator: torch.Generator | None = None,
-                     ignore_index: int | None = 255) -> tuple[torch.Tensor, torch.Tensor]:
+                     ignore_index: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Augment images and their masks together: the geometric steps move each mask with its
         image (nearest neighbour), colour steps change the images alone.
 
@@ -317,7 +317,8 @@ class BatchAugmentation:
             images: (B, C, H, W) uint8.
             masks: (B, H, W) class indices, any integer dtype.
             generator: the random draws (the same draw moves an image and its mask).
-            ignore_index: mask value where padding appears (None: 0, as torchvision pads masks).
+            ignore_index: mask value where padding appears (None: 0, as torchvision pads masks);
+                the loader passes its datamodule's (seg's ``data.ignore_index``, e.g. 255).
 
         Returns:
             (B, C, H', W') float32 normalised images and (B, H', W') int64 masks.

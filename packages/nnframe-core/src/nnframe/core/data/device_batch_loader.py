@@ -157,7 +157,7 @@ class DeviceBatchLoader:
                  augmentation: BatchAugmentation | Sequence[BatchAugmentation],
                  device: torch.device | str = "cpu", shuffle: bool = True, drop_last: bool = False,
                  views: int = 1, seed: int = 0, rank: int = 0, world_size: int = 1,
-                 ignore_index: int | None = 255) -> None:
+                 ignore_index: int | None = None) -> None:
         self.device = torch.device(device)
         self.images = images.to(self.device)
         self.labels = labels.to(self.device)
@@ -278,7 +278,7 @@ def build_device_loader(datamodule: Any, split: str, train: bool) -> DeviceBatch
         seed=datamodule.seed,
         rank=trainer.global_rank if trainer is not None else 0,
         world_size=trainer.world_size if trainer is not None else 1,
-        ignore_index=getattr(datamodule, "ignore_index", 255),
+        ignore_index=getattr(datamodule, "ignore_index", None),  # a segmentation datamodule's own
     )
     if train and trainer is not None:
         loader.set_epoch(datamodule._current_epoch())

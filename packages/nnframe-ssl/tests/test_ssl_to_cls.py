@@ -1,9 +1,11 @@
-"""SSL pretraining -> export -> a classification run that starts from the exported backbone."""
+"""SSL pretraining -> export -> a classification run that starts from the exported backbone
+(needs nnframe-cls installed beside nnframe-ssl, as the workspace has it)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 from omegaconf import OmegaConf
 
@@ -11,6 +13,8 @@ from nnframe.core.testing import compose_task_config
 from nnframe.core.training import train
 from nnframe.core.training.instantiate import build_datamodule, build_model
 from nnframe.ssl import export_backbone
+
+pytest.importorskip("nnframe.cls", reason="the fine-tuning side is nnframe-cls's")
 
 TINY_SSL = [
     "data.image_size=16", "data.num_train=64", "data.num_val=32", "data.num_test=32", "data.batch_size=16",
