@@ -71,6 +71,7 @@ class SSLModule(TaskModule):
         **kwargs: Any,
     ) -> None:
         self.num_classes = num_classes
+        self._knn_top1_init: float | None = None  # the baseline, kept in checkpoints for a resumed run
         net = create_backbone(backbone, pretrained=pretrained, in_chans=in_chans, pretrained_file=pretrained_file)
         super().__init__(net=net, optimizer=optimizer, scheduler=scheduler, monitor=monitor, **kwargs)
         self.backbone_name = backbone
@@ -182,7 +183,10 @@ class SSLModule(TaskModule):
     def on_train_start(self) -> None:
         super().on_train_start()
         if self.global_step > 0 or self.trainer.datamodule is None:
-            return  # resumed: the baseline was measured by the first run
+            # Resumed: the baseline was measured by the first run, and comes back from its checkpoint.
+            if self._knn_top1_init is not None:
+                self.log("val/knn_top1_init", torch.tensor(self._knn_top1_init))
+            return
         self._build_bank()
         assert self._bank is not None
         # The whole validation split on every process (not its DDP shard): the same value everywhere.
@@ -190,7 +194,18 @@ class SSLModule(TaskModule):
         features, labels = embed(self.net, eval_loader(datamodule, datamodule.datasets["val"]), self.device)
         accuracy = knn_accuracy(features, labels, *self._bank, self.num_classes, self.knn_k, self.knn_t)
         self.log("val/knn_top1_init", accuracy)
+        self._knn_top1_init = float(accuracy)
         rank_zero_info(f"kNN top-1 of the randomly initialised backbone: {accuracy:.4f}")
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(checkpoint)
+        if self._knn_top1_init is not None:  # a plain float: checkpoints load with weights_only
+            checkpoint["nnframe"]["knn_top1_init"] = self._knn_top1_init
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)
+        value = checkpoint.get("nnframe", {}).get("knn_top1_init")
+        self._knn_top1_init = float(value) if value is not None else None
 
     def on_validation_epoch_start(self) -> None:
         self._build_bank()
