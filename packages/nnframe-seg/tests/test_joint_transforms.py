@@ -44,7 +44,8 @@ def _on_device(transform: v2.Compose, seed: int, count: int) -> list[tuple[torch
     images = prepare_images(image.as_subclass(torch.Tensor)[None].repeat(count, 1, 1, 1), plan)
     masks = prepare_images(mask.as_subclass(torch.Tensor)[None].repeat(count, 1, 1).to(torch.uint8), plan,
                            masks=True)
-    loader = DeviceBatchLoader(images, masks, batch_size=count, augmentation=plan.augmentation, seed=seed)
+    loader = DeviceBatchLoader(images, masks, batch_size=count, augmentation=plan.augmentation, seed=seed,
+                              ignore_index=255)  # what the seg datamodules pass (data.ignore_index)
     batch_images, batch_masks = next(iter(loader))
     return list(zip(batch_images, batch_masks, strict=True))
 
