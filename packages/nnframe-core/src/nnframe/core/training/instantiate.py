@@ -13,7 +13,6 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from nnframe.core.checkpointing import AtomicCheckpointIO
 from nnframe.core.data.vision_datamodule import VisionDataModule
 from nnframe.core.errors import ConfigError
-from nnframe.core.training import callback_dispatch
 from nnframe.core.training.auto_preprocessing import resolve_auto_preprocessing
 from nnframe.core.training.data_values import AUTO, resolve_data_values
 from nnframe.core.training.stop_signals import install_stop_signals
@@ -150,5 +149,4 @@ def build_trainer(cfg: DictConfig, callbacks: list[Any], loggers: list[Any] | bo
     trainer = _instantiate(cfg.trainer, "trainer", callbacks=callbacks, logger=loggers,
                            plugins=[*plugins, AtomicCheckpointIO()], **extra)
     install_stop_signals(trainer)
-    callback_dispatch.enable(trainer)  # per-step hooks only on the callbacks that implement them
     return trainer
