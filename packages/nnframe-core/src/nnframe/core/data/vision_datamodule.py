@@ -21,6 +21,7 @@ from nnframe.core.data.class_balance import (
 )
 from nnframe.core.data.data_report import DataReport
 from nnframe.core.data.epoch_sampler import EpochSeededRandomSampler
+from nnframe.core.data.fetch_timing import TimedDataLoader
 from nnframe.core.data.image_files import ImageFileDataset
 from nnframe.core.errors import ConfigError, DatasetError
 
@@ -305,7 +306,8 @@ class VisionDataModule(L.LightningDataModule):
                 sampler = ClassBalancedSampler(self.train_targets(), self.seed, self._current_epoch(), generator)
             else:
                 sampler = EpochSeededRandomSampler(dataset, self.seed, self._current_epoch(), generator)
-        return DataLoader(
+        # The training loader times its fetches: the "waiting for data" of EpochTimingCallback.
+        return (TimedDataLoader if train else DataLoader)(
             dataset,
             batch_size=self.batch_size if train else self.eval_batch_size,
             sampler=sampler,
