@@ -1,0 +1,39 @@
+"""Private Lightning attributes nnframe relies on (see :mod:`nnframe.core.compat`).
+
+Lightning's version is checked when ``nnframe.core`` is imported
+(:mod:`nnframe.core.compat.versions`): these reaches are tested on that minor version only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import WeightAveraging
+
+
+def signal_connector(trainer: L.Trainer) -> Any:
+    """The trainer's signal connector: Lightning's, or nnframe's ``StopSignalConnector`` that
+    :func:`~nnframe.core.training.stop_signals.install_stop_signals` put in its place.
+
+    Why: the connector that received SIGTERM / Ctrl-C (and knows which) is only held there.
+    Upstream: no upstream issue yet.
+    """
+    return trainer._signal_connector
+
+
+def weight_averaging_device(callback: WeightAveraging) -> torch.device | int | None:
+    """The device ``WeightAveraging`` keeps its average on (its ``device`` argument; None: the module's)."""
+    return callback._device
+
+
+def set_weight_averaging_device(callback: WeightAveraging, device: torch.device) -> None:
+    """Keep ``callback``'s average on ``device``, chosen when the trainer is known.
+
+    Why: ``WeightAveraging.setup`` copies the module before Lightning moves it to the training
+    device, so without a ``device`` the average stays on the CPU during GPU training; the
+    device is not known when the callback is built from the config. Upstream: no upstream issue
+    yet (the callback came with Lightning-AI/pytorch-lightning#20545).
+    """
+    callback._device = device
