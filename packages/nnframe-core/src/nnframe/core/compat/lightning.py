@@ -37,3 +37,33 @@ def set_weight_averaging_device(callback: WeightAveraging, device: torch.device)
     yet (the callback came with Lightning-AI/pytorch-lightning#20545).
     """
     callback._device = device
+
+
+def attached_trainer(module: L.LightningModule) -> L.Trainer | None:
+    """The trainer ``module`` is attached to, or None (``module.trainer`` raises then).
+
+    Why: a module's ``setup`` may also run outside a fit (a test building the module alone),
+    and Lightning has no public "is attached" check. Upstream: no upstream issue yet.
+    """
+    return module._trainer
+
+
+def ddp_kwargs(strategy: Any) -> dict[str, Any]:
+    """The keyword arguments a ``DDPStrategy`` passes to ``DistributedDataParallel``
+    (``find_unused_parameters``...).
+
+    Why: the strategy keeps them only in ``_ddp_kwargs``; a frozen backbone needs
+    ``find_unused_parameters`` and must say so before DDP fails mid-step. Upstream: no upstream
+    issue yet.
+    """
+    return dict(strategy._ddp_kwargs)
+
+
+def update_progress_bar_metrics(bar: Any, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    """Make Lightning's ``RichProgressBar`` read the logged metrics now (it does at its own hooks).
+
+    Why: nnframe's bar refreshes every ``refresh_rate`` steps only, so the last epoch's values
+    must be read once more at the end of training; the reading is the private
+    ``_update_metrics``. Upstream: no upstream issue yet.
+    """
+    bar._update_metrics(trainer, pl_module)
