@@ -24,7 +24,10 @@ def signal_connector(trainer: L.Trainer) -> Any:
 
 
 def weight_averaging_device(callback: WeightAveraging) -> torch.device | int | None:
-    """The device ``WeightAveraging`` keeps its average on (its ``device`` argument; None: the module's)."""
+    """The device ``WeightAveraging`` keeps its average on (its ``device`` argument; None: the module's).
+
+    Why and upstream: see :func:`set_weight_averaging_device` (the argument is kept only in ``_device``).
+    """
     return callback._device
 
 

@@ -13,7 +13,8 @@ PRETRAINED_LOAD_LOGGERS = ("timm.models._builder", "timm.models._helpers")
 
 
 class PretrainedLoadRecords(logging.Handler):
-    """What timm's pretrained loader said about the keys it could not place.
+    """What timm's pretrained loader said about the keys it could not place, parsed from the
+    wording of its messages (why: see :func:`capture_pretrained_load`).
 
     Attributes:
         missing: model tensors the weights did not have.
