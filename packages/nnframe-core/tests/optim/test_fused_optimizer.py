@@ -107,33 +107,3 @@ def test_task_module_builds_a_fused_optimizer_except_under_a_grad_scaler() -> No
     assert not model.configure_optimizers().defaults.get("fused")
     model._trainer = SimpleNamespace(precision="bf16-mixed", estimated_stepping_batches=10)
     assert model.configure_optimizers().defaults["fused"] is True
-
-
-def test_without_an_accelerator_the_per_step_capture_check_is_skipped_and_the_updates_stay(monkeypatch) -> None:
-    """torch's check asks for an accelerator at every step; without one it has nothing to check."""
-    from nnframe.core.optim.capture_check import CHECK_METHOD, accelerator_available
-
-    if accelerator_available():
-        pytest.skip("this machine has an accelerator: torch's check is kept (next test)")
-    factory = partial(torch.optim.AdamW, lr=0.01)
-    params, reference = _params(), _params()
-    optimizer, plain = build_optimizer(factory, params), factory(params=reference, fused=True)
-    assert CHECK_METHOD in vars(optimizer) and CHECK_METHOD not in vars(plain)
-    asked = []
-    original = torch.accelerator.current_accelerator
-    monkeypatch.setattr(torch.accelerator, "current_accelerator", lambda *a, **k: asked.append(1) or original(*a, **k))
-    trained = _train(optimizer, params)
-    assert asked == []
-    _train(factory(params=_params()), _params())
-    assert len(asked) >= 5  # torch's own optimizer asks at every step
-    for a, b in zip(trained, _train(plain, reference), strict=True):
-        torch.testing.assert_close(a, b)
-
-
-def test_with_an_accelerator_torchs_capture_check_is_kept(monkeypatch) -> None:
-    from nnframe.core.optim import capture_check
-
-    monkeypatch.setattr(capture_check, "accelerator_available", lambda: True)
-    optimizer = build_optimizer(partial(torch.optim.AdamW, lr=0.01), _params())
-    assert capture_check.CHECK_METHOD not in vars(optimizer)
-    optimizer.step()  # torch's method runs

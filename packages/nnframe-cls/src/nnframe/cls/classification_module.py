@@ -21,6 +21,7 @@ from torchmetrics.classification import (
 
 from nnframe.cls.models.image_classifier import ImageClassifier
 from nnframe.core.backbones import Preprocessing, backbone_preprocessing
+from nnframe.core.compat.lightning import attached_trainer
 from nnframe.core.cv_tools import denormalize, labelled_image_grid, resolve_normalization
 from nnframe.core.errors import ConfigError
 from nnframe.core.modules import StepOutput, TaskModule
@@ -111,7 +112,7 @@ class ClassificationModule(TaskModule):
 
     def setup(self, stage: str) -> None:
         super().setup(stage)
-        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        datamodule = getattr(self.trainer, "datamodule", None) if attached_trainer(self) is not None else None
         if stage == "fit" and datamodule is not None:
             mixing = getattr(datamodule, "train_batch_mixing", None)
             self.batch_mixing = mixing() if callable(mixing) else None

@@ -12,6 +12,8 @@ Optuna's records go through Hydra's handlers (no colour codes in a log file).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,13 @@ def _direction(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_direction(v) for v in value]
     return value
+
+
+def direction_names(direction: Any) -> list[str]:
+    """The sweeper's ``direction`` (one or a list; names or hydra-optuna-sweeper's ``Direction``
+    values) as the list of names ``optuna.create_study(directions=...)`` takes."""
+    values = list(direction) if isinstance(direction, Sequence) and not isinstance(direction, str) else [direction]
+    return [v.name if isinstance(v, Enum) else str(v) for v in values]
 
 
 class _DropStudyChatter(logging.Filter):
@@ -95,11 +104,14 @@ class ResumableOptunaSweeper(optuna_sweeper.OptunaSweeper):
         if storage.startswith(_SQLITE):  # SQLite does not create the folder of its file
             Path(storage[len(_SQLITE):]).parent.mkdir(parents=True, exist_ok=True)
         existing = impl.study_name in {s.study_name for s in optuna.get_all_study_summaries(storage=storage)}
-        study = optuna.create_study(study_name=impl.study_name, storage=storage,
-                                    directions=impl._get_directions(), load_if_exists=True)
+        rdb = optuna.storages.RDBStorage(storage)  # the study's storage, to mark trials by their id
+        study = optuna.create_study(study_name=impl.study_name, storage=rdb,
+                                    directions=direction_names(impl.direction), load_if_exists=True)
         interrupted = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+        study_id = rdb.get_study_id_from_name(impl.study_name)
         for trial in interrupted:
-            study._storage.set_trial_user_attr(trial._trial_id, INTERRUPTED_ATTR, True)
+            trial_id = rdb.get_trial_id_from_study_id_trial_number(study_id, trial.number)
+            rdb.set_trial_user_attr(trial_id, INTERRUPTED_ATTR, True)
             study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
         numbered = len(study.trials)
         for trial in interrupted:

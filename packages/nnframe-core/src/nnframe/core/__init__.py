@@ -13,6 +13,7 @@ The heavy parts live in the subpackages: ``nnframe.core.data``, ``nnframe.core.m
 ``nnframe.core.training``.
 """
 
+from nnframe.core.compat.versions import check_lightning_version
 from nnframe.core.errors import NnframeError
 from nnframe.core.lazy_exports import lazy_exports
 from nnframe.core.task_spec import ActionSpec, TaskSpec
@@ -33,3 +34,5 @@ __all__ = ["ActionSpec", "NnframeError", "TaskSpec", *sorted(_EXPORTS)]
 __version__ = "0.1.0"
 
 __getattr__ = lazy_exports(__name__, _EXPORTS)
+
+check_lightning_version()  # before any of nnframe's reaches into Lightning's internals can misbehave

@@ -158,21 +158,5 @@ def _main(argv: list[str]) -> int:
     return run_action(spec, action, overrides)
 
 
-def console_main() -> None:
-    """The installed ``nnframe`` command: :func:`main`, then the exit without the interpreter's
-    teardown (:mod:`nnframe.core.process_exit`, 1.4 s after a training run)."""
-    try:
-        code = main()
-    except SystemExit as stop:  # a command-line parser's --help (0) or error (re-raised as it is)
-        if stop.code not in (None, 0):
-            raise
-        code = 0
-    from nnframe.core.process_exit import exit_now, fast_exit_allowed
-
-    if fast_exit_allowed():
-        exit_now(code)
-    sys.exit(code)
-
-
 if __name__ == "__main__":
-    console_main()
+    sys.exit(main())

@@ -14,6 +14,7 @@ from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy
 
 from nnframe.core.backbones import Preprocessing, backbone_preprocessing, create_backbone
+from nnframe.core.compat.lightning import attached_trainer
 from nnframe.core.errors import NnframeError, user_message
 from nnframe.core.modules import StepOutput, TaskModule
 from nnframe.ssl._data import eval_loader, labelled_train_dataset
@@ -130,7 +131,7 @@ class SSLModule(TaskModule):
         """The EMA momentum of this step (cosine schedule), or None for methods without one."""
         if not self.method.uses_momentum:
             return None
-        total = max(1, int(self.trainer.estimated_stepping_batches)) if self._trainer is not None else 1
+        total = max(1, int(self.trainer.estimated_stepping_batches)) if attached_trainer(self) is not None else 1
         return cosine_schedule(min(self.global_step, total), total, self.method.momentum_start,
                                self.method.momentum_end)
 

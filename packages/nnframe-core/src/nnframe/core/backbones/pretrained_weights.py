@@ -7,10 +7,7 @@ Hugging Face hub, a ``.pth`` of the original repository), any ``state_dict`` (al
 
 from __future__ import annotations
 
-import logging
-import re
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ from torch import nn
 
 from nnframe.core.backbones.backbone_weights import FORMAT
 from nnframe.core.checkpointing.safe_load import load_checkpoint
+from nnframe.core.compat.timm import capture_pretrained_load
 from nnframe.core.errors import CheckpointError
 
 _SHOWN = 8
@@ -99,7 +97,7 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     path = Path(path)
     _torch_load(path)  # a clear error for a missing or unreadable file
     try:
-        with _capture_timm_loader():  # its "Loaded ... from checkpoint" line: the report says it
+        with capture_pretrained_load():  # its "Loaded ... from checkpoint" line: the report says it
             return load_state_dict(str(path))
     except Exception as error:
         raise CheckpointError(f"cannot read pretrained weights {path}: {error}") from error
@@ -167,45 +165,6 @@ def load_weights_file(module: nn.Module, path: str | Path, target: str, expected
     return report
 
 
-class _TimmLoadRecords(logging.Handler):
-    """Collects what timm's pretrained loader says about the keys it could not place."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.missing: list[str] = []
-        self.unexpected: list[str] = []
-        self.other: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        for pattern, names in ((r"^Missing keys \((.*)\) discovered", self.missing),
-                               (r"^Unexpected keys \((.*)\) found", self.unexpected)):
-            match = re.match(pattern, message)
-            if match:
-                names.extend(n.strip() for n in match.group(1).split(",") if n.strip())
-                return
-        if not message.startswith(("Loading pretrained weights", "Loaded ")):
-            self.other.append(message)  # e.g. the first convolution adapted to other input channels
-
-
-@contextmanager
-def _capture_timm_loader() -> Iterator[_TimmLoadRecords]:
-    handler = _TimmLoadRecords()
-    loggers = [logging.getLogger(name) for name in ("timm.models._builder", "timm.models._helpers")]
-    saved = [(logger.level, logger.propagate) for logger in loggers]
-    for logger in loggers:
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False  # nnframe's report says it once
-    try:
-        yield handler
-    finally:
-        for logger, (level, propagate) in zip(loggers, saved, strict=True):
-            logger.removeHandler(handler)
-            logger.setLevel(level)
-            logger.propagate = propagate
-
-
 def timm_pretrained_overlay(path: str | Path, expected_name: str | None = None) -> dict[str, Any]:
     """timm's ``pretrained_cfg_overlay`` that loads a local file through timm's own loader: the
     file itself, or the ``state_dict`` of an nnframe backbone file (of ``expected_name``)."""
@@ -233,7 +192,7 @@ def create_with_timm_loader(build: Callable[[], nn.Module], weights_module: Call
         CheckpointError: the weights do not fit (another model, another shape).
     """
     try:
-        with _capture_timm_loader() as records:
+        with capture_pretrained_load() as records:
             model = build()
     except (RuntimeError, KeyError, ValueError, AssertionError) as error:  # size mismatch, a key timm's filter needs
         raise CheckpointError(f"cannot load {source} into {target}: {str(error)[:600]}") from error

@@ -10,6 +10,7 @@ from lightning.pytorch.strategies import DDPStrategy
 from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
+from nnframe.core.compat.lightning import ddp_kwargs
 from nnframe.core.errors import ConfigError
 
 
@@ -47,7 +48,7 @@ class BackboneFreezeCallback(Callback):
                               "backbone to freeze; set model.freeze_backbone_epochs=0")
         self._backbone = backbone
         strategy = trainer.strategy
-        if isinstance(strategy, DDPStrategy) and self.epochs > 0 and not getattr(strategy, "_ddp_kwargs", {}).get(
+        if isinstance(strategy, DDPStrategy) and self.epochs > 0 and not ddp_kwargs(strategy).get(
                 "find_unused_parameters", False):
             # DDP expects a gradient for every parameter that required one when it wrapped the model.
             raise ConfigError(f"model.freeze_backbone_epochs={self.epochs} under DDP needs DDP to accept parameters "

@@ -10,7 +10,9 @@ import torch
 from lightning.pytorch.callbacks import WeightAveraging
 from lightning.pytorch.trainer.states import TrainerFn
 from lightning.pytorch.utilities import rank_zero_info
+from torch.optim.swa_utils import get_ema_multi_avg_fn
 
+from nnframe.core.compat.lightning import set_weight_averaging_device, weight_averaging_device
 from nnframe.core.errors import ConfigError
 
 
@@ -25,7 +27,8 @@ class EMACallback(WeightAveraging):
     device (Lightning's ``setup`` runs before the module is moved there), a test after fit
     keeps the checkpoint's EMA ``state_dict`` (the parent reloads the raw weights), a
     checkpoint written after training still holds the raw weights beside the EMA (the parent
-    has copied the EMA over them by then), and the decay warms up.
+    has copied the EMA over them by then), and the decay warms up. Not Lightning's
+    ``EMAWeightAveraging``: its decay is fixed from the first step (no warm-up).
 
     Args:
         decay: the EMA decay per step (e.g. 0.9998).
@@ -49,18 +52,18 @@ class EMACallback(WeightAveraging):
             return self.decay
         return min(self.decay, 1.0 - (1.0 + step) ** (-2.0 / 3.0))
 
-    def _ema_update(self, averaged: list[torch.Tensor], current: list[torch.Tensor], _: Any) -> None:
+    def _ema_update(self, averaged: list[torch.Tensor], current: list[torch.Tensor], count: Any) -> None:
         # The decay is a Python float set per step: reading the step count from the averaged
         # model's tensor would wait for the device every step.
         if torch.is_floating_point(averaged[0]) or torch.is_complex(averaged[0]):
-            torch._foreach_lerp_(averaged, current, 1.0 - self.current_decay)
-        else:  # integer buffers (BatchNorm's num_batches_tracked)
+            get_ema_multi_avg_fn(self.current_decay)(averaged, current, count)
+        else:  # integer buffers (BatchNorm's num_batches_tracked): torch's EMA would truncate a blend
             for average, value in zip(averaged, current, strict=True):
                 average.copy_(value)
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
-        if self._device is None:  # the module is still on the CPU here; its weights will not be
-            self._device = trainer.strategy.root_device
+        if weight_averaging_device(self) is None:  # the module is still on the CPU here; its weights will not be
+            set_weight_averaging_device(self, trainer.strategy.root_device)
         super().setup(trainer, pl_module, stage)
         if stage == "fit":
             rank_zero_info(f"model.ema_decay={self.decay}: validating and checkpointing an EMA of the weights"

@@ -11,6 +11,8 @@ from lightning.pytorch.callbacks import RichProgressBar as _LightningRichProgres
 from lightning.pytorch.callbacks.progress.rich_progress import ProcessingSpeedColumn
 from rich.text import Text
 
+from nnframe.core.compat.lightning import update_progress_bar_metrics
+
 # Rich cuts everything at 80 columns when the output is not a terminal (a log file, CI).
 OFF_TERMINAL_WIDTH = 160
 
@@ -74,5 +76,5 @@ class RichProgressBar(_LightningRichProgressBar):
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         # The last epoch's values, computed on every rank by now (a read of cached values).
-        self._update_metrics(trainer, pl_module)
+        update_progress_bar_metrics(self, trainer, pl_module)
         self.refresh()

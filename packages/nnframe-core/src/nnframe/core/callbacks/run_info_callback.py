@@ -10,6 +10,7 @@ import lightning as L
 from lightning.pytorch.utilities import rank_zero_only
 
 from nnframe.core.callbacks._tensorboard import tensorboard_writer
+from nnframe.core.compat.torch import summary_file_writer
 
 HParamValue = float | int | str | bool
 
@@ -86,7 +87,7 @@ class RunInfoCallback(L.Callback):
     def _write(self, trainer: L.Trainer, summary: Any) -> None:
         writer = tensorboard_writer(trainer)
         if writer is not None:
-            writer._get_file_writer().add_summary(summary, trainer.global_step)
+            summary_file_writer(writer).add_summary(summary, trainer.global_step)
             writer.flush()
 
     @rank_zero_only

@@ -18,7 +18,7 @@ from nnframe.core.data.image_folder_datamodule import ImageFolderDataModule
 from nnframe.core.data.image_folder_dataset import ImageFolderDataset
 from nnframe.core.data.image_modes import convert_image
 from nnframe.core.data.labelled_image_dataset import LabelledImageDataset
-from nnframe.core.data.resumable_data_loader import ResumableDataLoader
+from nnframe.core.data.resumable_data_loader import ResumableDataLoader, TimedResumableDataLoader
 from nnframe.core.data.shapes import SHAPE_NAMES, ShapesArrays, generate_shapes
 from nnframe.core.data.shapes_datamodule import ShapesDataModule
 from nnframe.core.data.shapes_dataset import ShapesDataset
@@ -45,6 +45,7 @@ __all__ = [
     "scan_files",
     "DeviceBatchLoader",
     "ResumableDataLoader",
+    "TimedResumableDataLoader",
     "dataset_tensors",
     "plan_from_transform",
     "TORCHVISION_DATASETS",

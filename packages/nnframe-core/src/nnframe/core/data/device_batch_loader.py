@@ -19,6 +19,7 @@ from torch.utils.data import Dataset, SequentialSampler, Subset
 from torchvision.transforms.v2 import functional as TF
 
 from nnframe.core.data.device_augment import BatchAugmentation, TransformPlan, plan_from_transform
+from nnframe.core.data.fetch_timing import TimedFetches
 from nnframe.core.errors import ConfigError, DatasetError
 
 
@@ -243,6 +244,10 @@ class DeviceBatchLoader:
                 yield tuple(augment(raw, generator) for augment in self.augmentations), target
 
 
+class TimedDeviceBatchLoader(TimedFetches, DeviceBatchLoader):
+    """A :class:`DeviceBatchLoader` whose batches are timed (the training split's)."""
+
+
 def build_device_loader(datamodule: Any, split: str, train: bool) -> DeviceBatchLoader:
     """The on-device loader of ``datamodule``'s ``split`` (used by ``VisionDataModule`` with
     ``on_device=true``): the split's transform is translated to batch operations, the stored
@@ -271,7 +276,7 @@ def build_device_loader(datamodule: Any, split: str, train: bool) -> DeviceBatch
                 targets = targets.to(torch.uint8)  # a quarter of the bytes to gather per batch
         cache[key] = (prepare_images(images, plan).to(device), targets.to(device))
     images, labels = cache[key]
-    loader = DeviceBatchLoader(
+    loader = (TimedDeviceBatchLoader if train else DeviceBatchLoader)(
         images, labels, datamodule.batch_size if train else datamodule.eval_batch_size,
         [p.augmentation for p in plans] if callable(batch_plans) else plan.augmentation,
         device=device, shuffle=train, drop_last=datamodule.drop_last if train else False,

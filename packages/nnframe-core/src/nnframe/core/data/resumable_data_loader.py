@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from nnframe.core.data.fetch_timing import TimedFetches
+
 
 @contextlib.contextmanager
 def _global_random_states_kept() -> Iterator[None]:
@@ -83,3 +85,8 @@ class ResumableDataLoader(DataLoader):
         for batches, batch in enumerate(iterator, start=first + 1):
             self._position = (epoch, batches)
             yield batch
+
+
+class TimedResumableDataLoader(TimedFetches, ResumableDataLoader):
+    """The datamodule's training loader: resumable mid-epoch, its fetches timed (see
+    :class:`~nnframe.core.data.fetch_timing.TimedFetches`). Arguments are ``DataLoader``'s."""

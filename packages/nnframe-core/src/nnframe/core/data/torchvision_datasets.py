@@ -20,18 +20,24 @@ import numpy as np
 import torch
 from torchvision import datasets
 
+from nnframe.core.compat.torchvision import (
+    CifarMetaFile,
+    FilesExistIntegrity,
+    IdxFilesLoader,
+    imagenette_samples,
+)
 from nnframe.core.data.image_files import load_image
 from nnframe.core.errors import DatasetError
 
 
-class _ExistenceCheckedCIFAR:
+class _ExistenceCheckedCIFAR(FilesExistIntegrity, CifarMetaFile):
     """CIFAR loading that checks files exist instead of their checksums (kept for downloads)."""
 
-    def _check_integrity(self) -> bool:
+    def files_exist(self) -> bool:
         folder = Path(self.root) / self.base_folder
         return all((folder / name).is_file() for name, _ in self.train_list + self.test_list)
 
-    def _load_meta(self) -> None:
+    def load_meta(self) -> None:
         path = Path(self.root) / self.base_folder / self.meta["filename"]
         if not path.is_file():
             raise RuntimeError(f"metadata file {path} not found")
@@ -49,8 +55,8 @@ class _CIFAR100(_ExistenceCheckedCIFAR, datasets.CIFAR100):
     pass
 
 
-class _STL10(datasets.STL10):
-    def _check_integrity(self) -> bool:
+class _STL10(FilesExistIntegrity, datasets.STL10):
+    def files_exist(self) -> bool:
         folder = Path(self.root) / self.base_folder
         return all((folder / name).is_file() for name, _ in self.train_list + self.test_list)
 
@@ -79,7 +85,7 @@ def read_idx(path: str | Path) -> torch.Tensor:
     return torch.from_numpy(array.copy())
 
 
-class _IdxFiles:
+class _IdxFiles(IdxFilesLoader):
     """MNIST-format datasets read from their IDX files as they are, extracted or still gzipped
     (``train-images-idx3-ubyte.gz`` as downloaded from the dataset's page)."""
 
@@ -89,17 +95,17 @@ class _IdxFiles:
     def raw_folder(self) -> str:
         return str(Path(self.root) / self.folder_name / "raw")
 
-    def _file(self, name: str) -> Path:
+    def idx_file(self, name: str) -> Path:
         plain = Path(self.raw_folder) / name
         return plain if plain.is_file() or not plain.with_name(name + ".gz").is_file() else plain.with_name(name + ".gz")
 
-    def _check_exists(self) -> bool:
-        return all(self._file(Path(url).stem).is_file() for url, _ in self.resources)
+    def files_exist(self) -> bool:
+        return all(self.idx_file(Path(url).stem).is_file() for url, _ in self.resources)
 
-    def _load_data(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def load_data(self) -> tuple[torch.Tensor, torch.Tensor]:
         prefix = "train" if self.train else "t10k"
-        images = read_idx(self._file(f"{prefix}-images-idx3-ubyte"))
-        labels = read_idx(self._file(f"{prefix}-labels-idx1-ubyte")).long()
+        images = read_idx(self.idx_file(f"{prefix}-images-idx3-ubyte"))
+        labels = read_idx(self.idx_file(f"{prefix}-labels-idx1-ubyte")).long()
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise DatasetError(f"{self.raw_folder}: {len(images)} images but {len(labels)} labels for {prefix}")
         return images, labels
@@ -122,7 +128,7 @@ class _Imagenette(datasets.Imagenette):
         kwargs.setdefault("loader", load_image)
         super().__init__(*args, **kwargs)
         self.classes = [names[0] for names in self.classes]
-        self.targets = [label for _, label in self._samples]
+        self.targets = [label for _, label in imagenette_samples(self)]
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from nnframe.core.data.class_balance import (
 from nnframe.core.data.data_report import DataReport
 from nnframe.core.data.epoch_sampler import EpochSeededRandomSampler
 from nnframe.core.data.image_files import ImageFileDataset
-from nnframe.core.data.resumable_data_loader import ResumableDataLoader
+from nnframe.core.data.resumable_data_loader import TimedResumableDataLoader
 from nnframe.core.errors import ConfigError, DatasetError
 
 _STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",), None: ("train", "val", "test")}
@@ -324,9 +324,9 @@ class VisionDataModule(L.LightningDataModule):
                 sampler = ClassBalancedSampler(self.train_targets(), self.seed, self._current_epoch(), generator)
             else:
                 sampler = EpochSeededRandomSampler(dataset, self.seed, self._current_epoch(), generator)
-        # The training loader is resumable mid-epoch (Lightning saves its position in checkpoints).
-        loader_class = ResumableDataLoader if train else DataLoader
-        return loader_class(
+        # The training loader resumes mid-epoch (Lightning saves its position in checkpoints) and
+        # times its fetches (the "waiting for data" of EpochTimingCallback).
+        return (TimedResumableDataLoader if train else DataLoader)(
             dataset,
             batch_size=self.batch_size if train else self.eval_batch_size,
             sampler=sampler,

@@ -3,41 +3,26 @@
 from __future__ import annotations
 
 import csv
+import warnings
+from typing import Any
 
 from lightning.fabric.loggers.logger import rank_zero_experiment
+from lightning.fabric.utilities.cloud_io import get_filesystem
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.loggers.csv_logs import ExperimentWriter
 
 
-class _AppendingExperimentWriter(ExperimentWriter):
-    """Lightning's CSV writer, except that it continues an existing ``metrics.csv`` (without its
-    rows after step ``keep_through_step`` when that is set)."""
-
-    def __init__(self, log_dir: str, keep_through_step: int | None = None) -> None:
-        self.keep_through_step = keep_through_step
-        super().__init__(log_dir=log_dir)
-
-    def _check_log_dir_exists(self) -> None:
-        # Lightning deletes an existing metrics.csv here. Keep it, and start from its columns so
-        # that rows with new columns rewrite it with the old and new ones together.
-        if not self._fs.isfile(self.metrics_file_path):
-            return
-        with self._fs.open(self.metrics_file_path, "r", newline="") as file:
-            text = file.read()
-        # A process killed while writing leaves half a row; the next rows would join it.
-        lines = text[: text.rfind("\n") + 1].splitlines(keepends=True)
-        keys = next(csv.reader(lines[:1]), [])
-        if self.keep_through_step is not None and "step" in keys:
-            column = keys.index("step")
-            lines = lines[:1] + [line for line, row in zip(lines[1:], csv.reader(lines[1:]), strict=True)
-                                 if not row[column] or int(float(row[column])) <= self.keep_through_step]
-        kept = "".join(lines)
-        if kept != text:  # written aside and renamed into place: a kill leaves the old or new file
-            partial = f"{self.metrics_file_path}.partial"
-            with self._fs.open(partial, "w", newline="") as file:
-                file.write(kept)
-            self._fs.mv(partial, self.metrics_file_path)
-        self.metrics_keys = keys
+def _kept_rows(text: str, keep_through_step: int | None) -> tuple[str, list[str]]:
+    """The rows of an existing ``metrics.csv`` to continue (``text``), and its columns: without a
+    half-written last row, and without the rows after step ``keep_through_step`` when it is set."""
+    # A process killed while writing leaves half a row; the next rows would join it.
+    lines = text[: text.rfind("\n") + 1].splitlines(keepends=True)
+    keys = next(csv.reader(lines[:1]), [])
+    if keep_through_step is not None and "step" in keys:
+        column = keys.index("step")
+        lines = lines[:1] + [line for line, row in zip(lines[1:], csv.reader(lines[1:]), strict=True)
+                             if not row[column] or int(float(row[column])) <= keep_through_step]
+    return "".join(lines), keys
 
 
 class ResumableCSVLogger(CSVLogger):
@@ -52,11 +37,39 @@ class ResumableCSVLogger(CSVLogger):
 
     keep_through_step: int | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._continued_writer: ExperimentWriter | None = None
+
     @property
     @rank_zero_experiment
-    def experiment(self) -> _AppendingExperimentWriter:
+    def experiment(self) -> ExperimentWriter:
         """The writer of ``metrics.csv`` and ``hparams.yaml`` (rank 0 only)."""
-        if self._experiment is None:
-            self._fs.makedirs(self.root_dir, exist_ok=True)
-            self._experiment = _AppendingExperimentWriter(self.log_dir, self.keep_through_step)
-        return self._experiment
+        if self._continued_writer is not None:
+            return self._continued_writer
+        # Lightning's writer deletes an existing metrics.csv as it is made (warning that the old
+        # logs "will be deleted"): set it aside first, then put back the rows to continue. A run
+        # killed in between finds the rows aside next time.
+        path = f"{self.log_dir}/metrics.csv"
+        aside = f"{path}.resumed"
+        fs = get_filesystem(path)
+        if fs.isfile(path):
+            fs.mv(path, aside)
+        text = ""
+        if fs.isfile(aside):
+            with fs.open(aside, "r", newline="") as file:
+                text = file.read()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Experiment logs directory .* exists and is not empty")
+            writer = super().experiment
+        if text:
+            kept, keys = _kept_rows(text, self.keep_through_step)
+            partial = f"{path}.partial"  # written aside and renamed into place
+            with fs.open(partial, "w", newline="") as file:
+                file.write(kept)
+            fs.mv(partial, path)
+            writer.metrics_keys = keys  # rows with new columns rewrite the file with old and new ones
+        if fs.isfile(aside):
+            fs.rm_file(aside)
+        self._continued_writer = writer
+        return writer

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from nnframe.core.optim.capture_check import skip_capture_check_without_accelerator
+from nnframe.core.compat.torch import fused_kernel_devices
 
 #: The torch optimizers whose fused kernel computes the same update as their default loop. Not SGD:
 #: its fused kernel fails (torch 2.15) once a parameter gets its first gradient after the first
@@ -25,11 +25,7 @@ FUSED_OPTIMIZERS: tuple[type[torch.optim.Optimizer], ...] = (torch.optim.Adam, t
 
 def fused_supported(params: Iterable[Any]) -> bool:
     """Whether every parameter is a floating-point tensor on a device with fused kernels."""
-    try:  # torch's private list; without it (another torch version) the configured loop is kept
-        from torch.optim.optimizer import _get_fused_kernels_supported_devices
-    except ImportError:
-        return False
-    devices = set(_get_fused_kernels_supported_devices())
+    devices = fused_kernel_devices()
     tensors = [p for group in params for p in (group["params"] if isinstance(group, dict) else [group])]
     return bool(tensors) and all(
         torch.is_floating_point(p) and p.device.type in devices and not p.is_sparse for p in tensors)
@@ -39,8 +35,6 @@ def build_optimizer(factory: Callable[..., torch.optim.Optimizer], params: Any,
                     allow_fused: bool = True) -> torch.optim.Optimizer:
     """``factory(params=params)``; for Adam and AdamW whose config sets neither ``fused``
     nor ``foreach``, with ``fused=True`` when ``allow_fused`` and the parameters allow it.
-    Without an accelerator, torch's per-step graph-capture check is skipped
-    (:func:`~nnframe.core.optim.capture_check.skip_capture_check_without_accelerator`).
 
     ``allow_fused=False`` where a GradScaler unscales the gradients (``precision=16-mixed``):
     Lightning cannot clip the gradients of an optimizer that unscales them itself.
@@ -56,8 +50,5 @@ def build_optimizer(factory: Callable[..., torch.optim.Optimizer], params: Any,
     if (allow_fused and inspect.isclass(optimizer_class) and optimizer_class in FUSED_OPTIMIZERS
             and "fused" not in keywords and "foreach" not in keywords and not keywords.get("differentiable")
             and fused_supported(params)):
-        optimizer = factory(params=params, fused=True)
-    else:
-        optimizer = factory(params=params)
-    skip_capture_check_without_accelerator(optimizer)
-    return optimizer
+        return factory(params=params, fused=True)
+    return factory(params=params)

@@ -8,12 +8,13 @@ from typing import Any
 import hydra
 import lightning as L
 from lightning.pytorch.callbacks import ProgressBar
+from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from nnframe.core.checkpointing import AtomicCheckpointIO
 from nnframe.core.data.vision_datamodule import VisionDataModule
 from nnframe.core.errors import ConfigError, DatasetError
-from nnframe.core.training import callback_dispatch
+from nnframe.core.loggers import continue_logs_from
 from nnframe.core.training.auto_preprocessing import resolve_auto_preprocessing
 from nnframe.core.training.data_values import AUTO, resolve_data_values
 from nnframe.core.training.stop_signals import install_stop_signals
@@ -40,6 +41,33 @@ def instantiate_group(group: DictConfig | None, what: str) -> list[Any]:
         return []
     return [_instantiate(node, f"{what}.{name}") for name, node in group.items()
             if isinstance(node, DictConfig) and "_target_" in node]
+
+
+def build_loggers(cfg: DictConfig, resumed_step: int | None = None) -> list[Any]:
+    """Instantiate ``cfg.logger``; for a run resumed from a checkpoint taken after ``resumed_step``
+    steps, the loggers forget what the interrupted run logged from that step on: TensorBoard
+    loggers get ``purge_step`` (unless the config sets one) and the CSV logger drops those rows
+    (:func:`~nnframe.core.loggers.continue_logs_from`)."""
+    group = cfg.get("logger")
+    loggers = []
+    for name, node in (group or {}).items():
+        if not isinstance(node, DictConfig) or "_target_" not in node:
+            continue
+        extra: dict[str, Any] = {}
+        if resumed_step is not None and "purge_step" not in node and _is_tensorboard(node.get("_target_")):
+            extra["purge_step"] = resumed_step
+        loggers.append(_instantiate(node, f"logger.{name}", **extra))
+    if resumed_step is not None:
+        continue_logs_from(loggers, resumed_step)
+    return loggers
+
+
+def _is_tensorboard(target: Any) -> bool:
+    try:
+        cls = hydra.utils.get_class(str(target))
+    except Exception:  # a wrong _target_: instantiating it says so
+        return False
+    return isinstance(cls, type) and issubclass(cls, TensorBoardLogger)
 
 
 def _without_transforms(cfg: DictConfig) -> VisionDataModule:
@@ -160,5 +188,4 @@ def build_trainer(cfg: DictConfig, callbacks: list[Any], loggers: list[Any] | bo
     trainer = _instantiate(cfg.trainer, "trainer", callbacks=callbacks, logger=loggers,
                            plugins=[*plugins, AtomicCheckpointIO()], **extra)
     install_stop_signals(trainer)
-    callback_dispatch.enable(trainer)  # per-step hooks only on the callbacks that implement them
     return trainer

@@ -14,10 +14,17 @@ from omegaconf import DictConfig
 
 from nnframe.core.callbacks.preemption_checkpoint_callback import PreemptionCheckpointCallback
 from nnframe.core.checkpointing import check_checkpoint_fits
+from nnframe.core.compat.lightning import signal_connector
 from nnframe.core.errors import CheckpointError, ConfigError
-from nnframe.core.loggers import checkpoint_global_step, continue_logs_from
+from nnframe.core.loggers import checkpoint_global_step
 from nnframe.core.training.config_checks import ensure_writable_dir, validate_config
-from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
+from nnframe.core.training.instantiate import (
+    build_datamodule,
+    build_loggers,
+    build_model,
+    build_trainer,
+    instantiate_group,
+)
 from nnframe.core.training.run_info import log_run_info
 from nnframe.core.training.run_lifecycle import RunInterrupted, continue_command, record_run, stop_message
 from nnframe.core.training.run_summary import (
@@ -60,7 +67,7 @@ def resume_checkpoint(cfg: DictConfig) -> str | None:
 def _interrupted(cfg: DictConfig, trainer: L.Trainer, callbacks: list[Any], stage: str) -> RunInterrupted:
     """The exception that ends a run stopped by SIGTERM or Ctrl-C, after printing (on rank 0)
     where it stopped, its checkpoint and the command that continues it."""
-    connector = trainer._signal_connector
+    connector = signal_connector(trainer)
     signum = int(getattr(connector, "stop_signal", None) or signal.SIGTERM)
     preemption = next((cb for cb in callbacks if isinstance(cb, PreemptionCheckpointCallback)), None)
     checkpoint = preemption.saved_path if preemption is not None else None
@@ -84,7 +91,7 @@ def _record_stop_at_once(cfg: DictConfig, trainer: L.Trainer) -> None:
                    step=trainer.global_step, optimized_metric=cfg.get("optimized_metric"),
                    monitor_mode=cfg.get("monitor_mode"))
 
-    connector = trainer._signal_connector
+    connector = signal_connector(trainer)
     if isinstance(connector, StopSignalConnector):
         connector.hard_stop_hooks.append(record)
 
@@ -92,7 +99,7 @@ def _record_stop_at_once(cfg: DictConfig, trainer: L.Trainer) -> None:
 def _stop_requested_after(trainer: L.Trainer) -> bool:
     """Whether a stop was asked for that the loop did not act on (e.g. in the last validation);
     every process calls this at the same point and gets the same answer."""
-    connector = trainer._signal_connector
+    connector = signal_connector(trainer)
     return isinstance(connector, StopSignalConnector) and connector.agree_on_stop() is not None
 
 
@@ -135,15 +142,16 @@ def train(cfg: DictConfig) -> dict[str, float]:
         print_data_summary(datamodule.summary())
     report_data_counts(datamodule.data_report, cfg.paths.output_dir)
     model = build_model(cfg, datamodule.class_names)
+    ckpt_path = resume_checkpoint(cfg)
+    resumed_step = None
+    if ckpt_path is not None:
+        check_checkpoint_fits(ckpt_path, model, cfg.task_name)
+        resumed_step = checkpoint_global_step(ckpt_path)
     callbacks = instantiate_group(cfg.get("callbacks"), "callbacks")
-    loggers = instantiate_group(cfg.get("logger"), "logger")
+    loggers = build_loggers(cfg, resumed_step)
     trainer = build_trainer(cfg, callbacks, loggers)
     _record_stop_at_once(cfg, trainer)
     log_run_info(trainer, cfg)  # TensorBoard's HPARAMS and TEXT entries of this run
-    ckpt_path = resume_checkpoint(cfg)
-    if ckpt_path is not None:
-        check_checkpoint_fits(ckpt_path, model, cfg.task_name)
-        continue_logs_from(trainer.loggers, checkpoint_global_step(ckpt_path))
     try:
         trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
     except SIGTERMException:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from torchvision.datasets import OxfordIIITPet
 
+from nnframe.core.compat.torchvision import oxford_pet_segmentation_samples
 from nnframe.seg.data.segmentation_datamodule import SegmentationDataModule
 from nnframe.seg.data.segmentation_dataset import SegmentationDataset
 from nnframe.seg.data.torchvision_source import open_torchvision_dataset
@@ -59,6 +60,6 @@ class OxfordPetDataModule(SegmentationDataModule):
             f"https://www.robots.ox.ac.uk/~vgg/data/pets/ into {Path(self.root) / 'oxford-iiit-pet'}",
             root=str(self.root), split="trainval" if split == "train" else "test", target_types="segmentation",
         )
-        samples = list(zip(raw._images, raw._segs, strict=True))
+        samples = oxford_pet_segmentation_samples(raw)
         return SegmentationDataset(samples, self.pet_class_names, ignore_index=self.ignore_index, lookup=self._lookup(),
                                    image_mode=self.image_mode)
