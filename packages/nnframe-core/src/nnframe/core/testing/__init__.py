@@ -16,6 +16,7 @@ from nnframe.core.testing.image_files import (
     write_truncated_jpeg,
 )
 from nnframe.core.testing.rank_loss import RankLossRecorder
+from nnframe.core.testing.rank_weights import RankWeightsRecorder, weights_digest
 from nnframe.core.testing.toy import ToyClassifier, ToyDataModule
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "HangCallback",
     "PoisonWeightsCallback",
     "RankLossRecorder",
+    "RankWeightsRecorder",
     "SignalCallback",
     "ToyClassifier",
     "ToyDataModule",
@@ -38,4 +40,5 @@ __all__ = [
     "write_mnist",
     "write_truncated_jpeg",
     "write_shapes_folder",
+    "weights_digest",
 ]

@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 from nnframe.core.callbacks.preemption_checkpoint_callback import PreemptionCheckpointCallback
 from nnframe.core.checkpointing import check_checkpoint_fits
 from nnframe.core.errors import CheckpointError, ConfigError
+from nnframe.core.external_launch import slurm_requeued
 from nnframe.core.loggers import checkpoint_global_step, continue_logs_from
 from nnframe.core.training.config_checks import ensure_writable_dir, validate_config
 from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
@@ -41,13 +42,14 @@ def _as_floats(metrics: dict[str, Any]) -> dict[str, float]:
 
 def resume_checkpoint(cfg: DictConfig) -> str | None:
     """The checkpoint ``fit`` resumes from: ``ckpt_path``, else with ``resume=true`` the run
-    directory's ``checkpoints/last.ckpt`` (the run directory is the latest run of this config)."""
+    directory's ``checkpoints/last.ckpt`` (the run directory is the latest run of this config); so
+    does a SLURM job started again after a requeue, in the run directory it had."""
     if cfg.get("ckpt_path"):
         path = Path(cfg.ckpt_path)
         if not path.is_file():
             raise CheckpointError(f"ckpt_path={cfg.ckpt_path} does not exist")
         return str(path)
-    if cfg.get("resume"):
+    if cfg.get("resume") or slurm_requeued():  # a requeued SLURM job continues where it stopped
         last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
         if last.is_file():
             return str(last)
