@@ -27,7 +27,8 @@ from nnframe.core.training.run_summary import (
     print_metrics,
     report_data_counts,
 )
-from nnframe.core.training.stop_signals import StopSignalConnector
+from nnframe.core.training.slurm_requeue import requeue_slurm_job
+from nnframe.core.training.stop_signals import STOP_SIGNALS, StopSignalConnector
 
 
 def _as_floats(metrics: dict[str, Any]) -> dict[str, float]:
@@ -72,10 +73,15 @@ def _interrupted(cfg: DictConfig, trainer: L.Trainer, callbacks: list[Any], stag
     message = stop_message(cfg.task_name, signum, trainer.current_epoch, trainer.global_step, checkpoint,
                            written=bool(preemption and preemption.written), stage=stage,
                            preemption_callback=preemption is not None)
+    requeued = False
+    if signum not in STOP_SIGNALS and trainer.is_global_zero:  # SLURM's requeue signal (see slurm_requeue)
+        requeued, line = requeue_slurm_job()
+        message += "\n" + line
     rank_zero_info(message)
     return RunInterrupted(signum, message, {"epoch": trainer.current_epoch, "step": trainer.global_step,
                                             "checkpoint": str(checkpoint) if checkpoint else None,
-                                            "continue": continue_command(cfg.task_name) if checkpoint else None})
+                                            "continue": continue_command(cfg.task_name) if checkpoint else None,
+                                            **({"requeued": True} if requeued else {})})
 
 
 def _record_stop_at_once(cfg: DictConfig, trainer: L.Trainer) -> None:
