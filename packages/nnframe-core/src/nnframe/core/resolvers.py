@@ -297,6 +297,10 @@ def register_resolvers(exit_on_error: bool = False) -> None:
         # Not ${hydra:runtime.cwd}: a sweeper resolves the sweep directory before Hydra's
         # runtime config exists, and ${oc.env:VAR,default} resolves its default even when VAR is set.
         OmegaConf.register_new_resolver("nnframe.cwd", os.getcwd)
+    if not OmegaConf.has_resolver("nnframe.linear_scaled_lr"):
+        from nnframe.core.global_batch import linear_scaled_lr
+
+        OmegaConf.register_new_resolver("nnframe.linear_scaled_lr", linear_scaled_lr)
     if not OmegaConf.has_resolver("nnframe.rank_suffix"):
         OmegaConf.register_new_resolver("nnframe.rank_suffix", _rank_suffix)
     if not OmegaConf.has_resolver("nnframe.sweep_subdir"):
