@@ -3,7 +3,8 @@ the real ``nnframe cls train`` command on CPU (gloo), WITHOUT ``hydra.run.dir``.
 run directory and rank 1 joins it (through torchrun's rendezvous store): one run directory, one
 TensorBoard run, one run.json and one set of checkpoints; both ranks end with the same weights
 as the checkpoint; Ctrl-C on both nodes saves the run, and the continue command it prints, run on
-both nodes, finishes it from the saved step.
+both nodes, finishes it from the saved step. With ``OMP_NUM_THREADS`` unset, each process takes the
+machine's cores divided by the run's processes on it (both "nodes" are on this machine).
 
 Slow: each launch starts two torch processes (about a minute in all on 2 cores)."""
 
@@ -46,7 +47,8 @@ def _torchrun(node: int, port: int, cwd: Path, args: list[str]) -> subprocess.Po
     torchrun = Path(sys.executable).with_name("torchrun")
     command = [str(torchrun), "--nnodes=2", "--nproc-per-node=1", f"--node-rank={node}",
                "--master-addr=127.0.0.1", f"--master-port={port}", "-m", "nnframe.core.cli", *args]
-    env = {**os.environ, "NNFRAME_OUTPUT_DIR": str(cwd / "outputs"), "OMP_NUM_THREADS": "1"}
+    # OMP_NUM_THREADS unset, as on a cluster: nnframe sets the threads (cores / processes on the machine).
+    env = {**{k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}, "NNFRAME_OUTPUT_DIR": str(cwd / "outputs")}
     log = (cwd / f"node{node}.log").open("w")
     return subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
@@ -119,5 +121,7 @@ def test_two_nodes_share_one_run_that_stops_and_resumes_on_both(tmp_path: Path) 
     # Both ranks ended with the weights of the final checkpoint, after every step.
     ranks = [json.loads((weights / f"weights_rank{rank}.json").read_text()) for rank in (0, 1)]
     checkpoint = torch.load(last, map_location="cpu", weights_only=False)
+    # Threads: the 2 "nodes" share this machine, so each of its 2 processes takes half its cores
+    # (not all of them, which oversubscribed the cores and ran ~20x slower than trainer=ddp_cpu).
     assert ranks[0] == ranks[1] == {"digest": weights_digest(checkpoint["state_dict"]),
-                                    "step": EPOCHS * STEPS_PER_EPOCH}
+                                    "step": EPOCHS * STEPS_PER_EPOCH, "threads": max(1, (os.cpu_count() or 1) // 2)}

@@ -18,6 +18,7 @@ directory on its command line and never gets here.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,6 +29,7 @@ from typing import Any
 AGREE_TIMEOUT = timedelta(minutes=10)
 _ERROR = "\0error:"  # what rank 0 publishes when it could not decide (its own error ends it)
 _stores: list[Any] = []  # kept open for the process's life: rank 0 may be the server
+_processes_here: list[int] = []  # see processes_on_this_machine
 
 
 @dataclass(frozen=True)
@@ -119,16 +121,32 @@ def agreed(name: str, decide: Callable[[], str]) -> str:
     return value
 
 
+def processes_on_this_machine(launch: ExternalLaunch) -> int:
+    """How many processes of the run share this machine: each process counts itself under its host
+    name in the store, and all wait until every process has. More than ``local_world_size`` when
+    several "nodes" run on one machine (``torchrun --nnodes=2`` twice on one host, as tests do)."""
+    if _processes_here:
+        return _processes_here[0]
+    store = _store(launch)
+    store.add(f"host/{socket.gethostname()}", 1)
+    if store.add("hosts_counted", 1) == launch.world_size:
+        store.set("hosts_done", "1")
+    store.wait(["hosts_done"])
+    _processes_here.append(max(1, store.add(f"host/{socket.gethostname()}", 0)))
+    return _processes_here[0]
+
+
 def set_threads_per_process() -> None:
-    """Torch threads for a process of an external launch: honour ``OMP_NUM_THREADS`` (torchrun sets
-    it to 1 when it starts several processes per node), else the node's cores divided by its
-    processes, as Lightning does for the processes it starts itself."""
+    """Torch threads for a process of an external launch: ``OMP_NUM_THREADS`` when set (torchrun sets
+    1 when it starts several processes per node), else the machine's cores divided by the run's
+    processes on it, as Lightning sets them for the processes it starts. Every process of the run
+    calls it (it waits for all to count themselves)."""
     launch = external_launch()
     if launch is None or "OMP_NUM_THREADS" in os.environ:
         return
     import torch
 
-    threads = max(1, (os.cpu_count() or 1) // max(1, launch.local_world_size))
+    threads = max(1, (os.cpu_count() or 1) // processes_on_this_machine(launch))
     torch.set_num_threads(threads)
     os.environ["OMP_NUM_THREADS"] = str(threads)
 

@@ -25,8 +25,8 @@ def weights_digest(state_dict: Mapping[str, torch.Tensor]) -> str:
 
 
 class RankWeightsRecorder(Callback):
-    """At the end of training, write this process's weights digest and step to
-    ``<dirpath>/weights_rank<global rank>.json`` (``{"digest": ..., "step": ...}``).
+    """At the end of training, write this process's weights digest, step and torch threads to
+    ``<dirpath>/weights_rank<global rank>.json`` (``{"digest": ..., "step": ..., "threads": ...}``).
 
     Args:
         dirpath: folder of the JSON files (``${paths.output_dir}``: the run directory).
@@ -37,5 +37,6 @@ class RankWeightsRecorder(Callback):
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.dirpath.mkdir(parents=True, exist_ok=True)
-        record = {"digest": weights_digest(pl_module.state_dict()), "step": trainer.global_step}
+        record = {"digest": weights_digest(pl_module.state_dict()), "step": trainer.global_step,
+                  "threads": torch.get_num_threads()}
         (self.dirpath / f"weights_rank{trainer.global_rank}.json").write_text(json.dumps(record))
