@@ -40,9 +40,12 @@ def test_failed_and_no_op_resumes_keep_the_completed_record(tmp_path: Path) -> N
     assert [a["status"] for a in _attempts(run)] == ["failed"]
     assert "trainer.max_epochs=0" in _attempts(run)[0]["error"]
 
+    orphan = run / "checkpoints" / ".last.ckpt.k1ll3d.tmp"  # what a kill -9 during a write leaves
+    orphan.write_bytes(b"half a checkpoint")
     nothing_left = _nnframe(outputs, "cls", "train", *TINY, "resume=true")  # max_epochs reached
     assert nothing_left.returncode == 0, nothing_left.stderr[-2000:]
     assert (run / "run.json").read_text() == completed
+    assert not orphan.exists()  # cleaned up when the run started again
 
     last = run / "checkpoints" / "last.ckpt"
     last.write_bytes(last.read_bytes()[:1000])  # truncated (e.g. a copy cut short)
@@ -63,3 +66,17 @@ def test_a_resume_that_trains_on_replaces_the_record(tmp_path: Path) -> None:
     assert crashed.returncode == 1
     record = json.loads((run / "run.json").read_text())
     assert record["status"] == "failed" and "injected crash after step 5" in record["error"]
+
+
+def test_a_moved_run_tests_its_best_checkpoint_at_the_new_place(tmp_path: Path) -> None:
+    outputs = tmp_path / "outputs"
+    assert _nnframe(outputs, "cls", "train", *TINY).returncode == 0
+    moved = tmp_path / "moved"
+    outputs.rename(moved)  # e.g. copied to another disk or machine
+    (run,) = (moved / "cls" / "train" / "shapes").iterdir()
+
+    resumed = _nnframe(moved, "cls", "train", *TINY, "resume=true")  # nothing left to train: tests the best
+    output = resumed.stdout + resumed.stderr
+    assert resumed.returncode == 0, output[-3000:]
+    assert str(outputs) not in output.replace(str(moved), "")  # no path of the old place
+    assert f"best checkpoint: {run / 'checkpoints' / 'epoch_000.ckpt'}" in output

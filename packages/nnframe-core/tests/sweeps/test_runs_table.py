@@ -28,6 +28,8 @@ def test_runs_are_ranked_in_the_monitor_direction(tmp_path: Path, capsys) -> Non
     _fake_run(tmp_path / "1", ["model.optimizer.lr=0.01", "seed=1"], "completed", loss=0.3)
     _fake_run(tmp_path / "2", ["model.optimizer.lr=-1", "seed=1"], "failed")
     _fake_run(tmp_path / "3", ["model.optimizer.lr=0.001", "seed=1"], None)  # killed: no run.json
+    (tmp_path / "3" / "checkpoints").mkdir()
+    (tmp_path / "3" / "checkpoints" / "last.ckpt").write_bytes(b"x")  # after its first checkpoint
     _fake_run(tmp_path / "4", ["model.optimizer.lr=0.5", "seed=1"], "completed", loss=float("nan"))
 
     rows = collect_runs(tmp_path)
@@ -48,3 +50,15 @@ def test_runs_are_ranked_in_the_monitor_direction(tmp_path: Path, capsys) -> Non
 def test_optuna_direction_follows_monitor_mode() -> None:
     assert _direction("max") == "maximize" and _direction("min") == "minimize"
     assert _direction(["min", "max"]) == ["minimize", "maximize"] and _direction("maximize") == "maximize"
+
+
+def test_runs_killed_before_saving_anything_are_counted_not_listed(tmp_path: Path, capsys) -> None:
+    _fake_run(tmp_path / "0", ["model.optimizer.lr=0.1"], "completed", loss=0.9)
+    _fake_run(tmp_path / "1", ["model.optimizer.lr=0.2"], None)  # killed before its first step
+    (tmp_path / "1" / "cls_train.log").write_text("GPU available: False\n")
+
+    assert [row.path.name for row in collect_runs(tmp_path)] == ["0"]
+    assert [row.path.name for row in collect_runs(tmp_path, include_empty=True)] == ["0", "1"]
+    assert main(["runs", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "incomplete" not in out and "1 started run that saved nothing yet" in out

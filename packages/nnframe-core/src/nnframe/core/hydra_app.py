@@ -10,9 +10,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from nnframe.core.errors import NnframeError, user_message
+from nnframe.core.errors import NnframeError, TrainingError, user_message
 from nnframe.core.project_paths import project_hydra_flags
-from nnframe.core.resolvers import apply_run_name, claiming_run_dirs, register_resolvers
+from nnframe.core.resolvers import apply_run_name, check_dir_overrides, claiming_run_dirs, register_resolvers
 from nnframe.core.task_spec import TaskSpec
 
 log = logging.getLogger(__name__)
@@ -231,9 +231,15 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
 
     def task_function(cfg: DictConfig) -> Any:
         nonlocal exit_code
-        from nnframe.core.training.run_lifecycle import mark_attempt_start
+        from nnframe.core.training.run_lifecycle import (
+            disk_full_message,
+            mark_attempt_start,
+            quiet_disk_full_noise,
+        )
+        from nnframe.core.training.stop_signals import last_dead_rank
 
         mark_attempt_start()  # what this attempt wrote tells a run that went on from a failed resume
+        quiet_disk_full_noise()
         apply_run_name(cfg)  # the name its directory got
         quiet_library_noise(cfg)
         _widen_console_off_terminal()
@@ -259,8 +265,16 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
                 raise  # the launcher keeps it as this job's result; the sweep goes on
             raise SystemExit(2) from None
         except Exception as error:
+            dead = last_dead_rank()  # already printed, by rank 0 when the collective failed
+            full = disk_full_message(error, cfg.paths.output_dir)
             if recorded:
-                _record_failure(cfg, error)
+                _record_failure(cfg, TrainingError(dead) if dead else error)
+            if full is not None and not sweeping:
+                _report_user_error(RuntimeError(full))
+                raise SystemExit(1) from None
+            if dead is not None and not sweeping:
+                _log_to_file(f"nnframe: error: {dead}")
+                raise SystemExit(1) from None
             if not sweeping:
                 raise
             log.exception("run failed")
@@ -277,6 +291,7 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
     saved_argv = sys.argv
     flags, overrides = split_hydra_flags(overrides)
     try:
+        check_dir_overrides(overrides)
         flags, project_env = project_hydra_flags(flags)  # --config-dir / NNFRAME_CONFIG_DIR, sys.path
     except NnframeError as error:
         print(f"nnframe: error: {error}", file=sys.stderr)

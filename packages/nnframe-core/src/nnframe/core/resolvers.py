@@ -248,6 +248,34 @@ def sweep_dir(base: str, stamp: str) -> str:
     return _sweep_dirs[key]
 
 
+def check_dir_overrides(overrides: Sequence[str]) -> None:
+    """A clear error for ``hydra.run.dir=`` / ``hydra.sweep.dir=`` on the command line naming a
+    folder that cannot be written (a file, a read-only place), rather than Hydra's traceback
+    when it fails to create it.
+
+    Raises:
+        ConfigError: naming the override, why it cannot be used and what to do instead.
+    """
+    for override in overrides:
+        key, _, value = override.partition("=")
+        key, value = key.lstrip("+~"), value.strip().strip("'\"")
+        if key not in ("hydra.run.dir", "hydra.sweep.dir") or not value or "${" in value:
+            continue
+        path = Path(value).expanduser()
+        blocking = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+        if blocking is not None:
+            reason = f"{blocking} is a file"
+        else:
+            try:
+                ensure_writable_dir(path)
+                continue
+            except ConfigError as error:
+                cause = error.__cause__
+                reason = (cause.strerror if isinstance(cause, OSError) and cause.strerror else str(cause)).lower()
+        raise ConfigError(f"cannot write the run to {key}={value}: {reason}. Give a folder that can be written, "
+                          f"or leave {key} out (runs then go under paths.log_dir, ./outputs by default)")
+
+
 def _run_name_resolver(configured: Any, groups: Any = None) -> str:
     names = list(groups) if groups is not None else None
     return run_name(str(configured), [str(g) for g in names] if names else None)

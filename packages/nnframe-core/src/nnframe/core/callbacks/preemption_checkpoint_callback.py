@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import lightning as L
@@ -20,6 +21,9 @@ class PreemptionCheckpointCallback(Callback):
     ``<default_root_dir>/checkpoints``; it writes nothing when no training step finished since
     the last checkpoint, whose file is then the resume point.
 
+    On rank 0 of a DDP run whose another process died (a collective then fails with gloo's
+    "Connection closed by peer"), it prints which rank died and where its log is.
+
     Attributes:
         saved_path: the resume point once the run has stopped: the file written, or the current
             ``last.ckpt`` when it was already up to date (None: no checkpoint at all).
@@ -31,6 +35,14 @@ class PreemptionCheckpointCallback(Callback):
         self.written = False
 
     def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
+        if trainer.world_size > 1 and trainer.is_global_zero and not isinstance(exception, SIGTERMException):
+            # Another process died (a collective fails): say which, now, before Lightning's
+            # process observer ends this one.
+            from nnframe.core.training.stop_signals import dead_rank_message  # training imports callbacks
+
+            dead = dead_rank_message(trainer, trainer.default_root_dir)
+            if dead is not None:
+                print(f"nnframe: error: {dead}", file=sys.stderr, flush=True)
         if not isinstance(exception, SIGTERMException) or trainer.state.fn != "fit":
             return
         checkpoint = trainer.checkpoint_callback

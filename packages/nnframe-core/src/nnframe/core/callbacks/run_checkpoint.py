@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint
 
+from nnframe.core.checkpointing.atomic_checkpoint_io import remove_orphan_temp_files
 from nnframe.core.errors import ConfigError
 
 
@@ -46,6 +48,25 @@ class RunCheckpoint(ModelCheckpoint):
             raise ConfigError("callbacks.checkpoint.every_n_train_steps (or train_time_interval) writes last.ckpt: "
                               "keep callbacks.checkpoint.save_last=true")
         self._last_timed_save: float | None = None
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        super().setup(trainer, pl_module, stage)
+        if stage == "fit" and trainer.is_global_zero and self.dirpath and "://" not in str(self.dirpath):
+            # A run killed while writing a checkpoint left its temporary file; nothing writes
+            # one in this folder before this run does.
+            remove_orphan_temp_files(self.dirpath)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        # A run folder that was moved (or copied) and resumed: its checkpoint names the files at
+        # the old place, and Lightning, seeing another dirpath, would keep only the old absolute
+        # best_model_path (the test after training would load that file, or fail). The files
+        # are in this folder: take the state with its paths moved here.
+        old = state_dict.get("dirpath")
+        if old and self.dirpath and Path(old).resolve() != Path(self.dirpath).resolve():
+            moved = _moved_state(state_dict, Path(old), Path(self.dirpath))
+            if any(Path(moved.get(key) or "").is_file() for key in ("last_model_path", "best_model_path")):
+                state_dict = moved
+        super().load_state_dict(state_dict)
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         super().on_train_start(trainer, pl_module)
@@ -93,3 +114,22 @@ class RunCheckpoint(ModelCheckpoint):
     def _save_last_if_missed(self, trainer: L.Trainer, due: bool) -> None:
         if due and self.save_last and self._last_global_step_saved != trainer.global_step:
             self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+
+
+def _moved_state(state: dict[str, Any], old: Path, new: Path) -> dict[str, Any]:
+    """``state`` (``ModelCheckpoint.state_dict()``) with the paths under ``old`` put under ``new``."""
+    def here(path: Any) -> Any:
+        if not path:
+            return path
+        try:
+            return str(new / Path(path).relative_to(old))
+        except ValueError:  # not a file of that folder
+            return path
+
+    moved = dict(state, dirpath=str(new))
+    for key in ("best_model_path", "kth_best_model_path", "last_model_path"):
+        if key in moved:
+            moved[key] = here(moved[key])
+    if isinstance(moved.get("best_k_models"), dict):
+        moved["best_k_models"] = {here(path): score for path, score in moved["best_k_models"].items()}
+    return moved

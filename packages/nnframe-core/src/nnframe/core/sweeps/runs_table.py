@@ -2,7 +2,8 @@
 
 A run is a directory holding ``.hydra/overrides.yaml`` (every ``nnframe`` run writes it); its
 hyperparameters are its command-line overrides, its status and final metrics come from
-``run.json`` (no record: still running, or killed).
+``run.json`` (no record: still running, or killed). Runs that saved nothing (no record, no
+checkpoint: killed before their first checkpoint) are counted, not listed.
 """
 
 from __future__ import annotations
@@ -80,15 +81,27 @@ def _read_run(run_dir: Path) -> RunRow:
     )
 
 
-def collect_runs(directory: str | Path) -> list[RunRow]:
+def _saved_nothing(row: RunRow) -> bool:
+    """A run without a record nor a checkpoint: killed before its first checkpoint (or still
+    before it): nothing in it to compare or continue."""
+    return row.status == "incomplete" and not any((row.path / "checkpoints").glob("*.ckpt"))
+
+
+def collect_runs(directory: str | Path, include_empty: bool = False) -> list[RunRow]:
     """Every run under ``directory`` (a sweep directory, or any folder of runs), best first.
 
     Completed runs are sorted by their optimized metric (descending for ``max``), then come
     runs without that metric, failed runs and incomplete runs.
+
+    Args:
+        directory: the folder to search.
+        include_empty: also the runs that saved nothing yet (no ``run.json``, no checkpoint).
     """
     root = Path(directory)
     run_dirs = sorted({p.parent.parent for p in root.rglob(".hydra/overrides.yaml")})
     rows = [_read_run(d) for d in run_dirs]
+    if not include_empty:
+        rows = [row for row in rows if not _saved_nothing(row)]
 
     def key(row: RunRow) -> tuple[int, int, float]:
         score = row.score
@@ -166,10 +179,16 @@ def runs_main(argv: list[str]) -> int:
         print(f"nnframe: error: {root} is not a directory (give a sweep directory, e.g. "
               "outputs/cls/train/shapes/multirun_<time>)", file=sys.stderr)
         return 2
-    rows = collect_runs(root)
+    everything = collect_runs(root, include_empty=True)
+    rows = [row for row in everything if not _saved_nothing(row)]
+    empty = len(everything) - len(rows)
+    unlisted = (f"{empty} started run{'s' * (empty != 1)} that saved nothing yet (no run.json, no checkpoint: "
+                "stopped before its first checkpoint, or still starting) not listed")
     if not rows:
-        print(f"nnframe: error: no runs under {root} (a run directory holds .hydra/overrides.yaml)",
-              file=sys.stderr)
+        print(f"nnframe: error: no runs under {root} (a run directory holds .hydra/overrides.yaml)"
+              + (f"; {unlisted}" if empty else ""), file=sys.stderr)
         return 2
     print(format_runs_table(rows, root, show_all="--all" in argv))
+    if empty:
+        print(unlisted)
     return 0

@@ -7,10 +7,13 @@ continues it, records ``interrupted`` and exits with 128 + the signal number (13
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shlex
+import threading
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -116,8 +119,8 @@ def record_run(output_dir: str | Path, status: str, metrics: dict[str, float] | 
                 return
             extra = {**extra, "rank": rank}
         write_run_record(output_dir, status, metrics, error=error, **extra)
-    except Exception:
-        log.warning("could not write run.json in %s", output_dir, exc_info=True)
+    except Exception as error:  # one line: the run's own error is what matters
+        log.warning("could not write run.json in %s: %s", output_dir, error)
 
 
 def _went_on(output_dir: str | Path) -> bool:
@@ -142,6 +145,56 @@ def _record_attempt(output_dir: str | Path, status: str, metrics: dict[str, floa
     path.rename(folder / f"{name}.json")
     log.info("%s keeps the completed run's record; this attempt (%s) is in %s",
              Path(output_dir) / "run.json", status, folder / f"{name}.json")
+
+
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _no_space(error: BaseException) -> OSError | None:
+    """The "no space left" OSError in ``error``'s chain of causes, if any."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in _NO_SPACE:
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def disk_full_message(error: BaseException, run_dir: str | Path) -> str | None:
+    """One line for a run that ended because its disk is full: the path and what was being
+    written (TensorBoard events, the log, ...), and the fix; None for any other error."""
+    full = _no_space(error)
+    if full is None:
+        return None
+    frames = [frame.filename for frame in traceback.extract_tb(full.__traceback__)]
+    if full.filename:
+        what = f"{full.filename}"
+    elif any("tensorboard" in name for name in frames):
+        what = f"the TensorBoard events in {Path(run_dir) / 'tensorboard'}"
+    else:
+        what = f"the run's files in {run_dir}"
+    return (f"no space left on the device while writing {what}: free space there, or write runs to "
+            "another disk with paths.log_dir=/path/to/outputs")
+
+
+def quiet_disk_full_noise() -> None:
+    """A full disk makes every writer fail at once: the log handlers and TensorBoard's writer
+    thread would each print a traceback before the run's one-line error. Logging errors are
+    dropped (as the logging docs advise outside development) and a writer thread's "no space"
+    is left to the main thread, which reports it when it flushes."""
+    logging.raiseExceptions = False
+    previous = threading.excepthook
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None and _no_space(args.exc_value) is not None:
+            return
+        previous(args)
+
+    if getattr(threading.excepthook, "__name__", "") != "nnframe_disk_full_hook":
+        hook.__name__ = "nnframe_disk_full_hook"
+        threading.excepthook = hook
 
 
 def stop_message(task: str, signum: int, epoch: int, step: int, checkpoint: Path | None, written: bool,

@@ -227,6 +227,36 @@ class StopSignalConnector(_SignalConnector):
         os._exit(exit_code(signum))
 
 
+_dead_ranks: list[str] = []  # the message of the last run whose other process died, in this process
+
+
+def dead_rank_message(trainer: L.Trainer, run_dir: str | os.PathLike[str]) -> str | None:
+    """Which process of a DDP run that Lightning launched died, how, and where its log is; None
+    when all of them are alive (or this process launched none). Rank 0 calls it when a
+    collective fails: gloo only says "Connection closed by peer"."""
+    from pathlib import Path
+
+    launcher = trainer.strategy.launcher
+    for local_rank, process in enumerate(getattr(launcher, "procs", None) or [], start=1):
+        code = process.poll()
+        if not code:
+            continue
+        how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+        rank = trainer.node_rank * trainer.num_devices + local_rank
+        logs = sorted(Path(run_dir).glob(f"*ddp_process_{local_rank}.log"))
+        where = f"see its log at {logs[0]}" if logs else "see its output above"
+        message = (f"rank {rank} died ({how}; out of memory?) at epoch {trainer.current_epoch}, step "
+                   f"{trainer.global_step}, and the other processes stopped: {where}")
+        _dead_ranks.append(message)
+        return message
+    return None
+
+
+def last_dead_rank() -> str | None:
+    """The message :func:`dead_rank_message` gave last in this process, if any."""
+    return _dead_ranks[-1] if _dead_ranks else None
+
+
 def install_stop_signals(trainer: L.Trainer) -> StopSignalConnector:
     """Give ``trainer`` a :class:`StopSignalConnector`, and make its DDP processes agree on a stop
     at the start of each training batch (replacing Lightning's per-batch broadcast of rank 0's flag)."""
