@@ -161,23 +161,25 @@ def run_dir(base: str, resume: bool = False) -> str:
     """
     from nnframe.core.external_launch import agreed, slurm_requeued
 
-    resume = bool(resume) or slurm_requeued()  # a requeued job continues its run
+    asked = bool(resume)
+    resume = asked or slurm_requeued()  # a requeued job continues its run (a new one if it saved none)
     overrides = _command_line_overrides() if resume else None
     key = (str(base), bool(resume), tuple(overrides or ()))
     if key not in _run_dirs:
         # torchrun / srun start this command once per process: rank 0 names the run, the others join it.
         try:
-            _run_dirs[key] = agreed("run_dir", lambda: _new_or_resumed_run_dir(base, resume, overrides))
+            _run_dirs[key] = agreed("run_dir", lambda: _new_or_resumed_run_dir(base, resume, overrides, asked))
         except ConfigError as error:
             _user_error(str(error))
     return _run_dirs[key]
 
 
-def _new_or_resumed_run_dir(base: str, resume: bool, overrides: list[str] | None) -> str:
-    """A new run directory (claimed) or, with ``resume``, the run to continue (see :func:`run_dir`)."""
+def _new_or_resumed_run_dir(base: str, resume: bool, overrides: list[str] | None, asked: bool = True) -> str:
+    """A new run directory (claimed) or, with ``resume``, the run to continue (see :func:`run_dir`);
+    ``asked``: the user asked for ``resume=true`` (else a requeued job: no refusal, a new run)."""
     _check_writable(base)
     previous = latest_run_dir(base, overrides) if resume else None
-    if resume and previous is None and overrides is not None:
+    if asked and resume and previous is None and overrides is not None:
         candidates = resumable_runs(base)
         if candidates:
             _user_error(_no_run_to_resume(Path(base), overrides, candidates))
