@@ -74,10 +74,13 @@ def external_launch() -> ExternalLaunch | None:
         agent = os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True"
     else:
         return None
-    if env.world_size() <= 1:
+    try:
+        if env.world_size() <= 1:
+            return None
+        return ExternalLaunch(rank=env.global_rank(), world_size=env.world_size(), local_world_size=local,
+                              address=env.main_address, port=env.main_port, agent_store=agent, attempt=attempt)
+    except (KeyError, ValueError):  # a variable of the launcher missing (a batch script without srun)
         return None
-    return ExternalLaunch(rank=env.global_rank(), world_size=env.world_size(), local_world_size=local,
-                          address=env.main_address, port=env.main_port, agent_store=agent, attempt=attempt)
 
 
 def _store(launch: ExternalLaunch) -> Any:
