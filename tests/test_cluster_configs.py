@@ -61,6 +61,16 @@ def test_torchrun_config_takes_devices_and_nodes_from_the_environment(
     assert (cfg.trainer.devices, cfg.trainer.num_nodes) == (8, 3)
 
 
+def test_torchrun_config_takes_the_number_of_nodes_from_torchrun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NNFRAME_NUM_NODES", raising=False)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
+    monkeypatch.setenv("GROUP_WORLD_SIZE", "3")  # what torchrun --nnodes=3 sets
+    cfg = compose_task_config(CONFIGS, ["trainer=ddp_torchrun"], output_dir=tmp_path)
+    assert (cfg.trainer.devices, cfg.trainer.num_nodes) == (4, 3)
+
+
 def test_slurm_launcher_writes_a_multi_node_ddp_sbatch_script(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
