@@ -61,6 +61,16 @@ def test_torchrun_config_takes_devices_and_nodes_from_the_environment(
     assert (cfg.trainer.devices, cfg.trainer.num_nodes) == (8, 3)
 
 
+def test_torchrun_config_takes_the_number_of_nodes_from_torchrun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NNFRAME_NUM_NODES", raising=False)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
+    monkeypatch.setenv("GROUP_WORLD_SIZE", "3")  # what torchrun --nnodes=3 sets
+    cfg = compose_task_config(CONFIGS, ["trainer=ddp_torchrun"], output_dir=tmp_path)
+    assert (cfg.trainer.devices, cfg.trainer.num_nodes) == (4, 3)
+
+
 def test_slurm_launcher_writes_a_multi_node_ddp_sbatch_script(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -85,6 +95,9 @@ def test_slurm_launcher_writes_a_multi_node_ddp_sbatch_script(
     (script,) = scripts
     for line in ("#SBATCH --nodes=2", "#SBATCH --ntasks-per-node=4", "#SBATCH --gpus-per-node=4",
                  "#SBATCH --cpus-per-task=8", "#SBATCH --partition=gpu-long", "#SBATCH --time=120",
-                 "#SBATCH --job-name=cls_train", "export PYTHONUNBUFFERED=1"):
+                 "#SBATCH --job-name=cls_train", "export PYTHONUNBUFFERED=1",
+                 # Lightning's requeue signal, not submitit's USR2 (whose handler requeues without a save)
+                 "#SBATCH --signal=USR1@120", "#SBATCH --requeue"):
         assert line in script, f"{line!r} missing from the sbatch script:\n{script}"
+    assert script.count("--signal") == 1, script  # submitit's own --signal=USR2@... replaced
     assert str(tmp_path / "cls" / "train" / "shapes") in script  # logs go to the sweep directory

@@ -178,21 +178,34 @@ def run_dir(base: str, resume: bool = False) -> str:
     lists them and how to continue each); with no run there at all, it starts a new one.
     The answer is cached per process, so every place that resolves it sees the same directory.
     """
+    from nnframe.core.external_launch import agreed, slurm_requeued
+
+    asked = bool(resume)
+    resume = asked or slurm_requeued()  # a requeued job continues its run (a new one if it saved none)
     overrides = _command_line_overrides() if resume else None
     key = (str(base), bool(resume), tuple(overrides or ()))
     if key not in _run_dirs:
-        _check_writable(base)
-        previous = latest_run_dir(base, overrides) if resume else None
-        if resume and previous is None and overrides is not None:
-            candidates = resumable_runs(base)
-            if candidates:
-                _user_error(_no_run_to_resume(Path(base), overrides, candidates))
-        if previous is not None:
-            _run_dirs[key] = str(previous)
-        else:
-            stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
-            _run_dirs[key] = str(claim_new_dir(Path(base), stamp) if _claim_dirs else _free_name(Path(base), stamp))
+        # torchrun / srun start this command once per process: rank 0 names the run, the others join it.
+        try:
+            _run_dirs[key] = agreed("run_dir", lambda: _new_or_resumed_run_dir(base, resume, overrides, asked))
+        except ConfigError as error:
+            _user_error(str(error))
     return _run_dirs[key]
+
+
+def _new_or_resumed_run_dir(base: str, resume: bool, overrides: list[str] | None, asked: bool = True) -> str:
+    """A new run directory (claimed) or, with ``resume``, the run to continue (see :func:`run_dir`);
+    ``asked``: the user asked for ``resume=true`` (else a requeued job: no refusal, a new run)."""
+    _check_writable(base)
+    previous = latest_run_dir(base, overrides) if resume else None
+    if asked and resume and previous is None and overrides is not None:
+        candidates = resumable_runs(base)
+        if candidates:
+            _user_error(_no_run_to_resume(Path(base), overrides, candidates))
+    if previous is not None:
+        return str(previous)
+    stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+    return str(claim_new_dir(Path(base), stamp) if _claim_dirs else _free_name(Path(base), stamp))
 
 
 def _free_name(base: Path, stamp: str) -> Path:
@@ -296,6 +309,14 @@ def _sweep_subdir(num: int, overrides: Any) -> str:
     return job_dirname(num, [str(o) for o in overrides or []])
 
 
+def _rank_suffix() -> str:
+    """``_rank<N>`` for a process of rank N > 0 started by torchrun or srun, else nothing."""
+    from nnframe.core.external_launch import external_launch
+
+    launch = external_launch()
+    return f"_rank{launch.rank}" if launch is not None and launch.rank > 0 else ""
+
+
 def forget_run_dirs() -> None:
     """Let the next run directory be a new one: the Python API composes several runs in one
     process (the command line resolves one per process, cached by :func:`run_dir`)."""
@@ -325,6 +346,12 @@ def register_resolvers(exit_on_error: bool = False) -> None:
         # Not ${hydra:runtime.cwd}: a sweeper resolves the sweep directory before Hydra's
         # runtime config exists, and ${oc.env:VAR,default} resolves its default even when VAR is set.
         OmegaConf.register_new_resolver("nnframe.cwd", os.getcwd)
+    if not OmegaConf.has_resolver("nnframe.linear_scaled_lr"):
+        from nnframe.core.global_batch import linear_scaled_lr
+
+        OmegaConf.register_new_resolver("nnframe.linear_scaled_lr", linear_scaled_lr)
+    if not OmegaConf.has_resolver("nnframe.rank_suffix"):
+        OmegaConf.register_new_resolver("nnframe.rank_suffix", _rank_suffix)
     if not OmegaConf.has_resolver("nnframe.sweep_subdir"):
         OmegaConf.register_new_resolver("nnframe.sweep_subdir", _sweep_subdir)
 

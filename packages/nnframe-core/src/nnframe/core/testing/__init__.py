@@ -18,6 +18,7 @@ from nnframe.core.testing.image_files import (
     write_truncated_jpeg,
 )
 from nnframe.core.testing.rank_loss import RankLossRecorder
+from nnframe.core.testing.rank_weights import RankWeightsRecorder, weights_digest
 from nnframe.core.testing.toy import ToyClassifier, ToyDataModule
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "HangCallback",
     "PoisonWeightsCallback",
     "RankLossRecorder",
+    "RankWeightsRecorder",
     "SignalCallback",
     "ToyClassifier",
     "ToyDataModule",
@@ -44,4 +46,5 @@ __all__ = [
     "write_rotated_jpeg",
     "write_truncated_jpeg",
     "write_shapes_folder",
+    "weights_digest",
 ]

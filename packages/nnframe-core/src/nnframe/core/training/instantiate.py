@@ -14,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from nnframe.core.checkpointing import AtomicCheckpointIO
 from nnframe.core.data.vision_datamodule import VisionDataModule
 from nnframe.core.errors import ConfigError, DatasetError
+from nnframe.core.external_launch import set_threads_per_process
 from nnframe.core.loggers import continue_logs_from
 from nnframe.core.training.auto_preprocessing import resolve_auto_preprocessing
 from nnframe.core.training.data_values import AUTO, resolve_data_values
@@ -181,6 +182,7 @@ def build_trainer(cfg: DictConfig, callbacks: list[Any], loggers: list[Any] | bo
     Without a progress bar among ``callbacks`` (``callbacks.progress_bar=null``) there is none,
     unless ``+trainer.enable_progress_bar=true`` asks for Lightning's default one.
     """
+    set_threads_per_process()  # torchrun / srun processes: what Lightning sets for the processes it starts
     plugins = list(cfg.trainer.get("plugins") or [])
     extra: dict[str, Any] = {}
     if cfg.trainer.get("enable_progress_bar") is None and not any(isinstance(c, ProgressBar) for c in callbacks):

@@ -177,6 +177,12 @@ class StopSignalConnector(_SignalConnector):
     def _sigterm_notifier_fn(self, signum: Any, frame: FrameType | None) -> None:  # Lightning's name
         self._stop_handler(signum, frame)
 
+    def _slurm_sigusr_handler_fn(self, signum: Any, frame: FrameType | None) -> None:  # Lightning's name
+        # SLURM's requeue signal (Lightning's auto_requeue): a stop like SIGTERM, after which rank 0
+        # requeues the job (nnframe.core.training.slurm_requeue), instead of Lightning's checkpoint
+        # written inside the handler, mid-step and, under DDP, in a collective of its own.
+        self._stop_handler(signum, frame)
+
     def _stop_handler(self, signum: Any, frame: FrameType | None) -> None:
         if self._requested is not None:
             return  # the watchdog handles the second signal

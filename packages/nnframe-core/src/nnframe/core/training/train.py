@@ -16,6 +16,7 @@ from nnframe.core.callbacks.preemption_checkpoint_callback import PreemptionChec
 from nnframe.core.checkpointing import check_checkpoint_fits
 from nnframe.core.compat.lightning import signal_connector
 from nnframe.core.errors import CheckpointError, ConfigError
+from nnframe.core.external_launch import slurm_requeued
 from nnframe.core.loggers import checkpoint_global_step
 from nnframe.core.training.config_checks import ensure_writable_dir, validate_config
 from nnframe.core.training.instantiate import (
@@ -33,7 +34,8 @@ from nnframe.core.training.run_summary import (
     print_metrics,
     report_data_counts,
 )
-from nnframe.core.training.stop_signals import StopSignalConnector
+from nnframe.core.training.slurm_requeue import requeue_slurm_job
+from nnframe.core.training.stop_signals import STOP_SIGNALS, StopSignalConnector
 
 
 def _as_floats(metrics: dict[str, Any]) -> dict[str, float]:
@@ -48,13 +50,14 @@ def _as_floats(metrics: dict[str, Any]) -> dict[str, float]:
 
 def resume_checkpoint(cfg: DictConfig) -> str | None:
     """The checkpoint ``fit`` resumes from: ``ckpt_path``, else with ``resume=true`` the run
-    directory's ``checkpoints/last.ckpt`` (the run directory is the latest run of this config)."""
+    directory's ``checkpoints/last.ckpt`` (the run directory is the latest run of this config); so
+    does a SLURM job started again after a requeue, in the run directory it had."""
     if cfg.get("ckpt_path"):
         path = Path(cfg.ckpt_path)
         if not path.is_file():
             raise CheckpointError(f"ckpt_path={cfg.ckpt_path} does not exist")
         return str(path)
-    if cfg.get("resume"):
+    if cfg.get("resume") or slurm_requeued():  # a requeued SLURM job continues where it stopped
         last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
         if last.is_file():
             return str(last)
@@ -77,10 +80,15 @@ def _interrupted(cfg: DictConfig, trainer: L.Trainer, callbacks: list[Any], stag
     message = stop_message(cfg.task_name, signum, trainer.current_epoch, trainer.global_step, checkpoint,
                            written=bool(preemption and preemption.written), stage=stage,
                            preemption_callback=preemption is not None)
+    requeued = False
+    if signum not in STOP_SIGNALS and trainer.is_global_zero:  # SLURM's requeue signal (see slurm_requeue)
+        requeued, line = requeue_slurm_job()
+        message += "\n" + line
     rank_zero_info(message)
     return RunInterrupted(signum, message, {"epoch": trainer.current_epoch, "step": trainer.global_step,
                                             "checkpoint": str(checkpoint) if checkpoint else None,
-                                            "continue": continue_command(cfg.task_name) if checkpoint else None})
+                                            "continue": continue_command(cfg.task_name) if checkpoint else None,
+                                            **({"requeued": True} if requeued else {})})
 
 
 def _record_stop_at_once(cfg: DictConfig, trainer: L.Trainer) -> None:
