@@ -108,7 +108,7 @@ def test_image_folder_config_fills_num_classes_and_image_size(tmp_path: Path) ->
 
 @pytest.mark.parametrize("data", ["cifar10", "mnist"])
 def test_default_on_device_path_reads_the_files_as_the_per_image_path_does(data: str, tmp_path: Path) -> None:
-    from nnframe.core.data.device_batch_loader import DeviceBatchLoader
+    from nnframe.core.data.on_device.device_batch_loader import DeviceBatchLoader
     from nnframe.core.training.instantiate import build_datamodule
 
     write_cifar10(tmp_path) if data == "cifar10" else write_mnist(tmp_path)

@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from nnframe.core.data.device_batch_loader import DeviceBatchLoader
+from nnframe.core.data.on_device.device_batch_loader import DeviceBatchLoader
 from nnframe.core.testing import compose_task_config
 from nnframe.core.training import train
 from nnframe.core.training.instantiate import build_datamodule

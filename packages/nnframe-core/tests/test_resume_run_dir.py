@@ -11,7 +11,7 @@ import yaml
 from hydra.core.hydra_config import HydraConfig
 
 from nnframe.core import resolvers
-from nnframe.core.data.epoch_sampler import EpochSeededRandomSampler
+from nnframe.core.data.loading.epoch_sampler import EpochSeededRandomSampler
 
 
 @pytest.fixture(autouse=True)

@@ -51,7 +51,7 @@ def test_rasterised_shapes_match_pil_drawings(kind: str) -> None:
 
     from PIL import Image, ImageDraw
 
-    from nnframe.core.data.shapes import OUTLINE, rasterize_shapes, unit_polygon
+    from nnframe.core.data.synthetic.shapes import OUTLINE, rasterize_shapes, unit_polygon
 
     rng = np.random.default_rng(0)
     ious = []
@@ -88,7 +88,7 @@ def test_segmentation_images_hold_up_to_max_shapes_drawn_over_each_other() -> No
 
 
 def test_noise_added_block_by_block_is_one_draw_over_the_whole_split(monkeypatch: pytest.MonkeyPatch) -> None:
-    from nnframe.core.data import shapes
+    from nnframe.core.data.synthetic import shapes
 
     clean = np.random.default_rng(5).integers(0, 256, size=(7, 6, 6, 3)).astype(np.uint8)
     expected = np.clip(clean.astype(np.float32) + np.random.default_rng(9).standard_normal(

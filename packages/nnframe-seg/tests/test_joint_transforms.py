@@ -10,8 +10,8 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-from nnframe.core.data.device_augment import plan_from_transform
-from nnframe.core.data.device_batch_loader import DeviceBatchLoader, prepare_images
+from nnframe.core.data.on_device.device_augment import plan_from_transform
+from nnframe.core.data.on_device.device_batch_loader import DeviceBatchLoader, prepare_images
 from nnframe.core.errors import ConfigError
 from nnframe.seg.transforms import segmentation_eval_transform, segmentation_train_transform
 

@@ -14,7 +14,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from nnframe.core.callbacks import EpochTimingCallback
-from nnframe.core.data.fetch_timing import TimedFetches
+from nnframe.core.data.loading.fetch_timing import TimedFetches
 from nnframe.core.testing import ToyClassifier
 
 

@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from nnframe.core.callbacks import RNGStateCallback
 from nnframe.core.data import ResumableDataLoader
-from nnframe.core.data.epoch_sampler import EpochSeededRandomSampler
+from nnframe.core.data.loading.epoch_sampler import EpochSeededRandomSampler
 
 
 class _Model(L.LightningModule):

@@ -16,7 +16,7 @@ from torch.utils.data import TensorDataset
 from nnframe.core.callbacks import RNGStateCallback
 from nnframe.core.compat.lightning import train_loader_states
 from nnframe.core.data import ResumableDataLoader
-from nnframe.core.data.epoch_sampler import EpochSeededRandomSampler
+from nnframe.core.data.loading.epoch_sampler import EpochSeededRandomSampler
 
 BATCHES = 8  # per epoch
 

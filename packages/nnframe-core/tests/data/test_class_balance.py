@@ -10,7 +10,11 @@ import torch
 
 from nnframe.core.cv_tools import classification_eval_transform, classification_train_transform
 from nnframe.core.data import ImageFolderDataModule, ShapesDataModule
-from nnframe.core.data.class_balance import ClassBalancedSampler, class_counts, inverse_frequency_weights
+from nnframe.core.data.loading.class_balance import (
+    ClassBalancedSampler,
+    class_counts,
+    inverse_frequency_weights,
+)
 from nnframe.core.errors import ConfigError
 from nnframe.core.testing import write_shapes_folder
 

@@ -10,7 +10,7 @@ import torch
 
 from nnframe.core.cv_tools import classification_eval_transform
 from nnframe.core.data import ShapesDataModule, VisionDataset
-from nnframe.core.data.device_batch_loader import dataset_tensors
+from nnframe.core.data.on_device.device_batch_loader import dataset_tensors
 from nnframe.core.errors import ConfigError
 
 

@@ -10,7 +10,7 @@ from torchvision.transforms.v2 import functional as TF
 
 from nnframe.core.cv_tools import classification_eval_transform, classification_train_transform
 from nnframe.core.data import ShapesDataset
-from nnframe.core.data.device_augment import (
+from nnframe.core.data.on_device.device_augment import (
     BatchAugmentation,
     plan_from_transform,
     random_crop_with_padding,
@@ -24,7 +24,7 @@ from nnframe.core.data.device_augment import (
     resample_boxes_nearest,
     shift_hue,
 )
-from nnframe.core.data.device_batch_loader import DeviceBatchLoader, dataset_tensors
+from nnframe.core.data.on_device.device_batch_loader import DeviceBatchLoader, dataset_tensors
 from nnframe.core.errors import ConfigError
 
 

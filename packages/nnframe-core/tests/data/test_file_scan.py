@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from nnframe.core.data.file_scan import ScanStats, scan_files
+from nnframe.core.data.checks.file_scan import ScanStats, scan_files
 from nnframe.core.testing import write_image
 
 

@@ -20,7 +20,7 @@ from nnframe.core.data import (
     probe_file,
     upright_size,
 )
-from nnframe.core.data.file_scan import scan_files
+from nnframe.core.data.checks.file_scan import scan_files
 from nnframe.core.testing import write_image, write_rotated_jpeg
 
 

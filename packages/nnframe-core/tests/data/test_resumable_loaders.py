@@ -15,9 +15,9 @@ from lightning.fabric.utilities.distributed import DistributedSamplerWrapper
 from torch.utils.data import Dataset
 
 from nnframe.core.data import DeviceBatchLoader, ResumableDataLoader
-from nnframe.core.data.class_balance import ClassBalancedSampler
-from nnframe.core.data.device_augment import BatchAugmentation
-from nnframe.core.data.epoch_sampler import EpochSeededRandomSampler
+from nnframe.core.data.loading.class_balance import ClassBalancedSampler
+from nnframe.core.data.loading.epoch_sampler import EpochSeededRandomSampler
+from nnframe.core.data.on_device.device_augment import BatchAugmentation
 
 
 def _same(a: list[Any], b: list[Any]) -> bool:

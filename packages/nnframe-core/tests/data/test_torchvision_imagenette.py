@@ -8,7 +8,7 @@ import pytest
 import torchvision.transforms.v2 as T
 
 from nnframe.core.data import TorchvisionDataModule
-from nnframe.core.data.torchvision_datasets import TORCHVISION_DATASETS, load_torchvision_dataset
+from nnframe.core.data.labelled.torchvision_datasets import TORCHVISION_DATASETS, load_torchvision_dataset
 from nnframe.core.errors import DatasetError
 from nnframe.core.testing import write_imagenette
 

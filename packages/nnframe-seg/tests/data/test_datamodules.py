@@ -235,7 +235,7 @@ def test_grey_images_load_with_one_channel(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("on_device", [True, False])
 def test_default_shapes_masks_on_the_device_and_per_image(on_device: bool, tmp_path: Path) -> None:
-    from nnframe.core.data.device_batch_loader import DeviceBatchLoader
+    from nnframe.core.data.on_device.device_batch_loader import DeviceBatchLoader
     from nnframe.core.testing import compose_task_config
     from nnframe.core.training.instantiate import build_datamodule
 

@@ -92,7 +92,7 @@ def write_starter_data(data_dir: Path, seed: int = 0) -> Path:
     """
     from PIL import Image
 
-    from nnframe.core.data.shapes import SHAPE_NAMES, generate_shapes
+    from nnframe.core.data.synthetic.shapes import SHAPE_NAMES, generate_shapes
 
     rows = []
     for offset, (split, size) in enumerate(SPLIT_SIZES.items()):

@@ -8,8 +8,8 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from nnframe.core.data.device_augment import plan_from_transform
-from nnframe.core.data.device_batch_loader import DeviceBatchLoader, dataset_tensors, prepare_images
+from nnframe.core.data.on_device.device_augment import plan_from_transform
+from nnframe.core.data.on_device.device_batch_loader import DeviceBatchLoader, dataset_tensors, prepare_images
 
 
 def labelled_train_dataset(datamodule: Any) -> Dataset:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nnframe.core.data import TorchvisionDataModule, WrappedDataset
-from nnframe.core.data.torchvision_datasets import dataset_class_names, load_torchvision_dataset
+from nnframe.core.data.labelled.torchvision_datasets import dataset_class_names, load_torchvision_dataset
 
 
 class TorchvisionSSLDataModule(TorchvisionDataModule):

@@ -22,7 +22,7 @@ from PIL import Image
 from torchvision.transforms.v2 import functional as F
 
 from nnframe.core.cv_tools import resolve_normalization
-from nnframe.core.data.device_augment import StepTranslator, TransformPlan, plan_from_transform
+from nnframe.core.data.on_device.device_augment import StepTranslator, TransformPlan, plan_from_transform
 from nnframe.core.errors import ConfigError
 
 # DINO's local crops are 96 px for 224 px global crops; keep that ratio at other sizes.
@@ -84,7 +84,7 @@ class ViewsTransform:
 
     def batch_plans(self) -> list[TransformPlan]:
         """One on-device plan per view, for ``data.on_device=true`` (see
-        :func:`~nnframe.core.data.device_batch_loader.build_device_loader`).
+        :func:`~nnframe.core.data.on_device.device_batch_loader.build_device_loader`).
 
         Raises:
             ConfigError: a view uses a step without a batch version (names it).

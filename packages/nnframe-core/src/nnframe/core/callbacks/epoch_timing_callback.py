@@ -8,7 +8,7 @@ from typing import Any
 import lightning as L
 from lightning.pytorch.utilities import rank_zero_info
 
-from nnframe.core.data.fetch_timing import TimedFetches
+from nnframe.core.data.loading.fetch_timing import TimedFetches
 
 
 def _images_in(pl_module: L.LightningModule, batch: Any) -> int:
@@ -24,7 +24,7 @@ class EpochTimingCallback(L.Callback):
     Data time is the time spent fetching each training batch from its loader (reading, decoding,
     transforming and collating; for ``data.on_device`` the batch's augmentation), timed around
     each ``__next__`` of the loader's iterator by the loader itself
-    (:class:`~nnframe.core.data.fetch_timing.TimedFetches`, which the datamodules' training
+    (:class:`~nnframe.core.data.loading.fetch_timing.TimedFetches`, which the datamodules' training
     loaders are), so the work of other callbacks between two steps (a figure drawn at the first
     step, a logger writing) is not counted as waiting for data. A loader that does not time its
     fetches (a user's own) gets the time between two steps instead. Compute is the rest of the

@@ -12,8 +12,8 @@ from lightning.pytorch.callbacks import Callback
 from lightning.pytorch.utilities import rank_zero_info
 
 from nnframe.core.compat.lightning import train_loader_states
-from nnframe.core.data.device_batch_loader import DeviceBatchLoader
-from nnframe.core.data.resumable_data_loader import ResumableDataLoader
+from nnframe.core.data.loading.resumable_data_loader import ResumableDataLoader
+from nnframe.core.data.on_device.device_batch_loader import DeviceBatchLoader
 
 
 def collect_rng_states() -> dict[str, Any]:
@@ -95,7 +95,7 @@ class RNGStateCallback(Callback):
     this callback gives it back to them where Lightning 2.6 drops it (see
     :func:`~nnframe.core.compat.lightning.train_loader_states`). The shuffle and the dataloader
     worker seeds do not depend on the global states (see
-    :class:`~nnframe.core.data.epoch_sampler.EpochSeededRandomSampler`).
+    :class:`~nnframe.core.data.loading.epoch_sampler.EpochSeededRandomSampler`).
     """
 
     def __init__(self) -> None:

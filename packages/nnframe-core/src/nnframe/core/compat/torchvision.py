@@ -1,7 +1,7 @@
 """Private torchvision attributes nnframe relies on (see :mod:`nnframe.core.compat`).
 
 torchvision's dataset classes check checksums and read their files in private methods that
-their constructors call; nnframe's dataset classes (``nnframe.core.data.torchvision_datasets``)
+their constructors call; nnframe's dataset classes (``nnframe.core.data.labelled.torchvision_datasets``)
 replace them through the mixins here, which forward to public-named methods of their own.
 """
 

@@ -54,7 +54,7 @@ def write_shapes_folder(root: str | Path, per_class: Mapping[str, Mapping[str, i
     Returns:
         ``root``.
     """
-    from nnframe.core.data.shapes import SHAPE_NAMES, generate_shapes
+    from nnframe.core.data.synthetic.shapes import SHAPE_NAMES, generate_shapes
 
     root = Path(root)
     plan = per_class or {"train": {"circle": 12, "square": 12}, "val": {"circle": 4, "square": 4}}

@@ -12,7 +12,7 @@ from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy
 
 from nnframe.core.cv_tools.transforms import classification_eval_transform
-from nnframe.core.data.shapes_datamodule import ShapesDataModule
+from nnframe.core.data.synthetic.shapes_datamodule import ShapesDataModule
 from nnframe.core.modules.task_module import TaskModule
 
 

@@ -12,7 +12,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from nnframe.core.checkpointing import AtomicCheckpointIO
-from nnframe.core.data.vision_datamodule import VisionDataModule
+from nnframe.core.data.base.vision_datamodule import VisionDataModule
 from nnframe.core.errors import ConfigError, DatasetError
 from nnframe.core.external_launch import set_threads_per_process
 from nnframe.core.loggers import continue_logs_from

@@ -4,7 +4,7 @@ For small datasets (shapes, CIFAR, MNIST, STL-10 at low resolution) a DataLoader
 or tensor transforms image by image is the bottleneck on a GPU; holding the dataset on the
 device and augmenting whole batches there removes it (as the fastest CIFAR-10 trainers do).
 Segmentation datasets hold a mask per image, which moves with its image (see
-:meth:`~nnframe.core.data.device_augment.BatchAugmentation.augment_pair`).
+:meth:`~nnframe.core.data.on_device.device_augment.BatchAugmentation.augment_pair`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import torch
 from torch.utils.data import Dataset, SequentialSampler, Subset
 from torchvision.transforms.v2 import functional as TF
 
-from nnframe.core.data.device_augment import BatchAugmentation, TransformPlan, plan_from_transform
-from nnframe.core.data.fetch_timing import TimedFetches
+from nnframe.core.data.loading.fetch_timing import TimedFetches
+from nnframe.core.data.on_device.device_augment import BatchAugmentation, TransformPlan, plan_from_transform
 from nnframe.core.errors import ConfigError, DatasetError
 
 
@@ -99,7 +99,7 @@ def on_device_unsupported(datamodule: Any) -> str | None:
     """Why ``datamodule``'s samples cannot take the on-device path (a ``ConfigError`` message),
     or None: a datamodule that collates its own batches (``collate`` overridden: lists of
     images, dicts of boxes) has targets that the path cannot stack."""
-    from nnframe.core.data.vision_datamodule import VisionDataModule
+    from nnframe.core.data.base.vision_datamodule import VisionDataModule
 
     if type(datamodule).collate is not VisionDataModule.collate:
         return _untensored(f"{type(datamodule).__name__} collates its own batches (it overrides collate)")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nnframe.core.cache import cache_dir
-from nnframe.core.data.file_probe import FileInfo, probe_file
+from nnframe.core.data.checks.file_probe import FileInfo, probe_file
 
 #: Bump when FileInfo or the probe changes: old cache entries are then ignored.
 CACHE_VERSION = 2  # 2: sizes as a viewer shows the image (EXIF orientation)
@@ -72,7 +72,7 @@ def _stat(path: Path) -> tuple[int, int] | None:
 
 def scan_files(paths: Iterable[Path], kind: str = "image", decode: bool = False, description: str = "checking",
                stats: ScanStats | None = None) -> dict[Path, FileInfo]:
-    """:func:`~nnframe.core.data.file_probe.probe_file` on every path, reusing cached answers for
+    """:func:`~nnframe.core.data.checks.file_probe.probe_file` on every path, reusing cached answers for
     files whose size and modification time are unchanged.
 
     Args:

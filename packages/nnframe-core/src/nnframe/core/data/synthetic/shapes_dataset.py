@@ -8,8 +8,8 @@ from typing import Any
 import torch
 from torchvision import tv_tensors
 
-from nnframe.core.data.shapes import SHAPE_NAMES, generate_shapes
-from nnframe.core.data.vision_dataset import VisionDataset
+from nnframe.core.data.base.vision_dataset import VisionDataset
+from nnframe.core.data.synthetic.shapes import SHAPE_NAMES, generate_shapes
 
 _SPLIT_OFFSETS = {"train": 0, "val": 1, "test": 2}
 TARGET_KINDS = ("label", "mask")

@@ -10,13 +10,13 @@ from typing import Any
 import torch
 from torch.utils.data import Subset
 
-from nnframe.core.data.torchvision_datasets import (
+from nnframe.core.data.base.vision_datamodule import VisionDataModule
+from nnframe.core.data.base.vision_dataset import WrappedDataset
+from nnframe.core.data.labelled.torchvision_datasets import (
     dataset_class_names,
     download_torchvision_dataset,
     load_torchvision_dataset,
 )
-from nnframe.core.data.vision_datamodule import VisionDataModule
-from nnframe.core.data.vision_dataset import WrappedDataset
 
 
 class TorchvisionDataModule(VisionDataModule):

@@ -10,8 +10,8 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from nnframe.core.data.exif_orientation import upright
-from nnframe.core.data.image_modes import convert_image
+from nnframe.core.data.base.exif_orientation import upright
+from nnframe.core.data.checks.image_modes import convert_image
 from nnframe.core.errors import DatasetError
 
 #: File extensions read as images (``.jfif``/``.jpe``: JPEG files as some browsers and cameras name them).
@@ -24,8 +24,8 @@ SYSTEM_FOLDERS = {"__MACOSX": "macOS zip metadata folder", "@eaDir": "Synology t
 
 def load_image(path: str | Path, mode: str = "RGB") -> Image.Image:
     """Open an image fully (so a damaged file fails here), turn it upright as a viewer shows it
-    (its EXIF orientation: :mod:`nnframe.core.data.exif_orientation`) and convert it to ``mode``
-    the documented way (:mod:`nnframe.core.data.image_modes`: alpha over white, 16-bit scaled...).
+    (its EXIF orientation: :mod:`nnframe.core.data.base.exif_orientation`) and convert it to ``mode``
+    the documented way (:mod:`nnframe.core.data.checks.image_modes`: alpha over white, 16-bit scaled...).
 
     Raises:
         DatasetError: the file is missing, unreadable or not a valid image; names the path.

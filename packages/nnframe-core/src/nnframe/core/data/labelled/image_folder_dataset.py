@@ -6,8 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nnframe.core.data.class_folders import scan_class_folders
-from nnframe.core.data.labelled_image_dataset import LabelledImageDataset
+from nnframe.core.data.labelled.class_folders import scan_class_folders
+from nnframe.core.data.labelled.labelled_image_dataset import LabelledImageDataset
 from nnframe.core.errors import DatasetError
 
 

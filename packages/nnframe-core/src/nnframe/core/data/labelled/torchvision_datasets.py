@@ -26,7 +26,7 @@ from nnframe.core.compat.torchvision import (
     IdxFilesLoader,
     imagenette_samples,
 )
-from nnframe.core.data.image_files import load_image
+from nnframe.core.data.base.image_files import load_image
 from nnframe.core.errors import DatasetError
 
 

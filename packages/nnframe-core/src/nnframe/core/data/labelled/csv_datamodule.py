@@ -8,9 +8,9 @@ from typing import Any
 
 import torch
 
-from nnframe.core.data.label_csv import LabelRow, read_label_csv, rows_by_split, sorted_labels
-from nnframe.core.data.labelled_image_dataset import LabelledImageDataset
-from nnframe.core.data.vision_datamodule import VisionDataModule
+from nnframe.core.data.base.vision_datamodule import VisionDataModule
+from nnframe.core.data.labelled.label_csv import LabelRow, read_label_csv, rows_by_split, sorted_labels
+from nnframe.core.data.labelled.labelled_image_dataset import LabelledImageDataset
 from nnframe.core.errors import ConfigError, DatasetError
 
 

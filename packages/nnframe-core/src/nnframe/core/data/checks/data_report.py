@@ -75,7 +75,7 @@ class SplitStats:
 
 @dataclass
 class DataReport:
-    """Everything the pre-flight check found (see :mod:`nnframe.core.data.data_check`).
+    """Everything the pre-flight check found (see :mod:`nnframe.core.data.checks.data_check`).
 
     Args:
         splits: per split statistics.

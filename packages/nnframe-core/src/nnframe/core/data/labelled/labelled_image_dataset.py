@@ -9,8 +9,8 @@ from typing import Any
 
 import torch
 
-from nnframe.core.data.image_files import load_image
-from nnframe.core.data.vision_dataset import FileVisionDataset
+from nnframe.core.data.base.image_files import load_image
+from nnframe.core.data.base.vision_dataset import FileVisionDataset
 
 
 class LabelledImageDataset(FileVisionDataset):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from nnframe.core.data.shapes_dataset import ShapesDataset
-from nnframe.core.data.vision_datamodule import VisionDataModule
+from nnframe.core.data.base.vision_datamodule import VisionDataModule
+from nnframe.core.data.synthetic.shapes_dataset import ShapesDataset
 
 
 class ShapesDataModule(VisionDataModule):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nnframe.core.data.image_files import SYSTEM_FOLDERS, list_image_files
+from nnframe.core.data.base.image_files import SYSTEM_FOLDERS, list_image_files
 from nnframe.core.errors import DatasetError
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from nnframe.core.data.exif_orientation import upright, upright_size
+from nnframe.core.data.base.exif_orientation import upright, upright_size
 
 #: Kinds of files: ``image`` (header and end marker; fully decoded on request) and ``label``
 #: (a mask: always decoded, its values counted).

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from nnframe.core.data.fetch_timing import TimedFetches
+from nnframe.core.data.loading.fetch_timing import TimedFetches
 
 
 @contextlib.contextmanager
@@ -36,7 +36,7 @@ class ResumableDataLoader(DataLoader):
     in the same order, as the uninterrupted run. Fetching them (rather than skipping their
     indices) keeps the random augmentations exact too: dataloader workers draw from their own
     generators (seeded per epoch, see
-    :class:`~nnframe.core.data.epoch_sampler.EpochSeededRandomSampler`), which then reach the
+    :class:`~nnframe.core.data.loading.epoch_sampler.EpochSeededRandomSampler`), which then reach the
     resumed batch in the state the uninterrupted run's were in; without workers the transforms
     draw from the global generators, which are put back as they were after the dropped batches.
     The price is loading those batches once more when a run resumes mid-epoch. (With
@@ -89,4 +89,4 @@ class ResumableDataLoader(DataLoader):
 
 class TimedResumableDataLoader(TimedFetches, ResumableDataLoader):
     """The datamodule's training loader: resumable mid-epoch, its fetches timed (see
-    :class:`~nnframe.core.data.fetch_timing.TimedFetches`). Arguments are ``DataLoader``'s."""
+    :class:`~nnframe.core.data.loading.fetch_timing.TimedFetches`). Arguments are ``DataLoader``'s."""

@@ -2,7 +2,7 @@
 the first step.
 
 For each split: every file of every sample is identified (header, end marker; masks decoded),
-in parallel and cached (:mod:`~nnframe.core.data.file_scan`); samples with an unusable file are
+in parallel and cached (:mod:`~nnframe.core.data.checks.file_scan`); samples with an unusable file are
 left out and counted (``data.skip_corrupt=true``) or all listed in one error with the fix; image
 sizes and modes are collected for the summary; class counts are compared across splits. The
 datamodule's ``check_data`` then adds its task's checks (masks against their images...).
@@ -20,9 +20,9 @@ import numpy as np
 from PIL import Image
 from torch.utils.data import Subset
 
-from nnframe.core.data.data_report import DataReport, SplitStats
-from nnframe.core.data.file_probe import FileInfo
-from nnframe.core.data.file_scan import ScanStats, scan_files
+from nnframe.core.data.checks.data_report import DataReport, SplitStats
+from nnframe.core.data.checks.file_probe import FileInfo
+from nnframe.core.data.checks.file_scan import ScanStats, scan_files
 from nnframe.core.errors import DatasetError
 
 _SKIP_FIX = ("delete or replace them, or set data.skip_corrupt=true to leave them out "

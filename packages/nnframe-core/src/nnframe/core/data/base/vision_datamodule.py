@@ -12,17 +12,17 @@ import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
 from nnframe.core.contracts import check_members
-from nnframe.core.data._contract import VISION_DATAMODULE_MEMBERS, check_split_dataset
-from nnframe.core.data.class_balance import (
+from nnframe.core.data.base._contract import VISION_DATAMODULE_MEMBERS, check_split_dataset
+from nnframe.core.data.base.image_files import ImageFileDataset
+from nnframe.core.data.checks.data_report import DataReport
+from nnframe.core.data.loading.class_balance import (
     ClassBalancedSampler,
     check_class_balance,
     class_counts,
     inverse_frequency_weights,
 )
-from nnframe.core.data.data_report import DataReport
-from nnframe.core.data.epoch_sampler import EpochSeededRandomSampler
-from nnframe.core.data.image_files import ImageFileDataset
-from nnframe.core.data.resumable_data_loader import TimedResumableDataLoader
+from nnframe.core.data.loading.epoch_sampler import EpochSeededRandomSampler
+from nnframe.core.data.loading.resumable_data_loader import TimedResumableDataLoader
 from nnframe.core.errors import ConfigError, DatasetError
 
 _STAGE_SPLITS = {"fit": ("train", "val"), "validate": ("val",), "test": ("test",), None: ("train", "val", "test")}
@@ -36,7 +36,7 @@ class VisionDataModule(L.LightningDataModule):
     same data as val when the dataset has no test split), and may override ``prepare_data``
     to download and ``check_data`` to add its own checks (masks, say) to the pre-flight check.
 
-    Every split is checked when it is built (:func:`~nnframe.core.data.data_check.check_splits`):
+    Every split is checked when it is built (:func:`~nnframe.core.data.checks.data_check.check_splits`):
     every file identified, unusable files left out (``skip_corrupt``) or listed in one error,
     class sets compared. ``data_report`` holds what the check found.
 
@@ -158,7 +158,7 @@ class VisionDataModule(L.LightningDataModule):
         Raises:
             DatasetError: every problem the check found, with the files and the fix.
         """
-        from nnframe.core.data.data_check import check_splits
+        from nnframe.core.data.checks.data_check import check_splits
 
         new = [split for split in splits if split not in self.datasets]
         if self.on_device and "train" in new:
@@ -200,7 +200,7 @@ class VisionDataModule(L.LightningDataModule):
 
     def _check_on_device_switches(self) -> None:
         """Stop, before training, an ``on_device`` run with a switch the batch path cannot do."""
-        from nnframe.core.data.device_batch_loader import on_device_unsupported
+        from nnframe.core.data.on_device.device_batch_loader import on_device_unsupported
 
         reason = on_device_unsupported(self)
         if reason is not None:
@@ -313,7 +313,7 @@ class VisionDataModule(L.LightningDataModule):
 
     def _loader(self, split: str, train: bool = False) -> DataLoader:
         if self.on_device and split != "predict":
-            from nnframe.core.data.device_batch_loader import build_device_loader
+            from nnframe.core.data.on_device.device_batch_loader import build_device_loader
 
             return build_device_loader(self, split, train)  # type: ignore[return-value]
         dataset = self.datasets[split]

@@ -8,10 +8,10 @@ from typing import Any
 
 import torch
 
-from nnframe.core.data.class_folders import expected_tree, scan_class_folders
-from nnframe.core.data.image_files import SYSTEM_FOLDERS, list_image_files
-from nnframe.core.data.labelled_image_dataset import LabelledImageDataset
-from nnframe.core.data.vision_datamodule import VisionDataModule
+from nnframe.core.data.base.image_files import SYSTEM_FOLDERS, list_image_files
+from nnframe.core.data.base.vision_datamodule import VisionDataModule
+from nnframe.core.data.labelled.class_folders import expected_tree, scan_class_folders
+from nnframe.core.data.labelled.labelled_image_dataset import LabelledImageDataset
 from nnframe.core.errors import DatasetError
 
 

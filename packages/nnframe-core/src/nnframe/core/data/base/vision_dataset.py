@@ -11,7 +11,7 @@ from typing import Any
 from torch.utils.data import Dataset, Subset
 
 from nnframe.core.contracts import check_members
-from nnframe.core.data._contract import VISION_DATASET_MEMBERS
+from nnframe.core.data.base._contract import VISION_DATASET_MEMBERS
 from nnframe.core.errors import DatasetError
 
 

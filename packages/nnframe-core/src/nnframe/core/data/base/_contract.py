@@ -41,7 +41,7 @@ def check_split_dataset(datamodule: Any, split: str, dataset: Any) -> None:
     if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
         raise ContractError(f"{where} returned a {kind}, which is not a dataset (it needs __len__ and "
                             "__getitem__ returning (image, target)): return a nnframe.core.data.VisionDataset")
-    from nnframe.core.data.vision_datamodule import VisionDataModule
+    from nnframe.core.data.base.vision_datamodule import VisionDataModule
 
     names_from_datamodule = type(datamodule).class_names is not VisionDataModule.class_names
     if not names_from_datamodule and not hasattr(dataset, "class_names"):

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 
 import torch
 
-from nnframe.core.data.epoch_sampler import EpochSeededRandomSampler
+from nnframe.core.data.loading.epoch_sampler import EpochSeededRandomSampler
 from nnframe.core.errors import ConfigError, DatasetError
 
 #: Values of ``data.class_balance``.

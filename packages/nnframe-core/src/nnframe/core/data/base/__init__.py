@@ -1,0 +1,1 @@
+"""Base classes every task's data extends: the datamodule, the datasets, what a subclass must define, and reading image files."""

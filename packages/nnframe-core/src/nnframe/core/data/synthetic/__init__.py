@@ -1,0 +1,1 @@
+"""The embedded shapes data: generated in memory, nothing to download."""
