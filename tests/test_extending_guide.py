@@ -20,12 +20,11 @@ from pathlib import Path
 
 import pytest
 
+from nnframe.core.testing.markdown import fenced_blocks, introduced_files
+
 ROOT = Path(__file__).resolve().parents[1]
 NNFRAME = Path(sys.executable).with_name("nnframe")
 SHORT = ["trainer.max_epochs=1", "data.num_train=800"]
-# A paragraph ending with a colon introduces its block; the first file name of its last sentence
-# is the block's file ("`stripes.py`:", "and `configs/callbacks/with_print.yaml`, the ...:").
-_FILE_NAME = re.compile(r"`(?P<path>[\w./-]+\.(?:py|yaml))`")
 
 
 def guide_section() -> str:
@@ -35,36 +34,8 @@ def guide_section() -> str:
     return text[start:end]
 
 
-def fenced_blocks(text: str) -> list[tuple[str, str, str]]:
-    """``(language, code, the paragraph before the block)`` of every fenced block."""
-    blocks, lines = [], text.splitlines()
-    index = 0
-    while index < len(lines):
-        match = re.match(r"^```(\w*)\s*$", lines[index])
-        if not match:
-            index += 1
-            continue
-        end = next(i for i in range(index + 1, len(lines)) if lines[i].startswith("```"))
-        last = index
-        while last > 0 and not lines[last - 1].strip():
-            last -= 1
-        start = last
-        while start > 0 and lines[start - 1].strip() and not lines[start - 1].startswith("```"):
-            start -= 1
-        before = " ".join(lines[start:last])  # the paragraph right before the block
-        blocks.append((match.group(1), "\n".join(lines[index + 1:end]) + "\n", before))
-        index = end + 1
-    return blocks
-
-
 def guide_files() -> dict[str, str]:
-    files = {}
-    for language, code, before in fenced_blocks(guide_section()):
-        intro = before.strip()
-        match = _FILE_NAME.search(intro.rsplit(". ", 1)[-1]) if intro.endswith(":") else None
-        if language in ("python", "yaml") and match:
-            files[match.group("path")] = code
-    return files
+    return introduced_files(guide_section(), ("python", "yaml"))
 
 
 def guide_commands(files: dict[str, str]) -> list[list[str]]:

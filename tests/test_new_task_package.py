@@ -30,13 +30,13 @@ import pytest
 from PIL import Image
 
 from nnframe.core.task_registry import discover_tasks
+from nnframe.core.testing.markdown import fenced_blocks, introduced_files
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 SHORT = {"train": ["trainer.max_epochs=2", "data.num_train=256", "data.num_val=64", "data.num_test=64"],
          "inspect": ["data.num_train=64", "data.num_val=64", "data.num_test=64"]}
-_FILE_NAME = re.compile(r"`(?P<path>[\w./-]+\.(?:py|yaml|toml))`")
 _NOT_APPLICABLE = re.compile(r"^(?P<feature>.+): not applicable to this task \((?P<reason>.+)\)$", re.MULTILINE)
 
 
@@ -46,38 +46,12 @@ def walkthrough() -> str:
     return text[start:text.index("\n## ", start)]
 
 
-def blocks(text: str) -> list[tuple[str, str, str]]:
-    """``(language, code, the paragraph before the block)`` of every fenced block."""
-    found, lines, index = [], text.splitlines(), 0
-    while index < len(lines):
-        match = re.match(r"^```(\w*)\s*$", lines[index])
-        if not match:
-            index += 1
-            continue
-        end = next(i for i in range(index + 1, len(lines)) if lines[i].startswith("```"))
-        start = index
-        while start > 0 and lines[start - 1].strip() == "":
-            start -= 1
-        first = start
-        while first > 0 and lines[first - 1].strip() and not lines[first - 1].startswith("```"):
-            first -= 1
-        found.append((match.group(1), "\n".join(lines[index + 1:end]) + "\n", " ".join(lines[first:start])))
-        index = end + 1
-    return found
-
-
 def walkthrough_files() -> dict[str, str]:
-    files = {}
-    for language, code, before in blocks(walkthrough()):
-        intro = before.strip()
-        match = _FILE_NAME.search(intro.rsplit(". ", 1)[-1]) if intro.endswith(":") else None
-        if language in ("python", "yaml", "toml") and match:
-            files[match.group("path")] = code
-    return files
+    return introduced_files(walkthrough())
 
 
 def walkthrough_commands() -> list[list[str]]:
-    (code,) = [code for language, code, _ in blocks(walkthrough()) if language == "bash"]
+    (code,) = [code for language, code, _ in fenced_blocks(walkthrough()) if language == "bash"]
     return [shlex.split(line, comments=True) for line in code.splitlines() if shlex.split(line, comments=True)]
 
 

@@ -4,14 +4,14 @@ end, and a cross-validation stopped in fold 1 continued by the command it prints
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+
+from nnframe.core.testing.nnframe_process import run_nnframe
 
 pytestmark = pytest.mark.slow
 
@@ -21,9 +21,7 @@ TINY = ["data.num_train=192", "data.num_val=32", "data.num_test=32", "data.image
 
 
 def _nnframe(outputs: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NNFRAME_OUTPUT_DIR": str(outputs), "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "nnframe.core.cli", *args], capture_output=True, text=True,
-                          timeout=600, cwd=outputs.parent, env=env)
+    return run_nnframe(*args, cwd=outputs.parent, outputs=outputs, check=False)
 
 
 def _fold_val_sizes(output: str) -> list[int]:

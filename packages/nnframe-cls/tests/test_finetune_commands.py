@@ -6,9 +6,7 @@ weights file after training."""
 from __future__ import annotations
 
 import csv
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from PIL import Image
 
 from nnframe.core.data import generate_shapes
 from nnframe.core.testing import write_shapes_folder
+from nnframe.core.testing.nnframe_process import run_nnframe
 
 pytestmark = pytest.mark.slow
 
@@ -26,11 +25,7 @@ SMALL = ["data.batch_size=8", "data.num_workers=0", "data.persistent_workers=fal
 
 
 def _nnframe(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "nnframe.core.cli", *args]
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "NNFRAME_OUTPUT_DIR": str(cwd / "outputs"), "COLUMNS": "200"}
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, cwd=cwd)
-    assert result.returncode == 0, f"nnframe {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result
+    return run_nnframe(*args, cwd=cwd)
 
 
 def _run_dir(cwd: Path, task: str, action: str, run_name: str) -> Path:
