@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
 from hydra_plugins.hydra_optuna_sweeper import optuna_sweeper
+
+from nnframe.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +88,6 @@ def refuse_changed_command(storage: str, study_name: str, fixed: list[str]) -> N
     """
     import optuna
 
-    from nnframe.core.errors import ConfigError
-
     if storage.startswith(_SQLITE) and not Path(storage[len(_SQLITE):]).is_file():
         return
     stored = next((s.user_attrs.get(FIXED_OVERRIDES_ATTR) for s in optuna.get_all_study_summaries(storage=storage)
@@ -126,7 +127,11 @@ class ResumableOptunaSweeper(optuna_sweeper.OptunaSweeper):
         impl = self.sweeper
         if impl.storage and impl.study_name:
             fixed = fixed_overrides(arguments)
-            refuse_changed_command(str(impl.storage), str(impl.study_name), fixed)
+            try:
+                refuse_changed_command(str(impl.storage), str(impl.study_name), fixed)
+            except ConfigError as error:  # Hydra would print the sweeper's error with its traceback
+                print(f"nnframe: error: {error}", file=sys.stderr, flush=True)
+                raise SystemExit(2) from None
             finished, numbered = self._resume_study(impl)
             record_fixed_overrides(str(impl.storage), str(impl.study_name), fixed)
             impl.job_idx = numbered  # new trials get new run directories, numbered like their trials
