@@ -50,11 +50,14 @@ def quiet_library_noise(cfg: Any) -> None:
         import warnings
 
         warnings.filterwarnings("ignore")
+    lightning_handlers = []
     for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
         logger = logging.getLogger(name)
+        lightning_handlers += logger.handlers  # Lightning's own console handler (the Python API keeps it)
         if not any(isinstance(f, _DropLightningTips) for f in logger.filters):
             logger.addFilter(_DropLightningTips())
-    for handler in logging.getLogger().handlers:  # records of child loggers skip their parents' filters
+    # records of child loggers skip their parents' filters, not their handlers'
+    for handler in [*logging.getLogger().handlers, *lightning_handlers]:
         if not any(isinstance(f, _DropLightningTips) for f in handler.filters):
             handler.addFilter(_DropLightningTips())
 

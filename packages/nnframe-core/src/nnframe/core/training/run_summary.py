@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -185,9 +184,10 @@ def apply_extras(cfg: DictConfig) -> None:
     Actions that run a checkpoint call it once the checkpoint's model and data configs are in
     ``cfg``, so the tree shows what they use.
     """
+    from nnframe.core.hydra_app import quiet_library_noise
+
     extras = cfg.get("extras") or {}
-    if extras.get("ignore_warnings"):
-        warnings.filterwarnings("ignore")
+    quiet_library_noise(cfg)  # the Python API and the demos too: no Lightning tips
     if extras.get("flush_denormal"):
         import torch
 
