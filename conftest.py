@@ -21,6 +21,7 @@ def _nnframe_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
         os.environ["NNFRAME_CACHE_DIR"] = previous
 
 
+_SOURCE_SUFFIXES = (".py", ".md", ".yaml", ".yml", ".toml", ".tmpl", ".txt", ".json", ".cfg")
 _TOOL_FILES = ("__pycache__", ".pytest_cache", ".ruff_cache", ".venv", ".egg-info")  # Python's, pytest's, uv's
 
 
@@ -37,7 +38,10 @@ def _checkout_status() -> set[str] | None:
         return None
     if done.returncode != 0:
         return None
-    status = {line for line in done.stdout.splitlines() if not any(part in line for part in _TOOL_FILES)}
+    # New and ignored files only: tracked files and new source files are someone editing the
+    # checkout while the tests run, not the tests' output.
+    status = {line for line in done.stdout.splitlines() if line[:2] in ("??", "!!")
+              and not line.rstrip("/").endswith(_SOURCE_SUFFIXES) and not any(part in line for part in _TOOL_FILES)}
     # git lists no empty folder (e.g. outputs/cls/train/<run name>/ that composing a config made)
     root = Path(__file__).parent
     for folder, subfolders, _ in os.walk(root):
