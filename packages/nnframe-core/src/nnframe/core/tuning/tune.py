@@ -22,6 +22,7 @@ from lightning.pytorch.utilities import rank_zero_info
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from nnframe.core.errors import ConfigError
+from nnframe.core.loggers.tensorboard_command import tensorboard_command
 from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
 from nnframe.core.training.run_summary import apply_extras, report_data_counts
 from nnframe.core.tuning.lr_check import check_learning_rates
@@ -283,7 +284,7 @@ def tune_from_cli(cfg: DictConfig) -> None:
     output_dir = Path(cfg.paths.output_dir)
     if result.lr_curve:
         rank_zero_info(f"LR range test: {output_dir / 'lr_finder.png'} "
-                       f"(and TensorBoard: uv run tensorboard --logdir {output_dir})")
+                       f"(and TensorBoard: {tensorboard_command(output_dir)})")
     if result.overrides:
         words = [f"{key}={value}" for key, value in result.overrides.items()]
         rank_zero_info(f"use: {shlex.join(['nnframe', cfg.task_name, 'train', *words])}")
