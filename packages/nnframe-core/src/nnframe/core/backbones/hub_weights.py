@@ -53,15 +53,17 @@ def cached_weights(repo_id: str) -> str | None:
     return None
 
 
-def weights_unavailable(repo_id: str, reason: str, key: str = "model.pretrained_file") -> CheckpointError:
-    """One line: which weights, why they cannot be downloaded, and how to give them by hand."""
+def weights_unavailable(repo_id: str, reason: str, key: str = "model.pretrained_file",
+                        scratch: str = "model.pretrained=false") -> CheckpointError:
+    """One line: which weights, why they cannot be downloaded, and how to give them by hand
+    (``key``) or do without (``scratch``)."""
     return CheckpointError(
         f"cannot download the pretrained weights {repo_id} ({reason}) and they are not in the Hugging Face "
         f"cache: download https://huggingface.co/{repo_id}/resolve/main/{WEIGHT_FILES[0]} where there is network "
-        f"and add {key}=/path/to/{WEIGHT_FILES[0]} (or model.pretrained=false to train from scratch)")
+        f"and add {key}=/path/to/{WEIGHT_FILES[0]} (or {scratch} to train from scratch)")
 
 
-def local_weights_or_raise(repo_id: str | None) -> str | None:
+def local_weights_or_raise(repo_id: str | None, scratch: str = "model.pretrained=false") -> str | None:
     """Where the Hub cannot be used: the cached weights file of ``repo_id`` (to load without any
     request), or :func:`weights_unavailable`. With the Hub reachable: None (download as usual).
     """
@@ -72,5 +74,5 @@ def local_weights_or_raise(repo_id: str | None) -> str | None:
         return None
     cached = cached_weights(repo_id)
     if cached is None:
-        raise weights_unavailable(repo_id, reason)
+        raise weights_unavailable(repo_id, reason, scratch=scratch)
     return cached
