@@ -77,9 +77,11 @@ def _one_line(node: Any) -> Any:
     return f"{node['_target_']}({args})"
 
 
+@rank_zero_only
 def print_config_tree(cfg: DictConfig, action: str | None = None) -> None:
     """Print the config ``action`` uses as a tree (see :func:`config_tree_fields`); scalars on
-    one line each."""
+    one line each. Rank 0 only: a DDP worker that Lightning starts runs the command again, with
+    Hydra's config groups of its own relaunch (every one "null")."""
     console = _console()
     tree = rich.tree.Tree("CONFIG", style="dim", guide_style="dim")
     for field in config_tree_fields(cfg, action):
