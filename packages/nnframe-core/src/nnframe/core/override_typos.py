@@ -1,8 +1,9 @@
-"""nnframe's message for an override of a key the config does not have (``model.optimizer.lrr=0.1``).
+"""nnframe's message for an override of a key the config does not have (a typo such as ``lrr``
+for ``model.optimizer``'s ``lr``).
 
-Hydra answers "To append to your config use +model.optimizer.lrr=0.1": followed, the new key
-reaches the optimizer's constructor and fails with a TypeError. The likely intent is a typo, so
-the message names the closest existing key instead.
+Hydra answers "To append to your config use +<the key>=<value>": followed, the new key reaches
+the optimizer's constructor and fails with a TypeError. The likely intent is a typo, so the
+message names the closest existing key instead.
 """
 
 from __future__ import annotations
