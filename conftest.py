@@ -45,7 +45,9 @@ def _checkout_status() -> set[str] | None:
     # git lists no empty folder (e.g. outputs/cls/train/<run name>/ that composing a config made)
     root = Path(__file__).parent
     for folder, subfolders, _ in os.walk(root):
-        subfolders[:] = [d for d in subfolders if d != ".git" and not any(part in d for part in _TOOL_FILES)]
+        depth = len(Path(folder).relative_to(root).parts)  # run folders sit 3 deep (outputs/<task>/<action>/)
+        subfolders[:] = [d for d in subfolders if depth < 4 and d not in (".git", "data")
+                         and not any(part in d for part in _TOOL_FILES)]
         status.update(f"dir {Path(folder, d).relative_to(root)}" for d in subfolders)
     return status
 
