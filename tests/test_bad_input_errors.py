@@ -23,7 +23,7 @@ def _outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_unknown_config_key_is_named(capsys) -> None:
     code, output = run_cli(capsys, "cls", "train", "trainer.max_epochz=3")
     assert code != 0
-    assert "Could not override 'trainer.max_epochz'" in output
+    assert "trainer.max_epochz is not a key of this config: did you mean trainer.max_epochs=3?" in output
     assert "Traceback" not in output
 
 

@@ -81,12 +81,17 @@ class StripesDataModule(VisionDataModule):
 # ## Look at the data before training
 
 # %%
+import tempfile
+from pathlib import Path
+
 from nnframe.core import show
 from nnframe.core.cv_tools import labelled_image_grid
 
+# Figures made before training go to a temporary folder (the run directory does not exist yet).
+look_dir = Path(tempfile.mkdtemp(prefix="nnframe_demo_"))
 samples = StripesDataset(16, seed=123)
-show(labelled_image_grid(samples.images, [samples.class_names[int(y)] for y in samples.labels]),
-     "stripes_samples", "figures")
+samples_png = show(labelled_image_grid(samples.images, [samples.class_names[int(y)] for y in samples.labels]),
+                   "stripes_samples", look_dir)
 
 # %% [markdown]
 # ## Point the config's `data` at the class, and train

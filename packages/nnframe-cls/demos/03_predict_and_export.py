@@ -28,13 +28,14 @@ print("checkpoint:", CHECKPOINT)
 # Any folder works (searched recursively; PNG, JPEG, ...); here: 12 new shapes, saved as PNG.
 
 # %%
+import tempfile
+
 from PIL import Image
 
 from nnframe.core.data import SHAPE_NAMES, generate_shapes
 
-images_dir = Path("demo_images")
+images_dir = Path(tempfile.mkdtemp(prefix="nnframe_demo_images_"))  # never a folder of the checkout
 new = generate_shapes(12, image_size=32, seed=2024)
-images_dir.mkdir(exist_ok=True)
 truth = {}
 for index, (image, label) in enumerate(zip(new.images, new.labels, strict=True)):
     Image.fromarray(image).save(images_dir / f"shape_{index:02d}.png")

@@ -85,15 +85,21 @@ class CellsDataModule(VisionDataModule):
 # ## Look at a few images and their masks
 
 # %%
+import tempfile
+from pathlib import Path
+
 from nnframe.core import show
 from nnframe.core.cv_tools import labelled_image_grid
 from nnframe.seg import overlay_mask
 
+# Figures made before training go to a temporary folder (the run directory does not exist yet).
+look_dir = Path(tempfile.mkdtemp(prefix="nnframe_demo_"))
 samples = CellsDataset(4, seed=123)
 overlays = [overlay_mask(image, mask, len(CellsDataset.class_names)) for image, mask in zip(samples.images, samples.masks,
                                                                                               strict=True)]
-show(labelled_image_grid(torch.cat([samples.images, torch.stack(overlays)]), ["image"] * 4 + ["mask: cell, fibre"] * 4,
-                         columns=4), "cells_samples", "figures")
+grid = labelled_image_grid(torch.cat([samples.images, torch.stack(overlays)]), ["image"] * 4 + ["mask: cell, fibre"] * 4,
+                           columns=4)
+samples_png = show(grid, "cells_samples", look_dir)
 
 # %% [markdown]
 # ## Point the config's `data` at the class and train

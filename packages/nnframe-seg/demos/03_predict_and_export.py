@@ -28,12 +28,13 @@ if CHECKPOINT is None:
 # resizes them, and writes each mask back at 48 px)
 
 # %%
+import tempfile
+
 from PIL import Image
 
 from nnframe.core.data import generate_shapes
 
-images_dir = Path("demo_images")
-images_dir.mkdir(exist_ok=True)
+images_dir = Path(tempfile.mkdtemp(prefix="nnframe_demo_images_"))  # never a folder of the checkout
 new = generate_shapes(8, image_size=48, seed=2024, max_shapes=3)
 for index, image in enumerate(new.images):
     Image.fromarray(image).save(images_dir / f"scene_{index}.png")

@@ -79,12 +79,17 @@ class TexturesDataModule(VisionDataModule):
 
 
 # %%
+import tempfile
+from pathlib import Path
+
 from nnframe.core import show
 from nnframe.core.cv_tools import labelled_image_grid
 
+# Figures made before training go to a temporary folder (the run directory does not exist yet).
+look_dir = Path(tempfile.mkdtemp(prefix="nnframe_demo_"))
 samples = TexturesDataset(16, seed=123)
-show(labelled_image_grid(samples.images.float() / 255, [samples.class_names[int(y)] for y in samples.labels]),
-     "textures_samples", "figures")
+grid = labelled_image_grid(samples.images.float() / 255, [samples.class_names[int(y)] for y in samples.labels])
+samples_png = show(grid, "textures_samples", look_dir)
 
 # %% [markdown]
 # ## Point the config's `data` at the class, keeping the task's transforms

@@ -5,13 +5,16 @@ hydra-optuna-sweeper already loads an existing study (``load_if_exists``), but i
 directories) and leave trials that were running at the interruption as RUNNING for ever.
 Here a resumed study counts the trials it finished, re-runs an interrupted trial first with the
 same parameters (not counted: a study asked for ``n_trials`` ends with that many finished
-trials), and says so in one line. Optuna's and Alembic's chatter is kept out of the log, and
+trials), and says so in one line. A study is resumed only by a command with the same fixed
+(not swept) overrides: another one is refused with the difference listed. Optuna's and Alembic's chatter is kept out of the log, and
 Optuna's records go through Hydra's handlers (no colour codes in a log file).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import sys
 from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
@@ -19,10 +22,13 @@ from typing import Any
 
 from hydra_plugins.hydra_optuna_sweeper import optuna_sweeper
 
+from nnframe.core.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 _DIRECTIONS = {"max": "maximize", "min": "minimize"}
 _SQLITE = "sqlite:///"
+FIXED_OVERRIDES_ATTR = "nnframe_fixed_overrides"  # user attribute of a study: the command's fixed overrides
 INTERRUPTED_ATTR = "nnframe_interrupted"  # user attribute of a trial stopped by Ctrl-C / SIGTERM
 
 
@@ -72,6 +78,50 @@ def finished_trials(study: Any) -> int:
                if t.state in done and not t.user_attrs.get(INTERRUPTED_ATTR))
 
 
+def fixed_overrides(arguments: list[str]) -> list[str]:
+    """The command's overrides that every trial shares (not swept: no ``choice``, ``range``, ...)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(arguments)
+    return sorted(f"{o.get_key_element()}={o.get_value_element_as_str()}" for o in parsed
+                  if not o.is_sweep_override())
+
+
+def refuse_changed_command(storage: str, study_name: str, fixed: list[str]) -> None:
+    """A study resumed only by the command that started it: its trials were trained with its fixed
+    overrides (e.g. ``trainer.max_epochs=1``), so their scores would not compare with new trials'.
+
+    Raises:
+        ConfigError: the stored study was started with other fixed overrides (the difference
+            listed, and the override that starts a study of its own).
+    """
+    import optuna
+
+    if storage.startswith(_SQLITE) and not Path(storage[len(_SQLITE):]).is_file():
+        return
+    stored = next((s.user_attrs.get(FIXED_OVERRIDES_ATTR) for s in optuna.get_all_study_summaries(storage=storage)
+                   if s.study_name == study_name), None)
+    if stored is None or sorted(stored) == fixed:  # new, or from before the overrides were recorded
+        return
+    removed = [o for o in stored if o not in fixed]
+    added = [o for o in fixed if o not in stored]
+    digest = hashlib.sha1("\n".join(fixed).encode()).hexdigest()[:6]
+    raise ConfigError(
+        f"Optuna study {study_name!r} in {storage[len(_SQLITE):] if storage.startswith(_SQLITE) else storage} was "
+        f"started by another command (its trials ran with {' '.join(removed) or 'no such override'}, this one "
+        f"has {' '.join(added) or 'none of them'}): add hydra.sweeper.study_name={study_name}_{digest} to start "
+        "a study of its own, or run the study's own command to resume it")
+
+
+def record_fixed_overrides(storage: str, study_name: str, fixed: list[str]) -> None:
+    """Store the command's fixed overrides with the study (see :func:`refuse_changed_command`)."""
+    import optuna
+
+    study = optuna.load_study(study_name=study_name, storage=storage)
+    if FIXED_OVERRIDES_ATTR not in study.user_attrs:
+        study.set_user_attr(FIXED_OVERRIDES_ATTR, fixed)
+
+
 class ResumableOptunaSweeper(optuna_sweeper.OptunaSweeper):
     """``hydra/sweeper: optuna`` whose ``n_trials`` counts the trials already finished.
 
@@ -85,7 +135,14 @@ class ResumableOptunaSweeper(optuna_sweeper.OptunaSweeper):
         _plain_logging()
         impl = self.sweeper
         if impl.storage and impl.study_name:
+            fixed = fixed_overrides(arguments)
+            try:
+                refuse_changed_command(str(impl.storage), str(impl.study_name), fixed)
+            except ConfigError as error:  # Hydra would print the sweeper's error with its traceback
+                print(f"nnframe: error: {error}", file=sys.stderr, flush=True)
+                raise SystemExit(2) from None
             finished, numbered = self._resume_study(impl)
+            record_fixed_overrides(str(impl.storage), str(impl.study_name), fixed)
             impl.job_idx = numbered  # new trials get new run directories, numbered like their trials
             impl.n_trials = max(impl.n_trials - finished, 0)
         return impl.sweep(arguments)

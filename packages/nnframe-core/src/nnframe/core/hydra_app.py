@@ -50,11 +50,14 @@ def quiet_library_noise(cfg: Any) -> None:
         import warnings
 
         warnings.filterwarnings("ignore")
+    lightning_handlers = []
     for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
         logger = logging.getLogger(name)
+        lightning_handlers += logger.handlers  # Lightning's own console handler (the Python API keeps it)
         if not any(isinstance(f, _DropLightningTips) for f in logger.filters):
             logger.addFilter(_DropLightningTips())
-    for handler in logging.getLogger().handlers:  # records of child loggers skip their parents' filters
+    # records of child loggers skip their parents' filters, not their handlers'
+    for handler in [*logging.getLogger().handlers, *lightning_handlers]:
         if not any(isinstance(f, _DropLightningTips) for f in handler.filters):
             handler.addFilter(_DropLightningTips())
 
@@ -220,6 +223,7 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
         The process exit code: 0 on success, 2 for a user error (message printed, no traceback).
     """
     import hydra
+    from hydra.errors import CompactHydraException
     from omegaconf import DictConfig
 
     register_resolvers(exit_on_error=True)
@@ -229,8 +233,18 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
     action_spec = spec.actions[action]
     exit_code = 0
 
+    # Hydra prints a composition error itself, with advice of its own ("To append to your config
+    # use +key=value", which a typo turns into a TypeError): with HYDRA_FULL_ERROR it raises it to
+    # here instead. Set until the config is composed (the task function starts) only, so errors
+    # of the run keep Hydra's usual report; a user's own HYDRA_FULL_ERROR is left alone.
+    catch_composition = "HYDRA_FULL_ERROR" not in os.environ
+    if catch_composition:
+        os.environ["HYDRA_FULL_ERROR"] = "1"
+
     def task_function(cfg: DictConfig) -> Any:
         nonlocal exit_code
+        if catch_composition:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
         from nnframe.core.training.run_lifecycle import (
             disk_full_message,
             mark_attempt_start,
@@ -309,7 +323,32 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
     except KeyboardInterrupt:  # Ctrl-C while Hydra composes, before the run started
         print("\nnnframe: stopped by Ctrl-C (SIGINT) before the run started", file=sys.stderr)
         return 130
+    except CompactHydraException as error:
+        if not catch_composition or os.environ.get("HYDRA_FULL_ERROR") != "1":
+            raise  # the user's HYDRA_FULL_ERROR, or an error of the run itself
+        return _report_composition_error(error, spec, action_spec.config_name, action, overrides)
     finally:
         sys.argv = saved_argv
         project_env.restore()
+        if catch_composition:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
     return exit_code
+
+
+def _report_composition_error(error: BaseException, spec: TaskSpec, config_name: str, action: str,
+                              overrides: list[str]) -> int:
+    """nnframe's message for an unknown key (the closest existing one), else Hydra's own report."""
+    from omegaconf.errors import OmegaConfBaseException
+
+    from nnframe.core.override_typos import unknown_key_message
+
+    message = unknown_key_message(error, spec.config_package, config_name, action, overrides,
+                                  f"nnframe {spec.name} {action}")
+    if message is not None:
+        print(f"nnframe: error: {message}", file=sys.stderr, flush=True)
+        return 2
+    print(error, file=sys.stderr)  # what Hydra's run_and_report prints for such an error
+    if isinstance(error.__cause__, OmegaConfBaseException):
+        print(error.__cause__, file=sys.stderr)
+    print("\nSet the environment variable HYDRA_FULL_ERROR=1 for a complete stack trace.", file=sys.stderr)
+    return 1

@@ -9,16 +9,26 @@ from pathlib import Path
 from nnframe.core.errors import ConfigError
 
 
-def ensure_writable_dir(path: str | Path, what: str = "output directory") -> Path:
+def ensure_writable_dir(path: str | Path, what: str = "output directory", create: bool = True) -> Path:
     """Create ``path`` if needed and check that a file can be written in it.
+
+    Args:
+        create: False: only check that it could be created (a file can be written in its nearest
+            existing folder), e.g. when a config is only composed and no run may start: composing
+            leaves no empty folders behind.
 
     Raises:
         ConfigError: naming the folder, the reason, and how to choose another one.
     """
     path = Path(path)
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=path, prefix=".nnframe-write-test-")
+        probe_dir = path
+        if create:
+            path.mkdir(parents=True, exist_ok=True)
+        else:
+            while not probe_dir.exists() and probe_dir.parent != probe_dir:
+                probe_dir = probe_dir.parent
+        fd, probe = tempfile.mkstemp(dir=probe_dir, prefix=".nnframe-write-test-")
         os.close(fd)
         os.unlink(probe)
     except OSError as error:

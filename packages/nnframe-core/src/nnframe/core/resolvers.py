@@ -165,7 +165,7 @@ def run_name(configured: str, groups: Sequence[str] | None = None) -> str:
 def _check_writable(base: str) -> None:
     """A clear message now, rather than Hydra's traceback when it fails to create the run dir."""
     try:
-        ensure_writable_dir(base, "output folder")
+        ensure_writable_dir(base, "output folder", create=False)  # Hydra creates it for a run
     except ConfigError as error:
         _user_error(str(error))
 

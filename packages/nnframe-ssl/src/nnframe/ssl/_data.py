@@ -22,7 +22,23 @@ def labelled_train_dataset(datamodule: Any) -> Dataset:
     custom = getattr(datamodule, "labelled_train_dataset", None)
     if callable(custom):
         return custom()
-    return datamodule.build_dataset("train", datamodule.eval_transform)
+    return _as_checked(datamodule, datamodule.build_dataset("train", datamodule.eval_transform))
+
+
+def _as_checked(datamodule: Any, dataset: Dataset) -> Dataset:
+    """``dataset`` without the samples the pre-flight check left out of the training split
+    (``data.skip_corrupt=true``): a rebuilt split lists every file again, the unusable ones too."""
+    checked = getattr(datamodule, "datasets", {}).get("train")
+    if checked is None or checked is dataset or not callable(getattr(dataset, "sample_files", None)):
+        return dataset
+    kept, files = checked.sample_files(), dataset.sample_files()
+    if kept is None or files is None:
+        return dataset
+    kept_files = set(kept)
+    left_out = [index for index, sample in enumerate(files) if sample not in kept_files]
+    if left_out:
+        dataset.drop_samples(left_out)
+    return dataset
 
 
 def eval_loader(datamodule: Any, dataset: Dataset) -> Iterable[Any]:

@@ -17,6 +17,7 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
 from nnframe.core.backbones.backbone_weights import FORMAT
+from nnframe.core.backbones.hub_weights import local_weights_or_raise, weights_unavailable
 from nnframe.core.checkpointing.safe_load import load_checkpoint
 from nnframe.core.compat.timm import capture_pretrained_load
 from nnframe.core.errors import CheckpointError
@@ -248,6 +249,11 @@ def create_timm_backbone(name: str, pretrained: bool = False, pretrained_file: s
     if not pretrained and pretrained_file is None:
         return timm.create_model(name, pretrained=False, num_classes=0, in_chans=in_chans, **kwargs), None
     overlay = timm_pretrained_overlay(pretrained_file) if pretrained_file is not None else None
+    hub_cfg = timm.models.get_pretrained_cfg(name) if pretrained_file is None else None
+    repo_id = getattr(hub_cfg, "hf_hub_id", None)
+    cached = local_weights_or_raise(repo_id)  # no network: the cached file, or one error with the fix
+    if cached is not None:
+        overlay = {"file": cached}
 
     def build() -> nn.Module:
         return timm.create_model(name, pretrained=True, pretrained_cfg_overlay=overlay, num_classes=0,
@@ -258,4 +264,9 @@ def create_timm_backbone(name: str, pretrained: bool = False, pretrained_file: s
     else:
         cfg = timm.models.get_pretrained_cfg(name)
         source = f"timm download of {cfg.architecture}.{cfg.tag}" if cfg is not None and cfg.tag else f"timm's {name}"
-    return create_with_timm_loader(build, lambda model: model, f"backbone {name}", source)
+    try:
+        return create_with_timm_loader(build, lambda model: model, f"backbone {name}", source)
+    except OSError as error:  # the Hub failed during the download (huggingface_hub's errors are OSErrors)
+        if repo_id is None or pretrained_file is not None:
+            raise
+        raise weights_unavailable(repo_id, str(error).splitlines()[0][:200]) from None

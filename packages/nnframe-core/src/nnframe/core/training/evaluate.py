@@ -8,6 +8,7 @@ from nnframe.core.checkpointing import check_checkpoint_fits, read_checkpoint_me
 from nnframe.core.errors import CheckpointError, ConfigError
 from nnframe.core.training.checkpoint_config import apply_checkpoint_config
 from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
+from nnframe.core.training.progress_bar import progress_bar_callbacks
 from nnframe.core.training.run_summary import apply_extras, print_metrics, report_data_counts
 from nnframe.core.training.train import _as_floats
 
@@ -30,7 +31,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     model = build_model(cfg, datamodule.class_names, weights_from_checkpoint=True)
     check_checkpoint_fits(cfg.ckpt_path, model, cfg.task_name)
     loggers = instantiate_group(cfg.get("logger"), "logger")
-    trainer = build_trainer(cfg, callbacks=[], loggers=loggers)
+    trainer = build_trainer(cfg, callbacks=progress_bar_callbacks(cfg), loggers=loggers)
     try:
         trainer.validate(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path, verbose=False, weights_only=True)
         metrics = _as_floats(trainer.callback_metrics)

@@ -14,6 +14,7 @@ from nnframe.core.output_dir import in_run_dir
 from nnframe.core.training.auto_preprocessing import resolve_auto_preprocessing
 from nnframe.core.training.checkpoint_config import apply_checkpoint_config
 from nnframe.core.training.instantiate import build_model, build_predict_datamodule, build_trainer
+from nnframe.core.training.progress_bar import progress_bar_callbacks
 from nnframe.core.training.run_summary import apply_extras
 
 
@@ -38,7 +39,7 @@ def predict(cfg: DictConfig) -> Path:
     check_checkpoint_fits(cfg.ckpt_path, model, cfg.task_name)
     output_dir = in_run_dir(cfg.predict.output_dir, cfg.paths.output_dir)
     writer = hydra.utils.instantiate(cfg.predict.writer, output_dir=output_dir, class_names=class_names)
-    trainer = build_trainer(cfg, callbacks=[writer], loggers=False)
+    trainer = build_trainer(cfg, callbacks=[writer, *progress_bar_callbacks(cfg)], loggers=False)
     trainer.predict(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path, return_predictions=False, weights_only=True)
     rank_zero_info(f"predictions: {writer.csv_path}")
     return writer.csv_path

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -78,9 +77,11 @@ def _one_line(node: Any) -> Any:
     return f"{node['_target_']}({args})"
 
 
+@rank_zero_only
 def print_config_tree(cfg: DictConfig, action: str | None = None) -> None:
     """Print the config ``action`` uses as a tree (see :func:`config_tree_fields`); scalars on
-    one line each."""
+    one line each. Rank 0 only: a DDP worker that Lightning starts runs the command again, with
+    Hydra's config groups of its own relaunch (every one "null")."""
     console = _console()
     tree = rich.tree.Tree("CONFIG", style="dim", guide_style="dim")
     for field in config_tree_fields(cfg, action):
@@ -185,9 +186,10 @@ def apply_extras(cfg: DictConfig) -> None:
     Actions that run a checkpoint call it once the checkpoint's model and data configs are in
     ``cfg``, so the tree shows what they use.
     """
+    from nnframe.core.hydra_app import quiet_library_noise
+
     extras = cfg.get("extras") or {}
-    if extras.get("ignore_warnings"):
-        warnings.filterwarnings("ignore")
+    quiet_library_noise(cfg)  # the Python API and the demos too: no Lightning tips
     if extras.get("flush_denormal"):
         import torch
 

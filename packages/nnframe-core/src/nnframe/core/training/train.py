@@ -18,6 +18,7 @@ from nnframe.core.compat.lightning import signal_connector
 from nnframe.core.errors import CheckpointError, ConfigError
 from nnframe.core.external_launch import slurm_requeued
 from nnframe.core.loggers import checkpoint_global_step
+from nnframe.core.loggers.tensorboard_command import tensorboard_command
 from nnframe.core.training.config_checks import ensure_writable_dir, validate_config
 from nnframe.core.training.instantiate import (
     build_datamodule,
@@ -193,7 +194,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         output_dir = Path(cfg.paths.output_dir)
         rank_zero_info(f"run directory: {output_dir}")
         if any(isinstance(lg, TensorBoardLogger) for lg in trainer.loggers):
-            rank_zero_info(f"tensorboard:   uv run tensorboard --logdir {output_dir.parent}")
+            rank_zero_info(f"tensorboard:   {tensorboard_command(output_dir.parent)}")
         checkpoint = trainer.checkpoint_callback
         if checkpoint is not None and getattr(checkpoint, "best_model_path", ""):
             rank_zero_info(f"best checkpoint: {checkpoint.best_model_path}")

@@ -22,8 +22,10 @@ from lightning.pytorch.utilities import rank_zero_info
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from nnframe.core.errors import ConfigError
+from nnframe.core.loggers.tensorboard_command import tensorboard_command
 from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
 from nnframe.core.training.run_summary import apply_extras, report_data_counts
+from nnframe.core.tuning.lr_check import check_learning_rates
 from nnframe.core.tuning.lr_suggestion import LRSuggestion, losses_from_lightning, suggest_learning_rate
 
 LR_KEY = "model.optimizer.lr"  # defaults of tune.lr_key / tune.batch_size_key
@@ -40,11 +42,14 @@ class TuneResult:
         lr_curve: the range test: ``lr``, the per-step ``loss`` and the ``smoothed`` loss the
             suggestion was read from.
         notes: caveats for the user (e.g. no memory limit on CPU).
+        lr_check: the short trainings that compared the suggested and the configured learning
+            rate (``metric``, ``steps``, ``scores``: lr -> metric); empty when none ran.
     """
 
     overrides: dict[str, Any] = field(default_factory=dict)
     lr_curve: dict[str, list[float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    lr_check: dict[str, Any] = field(default_factory=dict)
 
     def command_line(self) -> str:
         """The overrides as ``key=value`` words."""
@@ -209,13 +214,36 @@ def tune(cfg: DictConfig) -> TuneResult:
                 result.notes.append(f"no learning rate suggested: {suggestion.reason}; raise tune.num_steps or "
                                     "narrow tune.min_lr/tune.max_lr around the learning rates that matter")
             else:
-                result.overrides[lr_key] = float(f"{suggestion.lr:.3g}")
+                _keep_if_it_trains(cfg, datamodule, settings, result, lr_key, float(f"{suggestion.lr:.3g}"))
 
     command = f"nnframe {cfg.task_name} train {result.command_line()}" if result.overrides else ""
     if settings.lr_find and result.lr_curve and trainer.is_global_zero:
         _log_lr_curve(trainer, result, suggestion, command, output_dir, float(settings.get("lr_margin", 10.0)))
     (output_dir / "tune.json").write_text(json.dumps({**asdict(result), "command": command}, indent=2))
     return result
+
+
+def _keep_if_it_trains(cfg: DictConfig, datamodule: Any, settings: DictConfig, result: TuneResult, lr_key: str,
+                       suggested: float) -> None:
+    """Put the suggested learning rate into the overrides only if a short training at it
+    (``tune.check_steps``) does at least as well as one at the configured learning rate."""
+    configured = float(OmegaConf.select(cfg, lr_key))
+    steps = int(settings.get("check_steps") or 0)
+    if steps <= 0 or math.isclose(suggested, configured, rel_tol=1e-3):
+        result.overrides[lr_key] = suggested
+        return
+    check = check_learning_rates(cfg, datamodule, lr_key, [suggested, configured], steps)
+    result.lr_check = {"metric": check.metric, "steps": steps,
+                       "scores": {str(lr): score for lr, score in check.scores.items()}}
+    scores = f"{check.metric} {check.scores[suggested]:.3g} at {suggested:.3g} against {check.scores[configured]:.3g}"
+    if check.better_or_equal(suggested, configured):
+        result.overrides[lr_key] = suggested
+        result.notes.append(f"learning rate checked: {scores} at the configured {configured:.3g} "
+                            f"after {steps} training steps each (tune.check_steps)")
+    else:
+        result.notes.append(f"no reliable learning rate found, keep the configured {lr_key}={configured:g}: the "
+                            f"LR range test's suggestion trained worse in a short check ({scores} at "
+                            f"{configured:.3g} after {steps} training steps each, tune.check_steps)")
 
 
 def _scale_batch_size(tuner: Tuner, model: Any, datamodule: Any, settings: DictConfig, result: TuneResult,
@@ -256,7 +284,7 @@ def tune_from_cli(cfg: DictConfig) -> None:
     output_dir = Path(cfg.paths.output_dir)
     if result.lr_curve:
         rank_zero_info(f"LR range test: {output_dir / 'lr_finder.png'} "
-                       f"(and TensorBoard: uv run tensorboard --logdir {output_dir})")
+                       f"(and TensorBoard: {tensorboard_command(output_dir)})")
     if result.overrides:
         words = [f"{key}={value}" for key, value in result.overrides.items()]
         rank_zero_info(f"use: {shlex.join(['nnframe', cfg.task_name, 'train', *words])}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,4 +24,6 @@ def open_torchvision_dataset(factory: Callable[..., Any], name: str, expected: P
     try:
         return factory(**kwargs)
     except (RuntimeError, FileNotFoundError, OSError, ValueError) as error:
-        raise DatasetError(f"{name} not found or incomplete in {expected}: {error}. {hint}") from error
+        # torchvision's own advice ("You can use download=True ...") names its argument, not nnframe's key
+        reason = re.sub(r"[^.]*download=True[^.]*\.?", "", str(error)).strip().rstrip(".") or "missing files"
+        raise DatasetError(f"{name} not found or incomplete in {expected}: {reason}. {hint}") from error

@@ -7,10 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import segmentation_models_pytorch as smp
+import timm
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
 from nnframe.core.backbones import Preprocessing, load_weights_file, timm_preprocessing
+from nnframe.core.backbones.hub_weights import (
+    WEIGHT_FILES,
+    local_weights_or_raise,
+    offline_reason,
+    weights_unavailable,
+)
 from nnframe.core.backbones.preprocessing import nnframe_file_preprocessing
 from nnframe.core.backbones.pretrained_weights import (
     create_with_timm_loader,
@@ -81,6 +88,8 @@ def create_segmentation_model(
             raise ConfigError(f"cannot build {arch} with encoder {encoder} and {kwargs}: {error}") from error
 
     if not pretrained_file:
+        if encoder_weights:
+            _weights_reachable(encoder, encoder_weights)
         return build(encoder_weights=encoder_weights)
     if encoder.startswith("tu-"):
         # timm encoders: timm's own loader reads the file (its key filter, channel adaptation)
@@ -115,6 +124,28 @@ def arch_kwargs_for(arch: str, arch_kwargs: Mapping[str, Any] | None) -> dict[st
     return {**(own or {}), **plain}
 
 
+_SCRATCH = "model.encoder_weights=null"
+
+
+def _weights_reachable(encoder: str, weights: str) -> None:
+    """Without network (``HF_HUB_OFFLINE=1``, or the Hub unreachable), smp's weights must be in the
+    Hugging Face cache: else one error with the manual fix, not a minute of retries."""
+    if encoder.startswith("tu-"):
+        repo_id = getattr(timm.models.get_pretrained_cfg(encoder[3:]), "hf_hub_id", None)
+        local_weights_or_raise(repo_id, scratch=_SCRATCH)
+        return
+    settings = smp.encoders.encoders.get(encoder, {}).get("pretrained_settings", {}).get(weights) or {}
+    repo_id = settings.get("repo_id")
+    reason = offline_reason() if repo_id else None
+    if reason is None:
+        return
+    from huggingface_hub import try_to_load_from_cache
+
+    if not any(isinstance(try_to_load_from_cache(repo_id, name, revision=settings.get("revision")), str)
+               for name in WEIGHT_FILES):
+        raise weights_unavailable(repo_id, reason, scratch=_SCRATCH)
+
+
 def smp_preprocessing(encoder: str, encoder_weights: str | None = None,
                       pretrained_file: str | Path | None = None) -> Preprocessing | None:
     """The normalisation an smp encoder's pretrained weights expect, or None without weights.
@@ -143,7 +174,7 @@ def smp_preprocessing(encoder: str, encoder_weights: str | None = None,
             from huggingface_hub import hf_hub_download
 
             config = hf_hub_download(settings["repo_id"], filename="config.json", revision=settings.get("revision"),
-                                     local_files_only=pretrained_file is not None)
+                                     local_files_only=pretrained_file is not None or offline_reason() is not None)
             params = json.loads(Path(config).read_text())
             return Preprocessing(tuple(params["mean"]), tuple(params["std"]),
                                  source=f"smp's config of {encoder} {weights} weights")

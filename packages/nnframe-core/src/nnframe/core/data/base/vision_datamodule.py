@@ -3,6 +3,7 @@ and a dataset summary."""
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -171,8 +172,21 @@ class VisionDataModule(L.LightningDataModule):
                 raise DatasetError(f"the {split} split of {type(self).__name__} is empty")
         if new:
             check_splits(self, new)
+        if "train" in new:
+            self._check_a_training_batch()
         self._check_num_classes()
         return self.data_report
+
+    def _check_a_training_batch(self) -> None:
+        """Stop, before training, a training split smaller than one batch when the incomplete
+        batch is dropped: the epoch would have no batch (Lightning: "No training batches")."""
+        size = len(self.datasets["train"])
+        if self.drop_last and size < self.batch_size:
+            fit = 2 ** int(math.log2(size)) if size > 0 else 1
+            raise DatasetError(
+                f"the training split has {size} images, fewer than data.batch_size={self.batch_size}, and "
+                "data.drop_last=true leaves out the incomplete batch: an epoch would have no training batch. "
+                f"Add data.batch_size={fit} (or smaller), or add images")
 
 
     @classmethod
