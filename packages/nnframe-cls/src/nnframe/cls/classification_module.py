@@ -23,7 +23,7 @@ from nnframe.cls.models.image_classifier import ImageClassifier
 from nnframe.core.backbones import Preprocessing, backbone_preprocessing
 from nnframe.core.cv_tools import denormalize, labelled_image_grid, resolve_normalization
 from nnframe.core.errors import ConfigError
-from nnframe.core.modules import TaskModule
+from nnframe.core.modules import StepOutput, TaskModule
 
 #: Up to this many classes, the accuracy of each class is logged too (TensorBoard: a card per class
 #: and one chart of all on CUSTOM SCALARS); beyond, the confusion matrix's diagonal shows it.
@@ -121,17 +121,17 @@ class ClassificationModule(TaskModule):
                 raise ConfigError("data.mixup_alpha, data.cutmix_alpha and data.class_balance=loss_weights need "
                                   "single-label data (one class per image); set them to 0 / null for multi-label data")
 
-    def model_step(self, batch: Any) -> tuple[torch.Tensor, Any, torch.Tensor]:
-        """Forward a batch (mixed in training, with ``tta`` in evaluation); returns
-        ``(loss, outputs, hard labels)``."""
-        images, target = batch
+    def model_step(self, batch: Any) -> StepOutput:
+        """Forward a batch (mixed in training, with ``tta`` in evaluation); the step's target is
+        the hard labels."""
+        images, target = self.batch_images(batch), self.batch_target(batch)
         if self.training and self.batch_mixing is not None:
             images, target = self.batch_mixing(images, target)
         outputs = self(images) if self.training or self.tta is None else self.tta_logits(images)
         loss = self.compute_loss(outputs, target)
         if self.multi_label:
-            return loss, outputs, target.long()  # metrics take 0/1 integers
-        return loss, outputs, self.hard_labels(target)
+            return StepOutput(loss, outputs, target.long())  # metrics take 0/1 integers
+        return StepOutput(loss, outputs, self.hard_labels(target))
 
     @staticmethod
     def hard_labels(target: torch.Tensor) -> torch.Tensor:
@@ -186,7 +186,7 @@ class ClassificationModule(TaskModule):
         return outputs.argmax(dim=1)
 
     def predict_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
-        images, _ = batch
+        images = self.batch_images(batch)
         logits = self(images) if self.tta is None else self.tta_logits(images)
         if self.multi_label:
             probs = logits.sigmoid()

@@ -15,10 +15,11 @@ from torchmetrics import MetricCollection
 from nnframe.core.backbones import Preprocessing
 from nnframe.core.cv_tools import denormalize, resolve_normalization
 from nnframe.core.errors import ConfigError
-from nnframe.core.modules import TaskModule
+from nnframe.core.modules import StepOutput, TaskModule
 from nnframe.seg.figures import segmentation_figure
 from nnframe.seg.metrics import segmentation_metrics
 from nnframe.seg.models.smp_model import create_segmentation_model, smp_preprocessing
+from nnframe.seg.sample_figure import mask_samples_figure
 from nnframe.seg.sliding_window import sliding_window_logits, whole_image_logits
 
 
@@ -113,15 +114,15 @@ class SegmentationModule(TaskModule):
         # per update instead of one per metric, and (B, H, W) indices held instead of (B, C, H, W).
         return self.predictions(outputs)
 
-    def model_step(self, batch: Any) -> tuple[torch.Tensor, Any, torch.Tensor]:
-        images, target = batch
-        target = target.long().as_subclass(torch.Tensor)  # a batched tv_tensors.Mask
+    def model_step(self, batch: Any) -> StepOutput:
+        images = self.batch_images(batch)
+        target = self.batch_target(batch).long().as_subclass(torch.Tensor)  # a batched tv_tensors.Mask
         outputs = self(images) if self.training else self.segment(images)
-        return self.compute_loss(outputs, target), outputs, target
+        return StepOutput(self.compute_loss(outputs, target), outputs, target)
 
     def predict_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
         """Returns ``mask`` (B, H, W) class indices and ``confidence`` (B, H, W) their probability."""
-        images, _ = batch
+        images = self.batch_images(batch)
         confidence, mask = self.segment(images).softmax(dim=1).max(dim=1)
         return {"mask": mask, "confidence": confidence}
 
@@ -130,3 +131,9 @@ class SegmentationModule(TaskModule):
         names = self.class_names or [str(i) for i in range(self.num_classes)]
         return segmentation_figure(denormalize(images.float(), mean, std), target, preds, names,
                                    ignore_index=self.ignore_index)
+
+    def sample_figure(self, batch: Any, max_images: int = 32) -> Figure:
+        """The first training samples with their masks overlaid (``train/samples``, ``inspect``)."""
+        names = self.class_names or [str(i) for i in range(self.num_classes)]
+        return mask_samples_figure(self.batch_images(batch), self.batch_target(batch), names,
+                                   self.image_normalization(), self.ignore_index, max_images)

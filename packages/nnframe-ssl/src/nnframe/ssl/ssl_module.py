@@ -14,8 +14,9 @@ from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy
 
 from nnframe.core.backbones import Preprocessing, backbone_preprocessing, create_backbone
+from nnframe.core.cv_tools import views_figure
 from nnframe.core.errors import NnframeError, user_message
-from nnframe.core.modules import TaskModule
+from nnframe.core.modules import StepOutput, TaskModule
 from nnframe.ssl._data import eval_loader, labelled_train_dataset
 from nnframe.ssl.knn import embed, knn_accuracy, knn_top1_predictions
 from nnframe.ssl.methods import SSLMethod
@@ -28,6 +29,10 @@ class SSLModule(TaskModule):
     batches are ``(images, labels)``: the labels serve only the kNN classifier, whose bank is
     the labelled training split with the evaluation transform, embedded again at the start of
     every validation epoch (as in lightly's benchmarks).
+
+    The loss comes from the method, so :meth:`model_step` computes it (training: the method's
+    loss on the views, no outputs for the metrics; evaluation: the kNN classes as the outputs,
+    no loss) and there is no ``compute_loss``.
 
     Logs ``train/loss_step``, ``train/loss_epoch``, ``train/momentum`` (momentum methods), ``val/knn_top1``,
     ``val/knn_top1_best``, ``test/knn_top1`` and, once before training, ``val/knn_top1_init``
@@ -97,8 +102,21 @@ class SSLModule(TaskModule):
     def build_metrics(self) -> MetricCollection:
         return MetricCollection({"knn_top1": MulticlassAccuracy(self.num_classes, average="micro")})
 
-    def compute_loss(self, outputs: Any, target: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError("SSLModule computes its loss from views; see training_step")
+    def batch_size_of(self, batch: Any) -> int:
+        """Images in a batch: a training batch holds a list of views of the same images."""
+        images = self.batch_images(batch)
+        return len(images[0]) if isinstance(images, list | tuple) else len(images)
+
+    def predictions(self, outputs: torch.Tensor) -> torch.Tensor:
+        """The evaluation outputs are already the kNN classes. Shape: (B,)."""
+        return outputs
+
+    def sample_figure(self, batch: Any, max_images: int = 32) -> Any:
+        """The views of the first training images, one row per image (``train/samples``, ``inspect``)."""
+        images = self.batch_images(batch)
+        if isinstance(images, list | tuple):
+            return views_figure(images, self.image_normalization(), max_images)
+        return super().sample_figure(batch, max_images)
 
     # --- training ----------------------------------------------------------------------------
 
@@ -110,17 +128,27 @@ class SSLModule(TaskModule):
         return cosine_schedule(min(self.global_step, total), total, self.method.momentum_start,
                                self.method.momentum_end)
 
-    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        views, _ = batch
+    def model_step(self, batch: Any) -> StepOutput:
+        """Training: the method's loss on the batch's views (no outputs for the metrics).
+        Evaluation: the kNN class of each labelled image as the outputs (no loss)."""
+        if self.training:
+            return StepOutput(loss=self._views_loss(self.batch_images(batch)), outputs=None, target=None)
+        images, target = self.batch_images(batch), self.batch_target(batch)
+        keep = target >= 0
+        images, target = images[keep], target[keep]
+        assert self._bank is not None, "the kNN bank is built at the start of each evaluation epoch"
+        features = F.normalize(self(images).flatten(1), dim=1)
+        preds = knn_top1_predictions(features, *self._bank, self.num_classes, self.knn_k, self.knn_t)
+        return StepOutput(loss=None, outputs=preds, target=target)
+
+    def _views_loss(self, views: Any) -> torch.Tensor:
         if self.channels_last:  # the methods call the backbone on each view, not self.forward
             views = [v.contiguous(memory_format=torch.channels_last) if v.ndim == 4 else v for v in views]
         momentum = self.momentum()
         if momentum is not None:
             self.method.momentum_update(self.net, momentum)
             self.log("train/momentum", momentum, on_step=True, on_epoch=False)
-        loss = self.method.loss(self.net, list(views), self.current_epoch)
-        self.log_train_loss(loss, batch_size=len(views[0]))
-        return loss
+        return self.method.loss(self.net, list(views), self.current_epoch)
 
     def on_after_backward(self) -> None:
         self.method.on_after_backward(self.current_epoch)
@@ -165,16 +193,6 @@ class SSLModule(TaskModule):
     def on_test_epoch_start(self) -> None:
         self._build_bank()
 
-    def _evaluation_step(self, stage: str, batch: Any) -> dict[str, torch.Tensor]:
-        images, target = batch
-        keep = target >= 0
-        images, target = images[keep], target[keep]
-        assert self._bank is not None, "the kNN bank is built at the start of each evaluation epoch"
-        features = F.normalize(self(images).flatten(1), dim=1)
-        preds = knn_top1_predictions(features, *self._bank, self.num_classes, self.knn_k, self.knn_t)
-        self.stage_metrics(stage).update(preds, target)
-        return {"preds": preds, "target": target}
-
     def on_validation_epoch_end(self) -> None:
         super().on_validation_epoch_end()
         self._bank = None  # free the memory between epochs
@@ -199,7 +217,7 @@ class SSLModule(TaskModule):
 
     def predict_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
         """Shape: ``embeddings`` (batch, features), not normalised; ``knn_class`` (batch,) with a bank."""
-        images, _ = batch
+        images = self.batch_images(batch)
         features = self(images).flatten(1)
         outputs = {"embeddings": features}
         if self.has_knn_bank:

@@ -18,8 +18,9 @@ from nnframe.core.benchmark.device_info import device_info, resolve_device
 from nnframe.core.benchmark.gpu_peaks import peak_tflops, precision_kind
 from nnframe.core.benchmark.measure import measure_inference, measure_training, precision_unsupported
 from nnframe.core.benchmark.report import markdown_table, write_results
-from nnframe.core.benchmark.synthetic_batch import RepeatedBatch, first_images, synthetic_batch
+from nnframe.core.benchmark.synthetic_batch import RepeatedBatch, first_images, map_tensors
 from nnframe.core.errors import ConfigError
+from nnframe.core.modules.not_applicable import not_applicable
 from nnframe.core.training.instantiate import build_datamodule, build_model
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,15 @@ class BenchmarkSuite:
         """One real training batch (for the structure of the synthetic one)."""
         return next(iter(self.datamodule("loader").train_dataloader()))
 
+    def synthetic_batch(self, module: Any, batch_size: int) -> Any:
+        """The task module's synthetic batch of ``batch_size`` (``TaskModule.synthetic_batch``,
+        shaped like a real training batch), on the benchmark's device."""
+        data = self.datamodule("loader")
+        image_size = data.image_size if isinstance(data.image_size, int) else int(self.cfg.data.image_size)
+        batch = module.synthetic_batch(batch_size, image_size, int(data.in_channels), int(data.num_classes),
+                                       example=self.example_batch())
+        return map_tensors(batch, lambda t: t.to(self.device))
+
     # --- cases ------------------------------------------------------------------------------
 
     def _module(self, case: BenchCase, batch_size: int) -> L.LightningModule:
@@ -120,11 +130,12 @@ class BenchmarkSuite:
         """The largest power of two (from ``bench.batch_size`` start, up to ``max_batch_size``)
         whose training step fits in GPU memory."""
         start, limit = int(self.bench.get("min_batch_size", 8)), int(self.bench.get("max_batch_size", 1024))
-        example, best, size = self.example_batch(), 0, start
+        best, size = 0, start
         while size <= limit:
             try:
-                batch = synthetic_batch(example, size, self.device)
-                measure_training(self._module(case, size), self.device, case.precision, warmup_steps=1, steps=1,
+                module = self._module(case, size)
+                batch = self.synthetic_batch(module, size)
+                measure_training(module, self.device, case.precision, warmup_steps=1, steps=1,
                                  repeats=1, batch_size=size, channels_last=case.channels_last,
                                  train_dataloaders=RepeatedBatch(batch, 2))
                 best, size = size, size * 2
@@ -164,24 +175,29 @@ class BenchmarkSuite:
         if auto and self.device.type != "cuda":
             raise ConfigError("bench.batch_size=max needs a GPU; give a number on the CPU")
         batch_size = self.find_batch_size(case) if auto else int(self.bench.batch_size)
-        batch = synthetic_batch(self.example_batch(), batch_size, self.device)
-        images = first_images(batch)
+        module = self._module(case, batch_size)
+        batch = self.synthetic_batch(module, batch_size)
+        try:
+            images: torch.Tensor | None = first_images(batch)
+        except ValueError:  # a list of images of several sizes (detection)
+            images = None
+            not_applicable("inference benchmark", "the task's batches hold no (batch, channels, height, width) "
+                           "image tensor")
         # FLOPs do not depend on precision or memory format: count once per backbone (eagerly).
         flop_key = (case.name, "train")
         count = flop_key not in self._flops_per_image and not case.compile and bool(self.bench.get("flops", True))
         kwargs = self._train_kwargs(case, batch_size)
-        module = self._module(case, batch_size)
         train = measure_training(module, self.device, case.precision, count_flops=count,
                                  train_dataloaders=RepeatedBatch(batch, 10**9), **kwargs)
         if count:
             self._flops_per_image[flop_key] = train["flops"] / batch_size if train["flops"] else None
         out: dict[str, Any] = {
             "batch_size": batch_size, "batch_size_mode": "max" if auto else "fixed",
-            "input_shape": list(images.shape[1:]),
+            "input_shape": list(images.shape[1:]) if images is not None else None,
             "train_img_s": train["img_s"], "train_step_ms_median": train["ms_median"],
             "train_step_ms_p90": train["ms_p90"], "train_peak_mem_mb": train["peak_mem_mb"],
         }
-        if self.bench.get("inference", True):
+        if self.bench.get("inference", True) and images is not None:
             infer_key = (case.name, "infer")
             count = infer_key not in self._flops_per_image and not case.compile and bool(self.bench.get("flops", True))
             infer = measure_inference(module, images, self.device, case.precision,

@@ -6,10 +6,12 @@ from typing import Any
 
 import lightning as L
 import matplotlib.pyplot as plt
+import torch
 from torchmetrics.classification import MulticlassConfusionMatrix
 
 from nnframe.core.callbacks._tensorboard import tensorboard_writer
 from nnframe.core.cv_tools.visualization import confusion_matrix_figure
+from nnframe.core.modules.not_applicable import not_applicable
 
 
 class ConfusionMatrixCallback(L.Callback):
@@ -45,7 +47,14 @@ class ConfusionMatrixCallback(L.Callback):
     def on_validation_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any,
                                 batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
         if self._matrix is not None and isinstance(outputs, dict) and "preds" in outputs:
-            self._matrix.update(outputs["preds"], outputs["target"])
+            preds, target = outputs["preds"], outputs.get("target")
+            if not (isinstance(preds, torch.Tensor) and isinstance(target, torch.Tensor) and preds.shape == target.shape):
+                # Not one class per sample or pixel (boxes, keypoints): there is no matrix to draw.
+                not_applicable("val/confusion_matrix figure", f"{type(pl_module).__name__}'s predictions are not "
+                               "class indices of the target's shape")
+                self._matrix = None
+                return
+            self._matrix.update(preds, target)
 
     def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self._matrix is None or not self._matrix.update_called:

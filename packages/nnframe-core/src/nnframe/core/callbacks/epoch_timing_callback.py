@@ -6,15 +6,14 @@ import time
 from typing import Any
 
 import lightning as L
-import torch
 from lightning.pytorch.utilities import rank_zero_info
 
 
-def _images_in(batch: Any) -> int:
-    """Images in a batch: the leading size of its first tensor, through lists of views."""
-    while isinstance(batch, list | tuple) and batch:
-        batch = batch[0]
-    return int(batch.shape[0]) if isinstance(batch, torch.Tensor) and batch.ndim > 0 else 0
+def _images_in(pl_module: L.LightningModule, batch: Any) -> int:
+    """Images in a batch, as the task module counts them (``batch_size_of``: a list of images, a
+    list of views of the same images); 0 for a module outside the task contract."""
+    size_of = getattr(pl_module, "batch_size_of", None)
+    return int(size_of(batch)) if callable(size_of) else 0
 
 
 class EpochTimingCallback(L.Callback):
@@ -91,7 +90,7 @@ class EpochTimingCallback(L.Callback):
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any,
                            batch_idx: int) -> None:
         self._last_end = time.perf_counter()
-        self._images += _images_in(batch)
+        self._images += _images_in(pl_module, batch)
 
     def on_validation_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._validation_start = time.perf_counter()

@@ -24,8 +24,9 @@ class PredictionWriter(BasePredictionWriter):
     """Collects rows per predicted batch and writes ``<output_dir>/predictions.csv``.
 
     A subclass provides ``header()`` and ``rows(prediction, paths)`` (``prediction``: what the
-    module's ``predict_step`` returns for the batch); it may also write files per image (e.g. PNG
-    masks) in ``rows``. A subclass without them fails when it is created.
+    module's ``predict_step`` returns for the batch; ``paths``: each image's file, from the
+    indices Lightning records, never read from the batch); it may also write files per image
+    (e.g. PNG masks) in ``rows``. A subclass without them fails when it is created.
 
     Args:
         output_dir: folder for ``predictions.csv`` (and any per-image files).
@@ -58,9 +59,13 @@ class PredictionWriter(BasePredictionWriter):
     def write_on_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, prediction: Any,
                            batch_indices: Sequence[int] | None, batch: Any, batch_idx: int,
                            dataloader_idx: int) -> None:
+        # The images' indices in the dataset come from Lightning (its predict loop wraps the batch
+        # sampler to record them), so the batch may hold anything the task collates.
+        if batch_indices is None:
+            raise RuntimeError(f"{type(self).__name__} needs the predicted images' indices, which Lightning "
+                               "records only for a torch DataLoader: return one from predict_dataloader")
         dataset = trainer.predict_dataloaders.dataset  # an ImageFileDataset
-        indices = batch[1].tolist()
-        self._rows.extend(self.rows(prediction, [dataset.paths[i] for i in indices]))
+        self._rows.extend(self.rows(prediction, [dataset.paths[int(i)] for i in batch_indices]))
 
     def on_predict_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         tmp = self.csv_path.with_suffix(".csv.tmp")

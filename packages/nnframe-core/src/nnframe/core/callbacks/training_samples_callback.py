@@ -9,12 +9,14 @@ import matplotlib.pyplot as plt
 from lightning.pytorch.utilities import rank_zero_only
 
 from nnframe.core.callbacks._tensorboard import tensorboard_writer
-from nnframe.core.cv_tools.sample_grid import training_samples_figure
+from nnframe.core.modules.not_applicable import not_applicable
 
 
 class TrainingSamplesCallback(L.Callback):
     """Logs ``train/samples``: the first training batch of the run after augmentation (what
-    ``nnframe <task> inspect`` saves as a PNG), denormalised, labels as titles, masks overlaid.
+    ``nnframe <task> inspect`` saves as a PNG), drawn by the task module's ``sample_figure``
+    (labels as titles, masks overlaid, views side by side: the task's choice). A module whose
+    ``sample_figure`` returns None is named once as not applicable.
 
     Args:
         num_images: images in the grid.
@@ -31,12 +33,12 @@ class TrainingSamplesCallback(L.Callback):
             return
         self._done = True
         writer = tensorboard_writer(trainer)
-        if writer is None or not isinstance(batch, list | tuple) or len(batch) < 2:
+        draw = getattr(pl_module, "sample_figure", None)
+        if writer is None:
             return
-        datamodule = getattr(trainer, "datamodule", None)
-        figure = training_samples_figure(
-            batch, list(getattr(pl_module, "class_names", []) or getattr(datamodule, "class_names", [])),
-            getattr(datamodule, "normalization", "imagenet"), getattr(datamodule, "ignore_index", 255),
-            self.num_images)
+        figure = draw(batch, self.num_images) if draw is not None else None
+        if figure is None:
+            not_applicable("train/samples figure", f"{type(pl_module).__name__}.sample_figure draws nothing")
+            return
         writer.add_figure("train/samples", figure, global_step=trainer.global_step)
         plt.close(figure)

@@ -78,12 +78,31 @@ def _load_all(dataset: Any) -> tuple[torch.Tensor, torch.Tensor]:
     images, targets = [], []
     for index in range(len(dataset)):
         image, target = load(index)
+        if not isinstance(target, int | np.integer | np.ndarray | torch.Tensor):
+            raise ConfigError(_untensored(f"sample {index} of {type(dataset).__name__} has a "
+                                          f"{type(target).__name__} target"))
         images.append(TF.to_image(image))
         targets.append(torch.as_tensor(target).as_subclass(torch.Tensor))  # an int label or a (H, W) mask
     if len({tuple(i.shape) for i in images}) > 1 or len({tuple(t.shape) for t in targets}) > 1:
         raise DatasetError("data.on_device needs images (and masks) of one size; resize them or set "
                            "data.on_device=false")
     return _as_nchw_uint8(torch.stack(images)), torch.stack(targets).long()
+
+
+def _untensored(what: str) -> str:
+    return (f"data.on_device=true holds the data as one image tensor and one target tensor (class labels "
+            f"or masks), and {what}: set data.on_device=false to load it through the DataLoader")
+
+
+def on_device_unsupported(datamodule: Any) -> str | None:
+    """Why ``datamodule``'s samples cannot take the on-device path (a ``ConfigError`` message),
+    or None: a datamodule that collates its own batches (``collate`` overridden: lists of
+    images, dicts of boxes) has targets that the path cannot stack."""
+    from nnframe.core.data.vision_datamodule import VisionDataModule
+
+    if type(datamodule).collate is not VisionDataModule.collate:
+        return _untensored(f"{type(datamodule).__name__} collates its own batches (it overrides collate)")
+    return None
 
 
 def prepare_images(images: torch.Tensor, plan: TransformPlan, masks: bool = False) -> torch.Tensor:

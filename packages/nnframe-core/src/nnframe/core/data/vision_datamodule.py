@@ -9,7 +9,7 @@ from typing import Any
 
 import lightning as L
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, default_collate
 
 from nnframe.core.contracts import check_members
 from nnframe.core.data._contract import VISION_DATAMODULE_MEMBERS, check_split_dataset
@@ -184,8 +184,26 @@ class VisionDataModule(L.LightningDataModule):
         """
         return "imagenet"
 
+    def collate(self, samples: list[Any]) -> Any:
+        """Build a batch from a list of dataset samples: the ``collate_fn`` of every loader of
+        the datamodule (train, val, test, predict). Default: ``torch.utils.data.default_collate``
+        (``(images (B, C, H, W), targets (B, ...))``).
+
+        A task whose samples do not stack (images of several sizes, a dict of boxes per image)
+        returns what its module's ``batch_images`` / ``batch_target`` read, e.g.
+        ``tuple(zip(*samples))``: ``(list of images, list of target dicts)`` as torchvision's
+        detection references do. Such a datamodule cannot use ``data.on_device`` (stopped
+        before training, by name).
+        """
+        return default_collate(samples)
+
     def _check_on_device_switches(self) -> None:
         """Stop, before training, an ``on_device`` run with a switch the batch path cannot do."""
+        from nnframe.core.data.device_batch_loader import on_device_unsupported
+
+        reason = on_device_unsupported(self)
+        if reason is not None:
+            raise ConfigError(reason)
         blocked = [f"data.auto_augment={self.auto_augment}" if self.auto_augment else "",
                    f"data.random_erasing={self.random_erasing}" if self.random_erasing else "",
                    "data.class_balance=sampler" if self.class_balance == "sampler" else ""]
@@ -314,6 +332,9 @@ class VisionDataModule(L.LightningDataModule):
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,
             persistent_workers=self.persistent_workers,
+            # The default as the plain function: a bound method would pickle the whole datamodule
+            # (and its trainer) into each worker under the spawn start method (macOS, Windows).
+            collate_fn=default_collate if type(self).collate is VisionDataModule.collate else self.collate,
         )
 
     def _current_epoch(self) -> int:

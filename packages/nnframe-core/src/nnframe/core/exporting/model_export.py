@@ -1,8 +1,11 @@
-"""Exporting a task module's ``forward`` to ONNX or TorchScript.
+"""Exporting a task module to ONNX or TorchScript.
 
-The exported model takes what the task module's ``forward`` takes: a float batch of normalised
-images, shape (batch, channels, height, width). Its input size and normalisation are written
-beside it (``<file>.json``) so that an inference runtime can prepare images the same way.
+What is exported, with which example inputs and names, is the task's to say
+(``TaskModule.export_module`` / ``export_inputs`` / ``export_names``; a task that cannot be
+exported says why in ``export_unsupported``, and export then names itself not applicable). By
+default the task module's ``forward`` on a float batch of normalised images, shape (batch,
+channels, height, width). The input size and normalisation are written beside the model
+(``<file>.json``) so that an inference runtime can prepare images the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from omegaconf import DictConfig
 from nnframe.core.checkpointing import read_checkpoint_metadata
 from nnframe.core.cv_tools import resolve_normalization
 from nnframe.core.errors import CheckpointError, ConfigError
+from nnframe.core.modules.not_applicable import not_applicable
 from nnframe.core.output_dir import in_run_dir
 from nnframe.core.training.checkpoint_config import apply_checkpoint_config
 from nnframe.core.training.instantiate import build_model
@@ -92,44 +96,65 @@ def _flatten(outputs: Any) -> list[torch.Tensor]:
     return [t for item in outputs for t in _flatten(item)]
 
 
-def _export_onnx(model: torch.nn.Module, example: torch.Tensor, path: Path, output_names: list[str],
-                 opset: int, dynamo: bool, dynamic_batch: bool) -> None:
+def _export_onnx(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], path: Path, input_names: list[str],
+                 output_names: list[str], opset: int, dynamo: bool, dynamic_batch: bool) -> None:
     if dynamo:
-        dynamic_shapes = ({0: torch.export.Dim("batch")},) if dynamic_batch else None
-        torch.onnx.export(model, (example,), str(path), dynamo=True, input_names=["images"],
+        dynamic_shapes = tuple({0: torch.export.Dim("batch")} for _ in inputs) if dynamic_batch else None
+        torch.onnx.export(model, inputs, str(path), dynamo=True, input_names=input_names,
                           output_names=output_names, opset_version=opset, dynamic_shapes=dynamic_shapes)
         return
-    axes = {name: {0: "batch"} for name in ["images", *output_names]} if dynamic_batch else None
-    torch.onnx.export(model, (example,), str(path), dynamo=False, input_names=["images"],
+    axes = {name: {0: "batch"} for name in [*input_names, *output_names]} if dynamic_batch else None
+    torch.onnx.export(model, inputs, str(path), dynamo=False, input_names=input_names,
                       output_names=output_names, opset_version=opset, dynamic_axes=axes)
 
 
-def _run_exported(path: Path, fmt: str, batch: torch.Tensor) -> list[torch.Tensor]:
+def _run_exported(path: Path, fmt: str, inputs: tuple[torch.Tensor, ...]) -> list[torch.Tensor]:
     if fmt == "torchscript":
         with torch.no_grad():
-            return _flatten(torch.jit.load(str(path), map_location="cpu")(batch))
+            return _flatten(torch.jit.load(str(path), map_location="cpu")(*inputs))
     try:
         import onnxruntime
     except ImportError as error:
         raise ConfigError("checking an ONNX export needs onnxruntime (uv sync installs it with the dev "
                           "dependencies; or pip install onnxruntime), or add export.verify=false") from error
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    outputs = session.run(None, {session.get_inputs()[0].name: batch.numpy()})
-    return [torch.from_numpy(o) for o in outputs]
+    feed = {node.name: tensor.numpy() for node, tensor in zip(session.get_inputs(), inputs, strict=False)}
+    return [torch.from_numpy(o) for o in session.run(None, feed)]
 
 
-def _max_abs_diff(model: torch.nn.Module, path: Path, fmt: str, batches: list[torch.Tensor]) -> float:
-    """Largest difference between PyTorch and the exported model over ``batches``."""
+def _max_abs_diff(model: torch.nn.Module, path: Path, fmt: str, batches: list[tuple[torch.Tensor, ...]]) -> float:
+    """Largest difference between PyTorch and the exported model over ``batches`` (input tuples)."""
     worst = 0.0
-    for batch in batches:
+    for inputs in batches:
         with torch.no_grad():
-            expected = _flatten(model(batch))
-        got = _run_exported(path, fmt, batch)
+            expected = _flatten(model(*inputs))
+        got = _run_exported(path, fmt, inputs)
         if len(got) != len(expected) or any(g.shape != e.shape for g, e in zip(got, expected, strict=False)):
             raise RuntimeError(f"the exported model returns shapes {[tuple(g.shape) for g in got]}, "
                                f"PyTorch {[tuple(e.shape) for e in expected]}")
         worst = max(worst, *(float((g - e).abs().max()) for g, e in zip(got, expected, strict=True)))
     return worst
+
+
+def _example_inputs(model: torch.nn.Module, spec: dict[str, Any], batch_size: int) -> tuple[torch.Tensor, ...]:
+    """The task's example inputs for ``batch_size`` (``export_inputs``), else a batch of images."""
+    export_inputs = getattr(model, "export_inputs", None)
+    if callable(export_inputs):
+        return tuple(export_inputs({**spec, "batch_size": batch_size}))
+    generator = torch.Generator().manual_seed(batch_size)
+    return (torch.randn(batch_size, spec["channels"], spec["height"], spec["width"], generator=generator),)
+
+
+def _names(model: torch.nn.Module, outputs: list[torch.Tensor]) -> tuple[list[str], list[str]]:
+    """Input and output names from the task's ``export_names``; one output name for several
+    outputs becomes ``<name>_0``, ``<name>_1``..."""
+    export_names = getattr(model, "export_names", None)
+    input_names, output_names = export_names() if callable(export_names) else (["images"], ["outputs"])
+    input_names, output_names = list(input_names), list(output_names)
+    if len(output_names) != len(outputs):
+        base = output_names[0] if len(output_names) == 1 else "outputs"
+        output_names = [base] if len(outputs) == 1 else [f"{base}_{i}" for i in range(len(outputs))]
+    return input_names, output_names
 
 
 def export_model(
@@ -145,14 +170,15 @@ def export_model(
     atol: float = 1e-4,
     metadata: dict[str, Any] | None = None,
 ) -> ExportResult:
-    """Export ``model.forward`` for inputs described by ``spec`` and check it against PyTorch.
+    """Export what ``model`` exports (a task module's ``export_module()``, else ``model``) for the
+    inputs its ``export_inputs`` gives, and check it against PyTorch.
 
     Args:
-        model: the module to export (put in eval mode here).
+        model: a task module (or any module taking an image batch); put in eval mode here.
         spec: ``channels``, ``height``, ``width`` and optionally ``normalization`` (see :func:`input_spec`).
         output_path: the file to write (``.onnx`` or ``.pt``).
         fmt: ``onnx`` or ``torchscript``.
-        batch_size: size of the random example batch traced and checked.
+        batch_size: size of the example batch traced and checked.
         opset: ONNX opset version.
         dynamo: use the ``torch.export``-based ONNX exporter instead of tracing.
         dynamic_batch: the exported model accepts any batch size (checked on a second batch size).
@@ -164,51 +190,57 @@ def export_model(
         Where the model and its JSON went, and the difference found by ``verify``.
 
     Raises:
-        ConfigError: unknown format, or outputs further than ``atol`` from PyTorch's.
+        ConfigError: unknown format, a task that cannot be exported (its ``export_unsupported``),
+            or outputs further than ``atol`` from PyTorch's.
     """
     if fmt not in EXPORT_FORMATS:
         raise ConfigError(f"export.format={fmt!r} is not supported; choose one of: {', '.join(EXPORT_FORMATS)}")
+    unsupported = getattr(model, "export_unsupported", None)
+    reason = unsupported() if callable(unsupported) else None
+    if reason:
+        raise ConfigError(f"{type(model).__name__} cannot be exported: {reason}")
     model = model.eval().cpu()
+    export_module = getattr(model, "export_module", None)
+    module = export_module().eval() if callable(export_module) else model
     path = Path(output_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    generator = torch.Generator().manual_seed(0)
-    shape = (spec["channels"], spec["height"], spec["width"])
-    example = torch.randn(batch_size, *shape, generator=generator)
+    inputs = _example_inputs(model, spec, batch_size)
     with torch.no_grad():
-        outputs = _flatten(model(example))
-    output_names = ["outputs"] if len(outputs) == 1 else [f"outputs_{i}" for i in range(len(outputs))]
+        outputs = _flatten(module(*inputs))
+    input_names, output_names = _names(model, outputs)
 
     if fmt == "onnx":
-        _export_onnx(model, example, path, output_names, opset, dynamo, dynamic_batch)
+        _export_onnx(module, inputs, path, input_names, output_names, opset, dynamo, dynamic_batch)
     else:
         # Lightning's `trainer` property raises outside a Trainer unless it knows a trace runs
         # (what LightningModule.to_torchscript does too).
-        scripting = getattr(model, "_jit_is_scripting", None)
+        scripting = getattr(module, "_jit_is_scripting", None)
         if scripting is not None:
-            model._jit_is_scripting = True
+            module._jit_is_scripting = True
         try:
             with torch.no_grad():
-                traced = torch.jit.trace(model, example, strict=False)
+                traced = torch.jit.trace(module, inputs, strict=False)
         finally:
             if scripting is not None:
-                model._jit_is_scripting = scripting
+                module._jit_is_scripting = scripting
         torch.jit.save(traced, str(path))
 
     max_diff = None
     if verify:
-        batches = [example]
+        batches = [inputs]
         if dynamic_batch or fmt == "torchscript":
-            batches.append(torch.randn(batch_size + 1, *shape, generator=generator))
-        max_diff = _max_abs_diff(model, path, fmt, batches)
+            batches.append(_example_inputs(model, spec, batch_size + 1))
+        max_diff = _max_abs_diff(module, path, fmt, batches)
         if max_diff > atol:
             raise ConfigError(f"the {fmt} export differs from PyTorch by {max_diff:.2e} > export.atol={atol}; "
                               "try export.onnx_dynamo=true or another export.opset")
 
+    shape = (spec["channels"], spec["height"], spec["width"])
     info = {
         "format": fmt,
         "file": path.name,
         "input": {
-            "name": "images",
+            "name": input_names[0],
             "shape": ["batch" if dynamic_batch else batch_size, *shape],
             "dtype": "float32",
             "layout": "NCHW, RGB",
@@ -220,15 +252,24 @@ def export_model(
         "torch_version": torch.__version__,
         **(metadata or {}),
     }
+    if len(inputs) > 1:
+        info["inputs"] = [{"name": n, "shape": ["batch", *t.shape[1:]], "dtype": str(t.dtype).removeprefix("torch.")}
+                          for n, t in zip(input_names, inputs, strict=False)]
     metadata_path = path.with_suffix(".json")
     metadata_path.write_text(json.dumps(info, indent=2))
     return ExportResult(path=path, metadata_path=metadata_path, max_abs_diff=max_diff)
 
 
-def export(cfg: DictConfig) -> ExportResult:
-    """Export ``cfg.ckpt_path``'s model as set in ``cfg.export`` (format, output_dir, ...)."""
+def export(cfg: DictConfig) -> ExportResult | None:
+    """Export ``cfg.ckpt_path``'s model as set in ``cfg.export`` (format, output_dir, ...); None,
+    said as not applicable, for a task whose module cannot be exported (``export_unsupported``)."""
     model, cfg, metadata = load_model_from_checkpoint(cfg)
     apply_extras(cfg)
+    unsupported = getattr(model, "export_unsupported", None)
+    reason = unsupported() if callable(unsupported) else None
+    if reason:
+        not_applicable("export", reason)
+        return None
     settings = cfg.export
     fmt = str(settings.format)
     if fmt not in EXPORT_FORMATS:

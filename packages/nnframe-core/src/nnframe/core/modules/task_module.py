@@ -15,6 +15,8 @@ from torchmetrics import MaxMetric, MetricCollection, MinMetric
 
 from nnframe.core.backbones.preprocessing import Preprocessing
 from nnframe.core.contracts import check_members
+from nnframe.core.modules.not_applicable import not_applicable
+from nnframe.core.modules.step_output import StepOutput
 from nnframe.core.optim.fused import build_optimizer
 from nnframe.core.optim.layer_decay import layer_decay_options
 from nnframe.core.optim.param_groups import parameter_groups
@@ -24,14 +26,26 @@ TASK_MODULE_MEMBERS = {
     "compute_loss": "def compute_loss(self, outputs, target): return torch.nn.functional.cross_entropy(outputs, target)",
 }
 
+#: What a task module needs when it computes its loss itself (its own ``model_step``, or a model
+#: that returns its losses): ``compute_loss`` is then not called.
+TASK_MODULE_MEMBERS_OWN_LOSS = {"build_metrics": TASK_MODULE_MEMBERS["build_metrics"]}
 
-def example_input(datamodule: Any) -> torch.Tensor | None:
-    """One image of the datamodule's input size (Shape: (1, channels, size, size)), for
-    Lightning's model summary to count real FLOPs and show layer shapes; None when unknown."""
+
+def example_input(datamodule: Any, module: Any = None) -> Any:
+    """One input of the datamodule's size, for Lightning's model summary to count real FLOPs and
+    show layer shapes; None when unknown.
+
+    With ``module``, its :meth:`TaskModule.export_inputs` (a task whose ``forward`` takes
+    something else than an image batch says so there); else one zero image. Shape: (1,
+    channels, size, size).
+    """
     size, channels = getattr(datamodule, "image_size", None), getattr(datamodule, "in_channels", None)
-    if isinstance(size, int) and isinstance(channels, int) and size > 0 and channels > 0:
-        return torch.zeros(1, channels, size, size)
-    return None
+    if not (isinstance(size, int) and isinstance(channels, int) and size > 0 and channels > 0):
+        return None
+    if module is not None:
+        inputs = module.export_inputs({"channels": channels, "height": size, "width": size, "batch_size": 1})
+        return inputs[0] if len(inputs) == 1 else inputs
+    return torch.zeros(1, channels, size, size)
 
 
 #: Output elements held for the training metrics before they are updated regardless of the step
@@ -46,14 +60,34 @@ class TaskModule(L.LightningModule):
     the monitored metric so far as ``<monitor>_best`` (``val/acc_best``).
 
     A subclass provides:
-        ``compute_loss(outputs, target)``; ``build_metrics()`` returning a fresh
-        ``MetricCollection`` whose ``update`` takes ``(outputs, target)``; and optionally
-        ``predictions(outputs)`` (default: argmax over dim 1), ``prediction_figure(...)`` for
-        the TensorBoard grid, and ``predict_step``. A subclass without ``compute_loss`` or
-        ``build_metrics`` fails when it is created, with an example of the missing method.
+        ``build_metrics()`` returning a fresh ``MetricCollection``, and ``compute_loss(outputs,
+        target)`` unless it computes its loss itself (its own ``model_step``, or
+        ``model_returns_losses = True``). A subclass without them fails when it is created, with
+        an example of the missing method.
+
+    The batch contract: core (this class's steps, the callbacks, ``inspect``, export, the
+    benchmarks) never indexes a batch, a target or an output; it asks the module through the
+    methods below, whose defaults fit ``(images (B, C, H, W), target tensor)`` batches
+    (classification labels, segmentation masks). A task with other batches (a list of images
+    and a dict of boxes per image) overrides the few that differ:
+
+    - ``batch_images`` / ``batch_target`` / ``batch_size_of``: what a batch holds;
+    - ``model_step`` -> :class:`~nnframe.core.modules.StepOutput` (loss, outputs, target, named
+      losses), or ``model_returns_losses = True`` for a model whose ``forward(images, target)``
+      returns its losses in training mode (torchvision detectors): no step to write;
+    - ``update_metrics`` / ``metric_inputs`` / ``predictions`` / ``metric_scalars``: what the
+      metrics get and what of their values is logged;
+    - ``prediction_figure`` / ``sample_figure``: the TensorBoard figures (None: not drawn);
+    - ``export_module`` / ``export_inputs`` / ``export_names`` / ``export_unsupported``: export;
+    - ``synthetic_batch``: a batch of the task's shape for the throughput benchmark.
+
+    Where a core feature cannot apply to a task it says so once, by name
+    (:func:`~nnframe.core.modules.not_applicable`), instead of failing.
 
     Args:
-        net: the network; ``net(images)`` returns the outputs the loss takes.
+        net: the network; ``net(images)`` returns the outputs the loss takes (with
+            ``model_returns_losses``: ``net(images, target)`` returns a dict of losses in
+            training mode, ``net(images)`` the predictions in evaluation mode).
         optimizer: partial optimizer (``_partial_: true``) called with the parameters.
         scheduler: optional partial LR scheduler called with the optimizer, and with
             ``total_steps`` (the trainer's estimated optimizer steps) when it accepts it.
@@ -92,8 +126,16 @@ class TaskModule(L.LightningModule):
     #: when the weights come from a checkpoint next (eval, predict, export).
     pretrained_weight_args: ClassVar[Mapping[str, Any]] = {}
 
+    #: True for a network that computes its own losses (torchvision detectors, Hugging Face
+    #: models): in training ``net(images, target)`` returns a dict of losses, summed into the
+    #: loss and each logged as ``train/<name>``; in evaluation ``net(images)`` returns the
+    #: predictions and there is no ``val/loss`` (said once as not applicable).
+    model_returns_losses: ClassVar[bool] = False
+
     def __new__(cls, *args: Any, **kwargs: Any) -> TaskModule:
-        check_members(cls, "nnframe.core.modules.TaskModule", TASK_MODULE_MEMBERS)  # a clear error, not None.clone() below
+        own_loss = cls.model_returns_losses or cls.model_step is not TaskModule.model_step
+        required = TASK_MODULE_MEMBERS_OWN_LOSS if own_loss else TASK_MODULE_MEMBERS
+        check_members(cls, "nnframe.core.modules.TaskModule", required)  # a clear error, not None.clone() below
         return super().__new__(cls)
 
     def __init__(
@@ -146,33 +188,184 @@ class TaskModule(L.LightningModule):
         self._train_loss_count = 0
         # Training steps' (outputs, target) not given to the training metrics yet.
         self._pending_train_metrics: list[tuple[torch.Tensor, torch.Tensor]] = []
+        # Metric values neither scalar nor one per class, named once as not logged.
+        self._unlogged_metrics: set[str] = set()
 
     # --- what a task provides -------------------------------------------------------------
 
     @abstractmethod
     def build_metrics(self) -> MetricCollection:
-        """A fresh ``MetricCollection``; ``update(outputs, target)`` is called every step."""
+        """A fresh ``MetricCollection``; :meth:`update_metrics` gives it every step's outputs."""
 
     @abstractmethod
-    def compute_loss(self, outputs: Any, target: torch.Tensor) -> torch.Tensor:
-        """The training loss of a batch."""
+    def compute_loss(self, outputs: Any, target: Any) -> torch.Tensor:
+        """The loss of a batch from the network's outputs (what the default :meth:`model_step`
+        calls). Required unless the subclass computes its loss in its own ``model_step`` or sets
+        ``model_returns_losses`` (checked when the module is created)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no compute_loss: define it, or compute "
+                                  "the loss in model_step")
 
-    def predictions(self, outputs: torch.Tensor) -> torch.Tensor:
-        """Hard predictions from the outputs (class index per sample or pixel)."""
+    # --- the batch contract: what a batch holds -----------------------------------------------
+
+    def batch_images(self, batch: Any) -> torch.Tensor | list[torch.Tensor]:
+        """The images of a batch, as the network takes them. Default: ``batch[0]``.
+
+        Shape: (B, C, H, W), or a list of B (C, H, W) tensors of any sizes (detection).
+        """
+        return batch[0]
+
+    def batch_target(self, batch: Any) -> Any:
+        """The targets of a batch (class indices, masks, a list of dicts of boxes...).
+        Default: ``batch[1]``."""
+        return batch[1]
+
+    def batch_size_of(self, batch: Any) -> int:
+        """Number of images in a batch: what the loss is weighted by and the timing counts
+        (img/s). Default: ``len(batch_images(batch))``."""
+        return len(self.batch_images(batch))
+
+    # --- the batch contract: the step ---------------------------------------------------------
+
+    def model_step(self, batch: Any) -> StepOutput:
+        """Forward a batch; returns its loss, outputs and targets.
+
+        Default: ``compute_loss(self(images), target)``; with ``model_returns_losses``, in
+        training the sum of ``net(images, target)``'s losses (each in ``losses``, no outputs for
+        the metrics) and in evaluation ``self(images)``'s predictions without a loss.
+        """
+        images, target = self.batch_images(batch), self.batch_target(batch)
+        if self.model_returns_losses:
+            if self.training:
+                losses = dict(self.net(images, target))
+                return StepOutput(loss=sum(losses.values()), outputs=None, target=target,  # type: ignore[arg-type]
+                                  losses=losses)
+            return StepOutput(loss=None, outputs=self(images), target=target)
+        outputs = self(images)
+        return StepOutput(loss=self.compute_loss(outputs, target), outputs=outputs, target=target)
+
+    def predictions(self, outputs: Any) -> Any:
+        """Hard predictions from the outputs (class index per sample or pixel), what the
+        validation steps return as ``preds`` and the prediction grid draws. Default: argmax over
+        dim 1."""
         # max().indices, not argmax: on a CPU torch's argmax over a dimension that is not the last
         # is ~15x slower (39 vs 2.5 ms for (256, 6, 32, 32) segmentation logits); the same indices.
         return outputs.max(dim=1).indices
 
-    def metric_inputs(self, outputs: torch.Tensor) -> torch.Tensor:
+    def metric_inputs(self, outputs: Any) -> Any:
         """What the metrics' ``update`` gets as predictions: the outputs themselves (scores, which
         top-k accuracy and average precision need). A task whose metrics use hard predictions
         alone returns :meth:`predictions` here: one arg-max for all its metrics, and smaller
         tensors to hold between training-metric updates."""
         return outputs
 
-    def prediction_figure(self, images: torch.Tensor, target: torch.Tensor, preds: torch.Tensor) -> Any:
-        """A matplotlib figure of a few validation samples with their predictions (or None)."""
+    def update_metrics(self, stage: str, outputs: Any, target: Any) -> None:
+        """Give a step's outputs and targets to the metrics of ``stage`` (``train``, ``val``,
+        ``test``). Default: ``stage_metrics(stage).update(metric_inputs(outputs), target)``; in
+        training, tensors are held and given together every ``train_metrics_every_n_steps``
+        steps (see :meth:`update_train_metrics`), other outputs every step."""
+        if stage == "train":
+            self.update_train_metrics(outputs, target)
+        else:
+            self.stage_metrics(stage).update(self.metric_inputs(outputs), target)
+
+    def metric_scalars(self, stage: str, values: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """What to log of a stage's computed metric ``values`` (keys ``<stage>/<name>``).
+
+        Default: one-element values as scalars; 1-D values with one entry per class as
+        ``<name>/<class name>`` (a NaN entry, a class absent from the split, is left out);
+        anything else (a ``classes`` id tensor, per-threshold curves) is not logged, and named
+        once as not logged.
+        """
+        scalars: dict[str, torch.Tensor] = {}
+        classes = len(self.class_names) or int(getattr(self, "num_classes", 0) or 0)
+        for name, value in values.items():
+            if not isinstance(value, torch.Tensor):
+                self._name_unlogged(name, type(value).__name__)
+            elif value.numel() == 1:
+                scalars[name] = value.squeeze()
+            elif value.ndim == 1 and len(value) == classes:
+                names = self.class_names if len(self.class_names) == len(value) else range(len(value))
+                scalars.update({f"{name}/{class_name}": v for class_name, v in zip(names, value, strict=True)
+                                if not torch.isnan(v)})
+            else:
+                self._name_unlogged(name, f"a tensor of shape {tuple(value.shape)}")
+        return scalars
+
+    def _name_unlogged(self, name: str, what: str) -> None:
+        if name not in self._unlogged_metrics:
+            self._unlogged_metrics.add(name)
+            rank_zero_info(f"{name}: not logged ({what}: neither a scalar nor one value per class; "
+                           "override metric_scalars to log it)")
+
+    # --- the batch contract: figures ----------------------------------------------------------
+
+    def prediction_figure(self, images: Any, target: Any, preds: Any) -> Any:
+        """A matplotlib figure of a few validation samples with their predictions, or None (the
+        prediction grid then says it does not apply). ``images`` as :meth:`batch_images` gives
+        them, ``target`` and ``preds`` as the validation step returns them, the first few of each."""
         return None
+
+    def sample_figure(self, batch: Any, max_images: int = 32) -> Any:
+        """A matplotlib figure of a training batch's first samples as the model receives them
+        (after augmentation), or None (not drawn). Default: the images denormalised, with their
+        class labels as titles (:func:`~nnframe.core.cv_tools.sample_grid.training_samples_figure`)."""
+        from nnframe.core.cv_tools.sample_grid import training_samples_figure
+
+        images, target = self.batch_images(batch), self.batch_target(batch)
+        if not isinstance(images, torch.Tensor) or not isinstance(target, torch.Tensor):
+            return None
+        return training_samples_figure(images, target, self.class_names, self.image_normalization(), max_images)
+
+    # --- the batch contract: export and benchmarks ------------------------------------------------
+
+    def export_module(self) -> nn.Module:
+        """The module written by ``export`` (default: this one, ``forward(images) -> outputs``)."""
+        return self
+
+    def export_inputs(self, spec: Mapping[str, Any]) -> tuple[torch.Tensor, ...]:
+        """Example inputs of :meth:`export_module`, traced by the exporter and run to check the
+        exported model (so random, not zeros; the same for the same spec).
+
+        Args:
+            spec: ``batch_size``, ``channels``, ``height``, ``width`` (the export's input spec).
+
+        Default: one batch of standard-normal images. Shape: ((batch, channels, height, width),).
+        """
+        batch_size = int(spec.get("batch_size", 1))
+        generator = torch.Generator().manual_seed(batch_size)
+        return (torch.randn(batch_size, int(spec["channels"]), int(spec["height"]), int(spec["width"]),
+                            generator=generator),)
+
+    def export_names(self) -> tuple[list[str], list[str]]:
+        """The exported graph's input and output names. Default: ``(["images"], ["outputs"])``
+        (several outputs under one name are numbered: ``outputs_0``, ``outputs_1``...)."""
+        return ["images"], ["outputs"]
+
+    def export_unsupported(self) -> str | None:
+        """Why this task's model cannot be exported, or None. ``export`` stops with this
+        reason, by name, before tracing anything."""
+        return None
+
+    def synthetic_batch(self, batch_size: int, image_size: int, in_channels: int, num_classes: int,
+                        example: Any = None) -> Any:
+        """A batch of the task's shape with random content, for the throughput benchmark.
+
+        Args:
+            batch_size, image_size, in_channels, num_classes: its size.
+            example: a real training batch, when the benchmark has one.
+
+        Default: with ``example``, its structure with ``batch_size`` samples (floating tensors
+        standard-normal noise, integer ones, labels or masks, tiled from the example: see
+        :func:`nnframe.core.benchmark.synthetic_batch.synthetic_batch`; a batch of tensors or
+        lists of tensors, as cls, seg and ssl have); else ``(normal-noise images (B, C, H, W),
+        class indices (B,))``. A task whose batches hold lists of samples (detection) overrides it.
+        """
+        if example is not None:
+            from nnframe.core.benchmark.synthetic_batch import synthetic_batch
+
+            return synthetic_batch(example, batch_size, torch.device("cpu"))
+        images = torch.randn(batch_size, in_channels, image_size, image_size)
+        return images, torch.randint(0, max(num_classes, 1), (batch_size,))
 
     @classmethod
     def preprocessing(cls, model_cfg: Mapping[str, Any]) -> Preprocessing | None:
@@ -199,10 +392,10 @@ class TaskModule(L.LightningModule):
 
     # --- Lightning hooks -------------------------------------------------------------------
 
-    def forward(self, images: torch.Tensor) -> Any:
-        if self.channels_last and images.ndim == 4:
+    def forward(self, images: Any, *args: Any) -> Any:
+        if self.channels_last and isinstance(images, torch.Tensor) and images.ndim == 4:
             images = images.contiguous(memory_format=torch.channels_last)
-        return self.net(images)
+        return self.net(images, *args)
 
     def setup(self, stage: str) -> None:
         if self.channels_last:
@@ -212,25 +405,30 @@ class TaskModule(L.LightningModule):
         datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
         if datamodule is not None and not self.class_names:
             self.class_names = list(getattr(datamodule, "class_names", []))
-        if datamodule is not None and self.example_input_array is None and not self.compile:
-            self.example_input_array = example_input(datamodule)
-
-    def model_step(self, batch: Any) -> tuple[torch.Tensor, Any, torch.Tensor]:
-        """Forward a batch; returns ``(loss, outputs, target)``."""
-        images, target = batch
-        outputs = self(images)
-        return self.compute_loss(outputs, target), outputs, target
+        if (datamodule is not None and self.example_input_array is None and not self.compile
+                and self.export_unsupported() is None):
+            self.example_input_array = example_input(datamodule, self)
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        loss, outputs, target = self.model_step(batch)
-        self.update_train_metrics(outputs, target)
-        self.log_train_loss(loss, batch_size=len(target))
-        return loss
+        step = self.model_step(batch)
+        if step.loss is None:
+            raise ValueError(f"{type(self).__name__}.model_step returned no loss in training")
+        if step.outputs is not None:
+            self.update_metrics("train", step.outputs, step.target)
+        batch_size = self.batch_size_of(batch)
+        self.log_train_loss(step.loss, batch_size=batch_size)
+        self._log_named_losses("train", step.losses, batch_size, on_step=True)
+        return step.loss
 
-    def update_train_metrics(self, outputs: torch.Tensor, target: torch.Tensor) -> None:
+    def update_train_metrics(self, outputs: Any, target: Any) -> None:
         """Give a training step's ``outputs`` and ``target`` to the training metrics, batched
-        with the other steps since the last update (see ``train_metrics_every_n_steps``)."""
-        outputs = self.metric_inputs(outputs.detach())
+        with the other steps since the last update (see ``train_metrics_every_n_steps``).
+        Outputs or targets that are not tensors (lists of dicts) are given at once."""
+        outputs = self.metric_inputs(outputs.detach() if isinstance(outputs, torch.Tensor) else outputs)
+        if not isinstance(outputs, torch.Tensor) or not isinstance(target, torch.Tensor):
+            self._flush_train_metrics()
+            self.train_metrics.update(outputs, target)
+            return
         held = self._pending_train_metrics
         if held and (outputs.shape[1:] != held[0][0].shape[1:] or target.shape[1:] != held[0][1].shape[1:]):
             self._flush_train_metrics()  # steps of another shape (multi-scale training) cannot be concatenated
@@ -247,19 +445,12 @@ class TaskModule(L.LightningModule):
             self.train_metrics.update(torch.cat([o for o, _ in pending]), torch.cat([t for _, t in pending]))
 
     def log_train_loss(self, loss: torch.Tensor, batch_size: int) -> None:
-        """Log ``train/loss_step`` (this process's value) and, at the end of the epoch,
-        ``train/loss_epoch`` (the mean over all samples of the epoch, across every process under DDP).
-
-        ``self.log`` costs about half a millisecond of Python per call (a sizeable share of a small
-        model's step, and GPU idle time), so it is called only when its value is read: at the steps
-        whose metrics the loggers write (every ``trainer.log_every_n_steps``), when the progress bar
-        redraws (every ``refresh_rate`` steps) and at the last batch of an epoch. Loggers, the bar and
-        the final metrics get the same values as with a call at every step. The epoch mean is summed
-        here on the device (one kernel per step, no synchronisation) and logged once per epoch, with
-        its one collective under DDP.
+        """Log ``train/loss_step`` (this process's value, every step as Lightning logs) and, at the
+        end of the epoch, ``train/loss_epoch`` (the mean over all samples of the epoch, across
+        every process under DDP). The epoch mean is summed here on the device (one kernel per
+        step, no synchronisation) and logged once per epoch, with its one collective under DDP.
         """
-        if self._step_loss_is_read():
-            self.log("train/loss_step", loss, on_step=True, on_epoch=False, prog_bar=True, batch_size=batch_size)
+        self.log("train/loss_step", loss, on_step=True, on_epoch=False, prog_bar=True, batch_size=batch_size)
         detached = loss.detach().float()
         if self._train_loss_sum is None:
             self._train_loss_sum = detached * batch_size
@@ -267,20 +458,14 @@ class TaskModule(L.LightningModule):
             self._train_loss_sum.add_(detached, alpha=batch_size)
         self._train_loss_count += batch_size
 
-    def _step_loss_is_read(self) -> bool:
-        """Whether a logger, the progress bar or the end of the epoch reads this step's logged loss."""
-        trainer = self._trainer
-        epoch_loop = getattr(getattr(trainer, "fit_loop", None), "epoch_loop", None)
-        stepped = getattr(epoch_loop, "_batches_that_stepped", None)
-        if trainer is None or stepped is None or trainer.fast_dev_run or trainer.should_stop:
-            return True
-        # What Lightning's logger connector checks after this step (should_update_logs).
-        if trainer.log_every_n_steps and (stepped + 1) % trainer.log_every_n_steps == 0:
-            return True
-        if epoch_loop.batch_progress.is_last_batch or 0 < trainer.max_steps <= trainer.global_step + 1:
-            return True  # the run's or the epoch's last step: its value is the final one
-        refresh = getattr(trainer.progress_bar_callback, "refresh_rate", 0) or 0
-        return bool(refresh) and (epoch_loop.batch_idx + 1) % int(refresh) == 0
+    def _log_named_losses(self, stage: str, losses: Mapping[str, torch.Tensor], batch_size: int,
+                          on_step: bool) -> None:
+        """Log each named part of the loss as ``<stage>/loss_<name>`` (a name already starting
+        with ``loss`` as ``<stage>/<name>``)."""
+        for name, value in losses.items():
+            key = f"{stage}/{name}" if name.startswith("loss") else f"{stage}/loss_{name}"
+            self.log(key, value.detach(), on_step=on_step, on_epoch=True, batch_size=batch_size,
+                     sync_dist=not on_step)
 
     def _log_epoch_train_loss(self) -> None:
         if self._train_loss_sum is None or not self._train_loss_count:
@@ -290,22 +475,34 @@ class TaskModule(L.LightningModule):
                  prog_bar=True, batch_size=self._train_loss_count, sync_dist=True)
         self._train_loss_sum, self._train_loss_count = None, 0
 
-    def _evaluation_step(self, stage: str, batch: Any) -> dict[str, torch.Tensor]:
-        loss, outputs, target = self.model_step(batch)
-        self.stage_metrics(stage).update(self.metric_inputs(outputs), target)
-        self.log(f"{stage}/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(target),
-                 sync_dist=True)
-        return {"loss": loss, "preds": self.predictions(outputs), "target": target}
+    def _evaluation_step(self, stage: str, batch: Any) -> dict[str, Any]:
+        step = self.model_step(batch)
+        batch_size = self.batch_size_of(batch)
+        if step.outputs is not None:
+            self.update_metrics(stage, step.outputs, step.target)
+        result: dict[str, Any] = {"target": step.target}
+        if step.loss is not None:
+            self.log(f"{stage}/loss", step.loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=batch_size,
+                     sync_dist=True)
+            result["loss"] = step.loss
+        self._log_named_losses(stage, step.losses, batch_size, on_step=False)
+        if step.outputs is not None:
+            result["preds"] = self.predictions(step.outputs)
+        return result
 
-    def validation_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
+    def validation_step(self, batch: Any, batch_idx: int) -> dict[str, Any]:
         return self._evaluation_step("val", batch)
 
-    def test_step(self, batch: Any, batch_idx: int) -> dict[str, torch.Tensor]:
+    def test_step(self, batch: Any, batch_idx: int) -> dict[str, Any]:
         return self._evaluation_step("test", batch)
 
     def stage_metrics(self, stage: str) -> MetricCollection:
         """The metric collection of ``stage`` (``train``, ``val`` or ``test``)."""
         return getattr(self, f"{stage}_metrics")
+
+    def on_fit_start(self) -> None:
+        if self.model_returns_losses:
+            not_applicable("val/loss", f"{type(self).__name__}'s model computes its losses in training mode only")
 
     def on_train_start(self) -> None:
         # The sanity check must not count towards the best value; a resumed run keeps the
@@ -333,11 +530,8 @@ class TaskModule(L.LightningModule):
         self._log_epoch_metrics("test")
 
     def _log_epoch_metrics(self, stage: str) -> dict[str, torch.Tensor]:
-        """Compute (synced across processes by torchmetrics), log and reset one stage's metrics.
-
-        Vector metrics (one value per class) are logged as ``<name>/<class name>``; a NaN entry
-        (a class absent from the split) is not logged.
-        """
+        """Compute (synced across processes by torchmetrics), log (what :meth:`metric_scalars`
+        keeps) and reset one stage's metrics."""
         if stage == "train":
             self._flush_train_metrics()
         collection = self.stage_metrics(stage)
@@ -345,15 +539,7 @@ class TaskModule(L.LightningModule):
             return {}
         values = collection.compute()
         collection.reset()
-        scalars: dict[str, torch.Tensor] = {}
-        for name, value in values.items():
-            if value.numel() == 1:
-                scalars[name] = value.squeeze()
-            elif value.ndim == 1:
-                names = self.class_names if len(self.class_names) == len(value) else range(len(value))
-                scalars.update({f"{name}/{class_name}": v for class_name, v in zip(names, value, strict=True)
-                                if not torch.isnan(v)})
-        self.log_dict(scalars, prog_bar=False)
+        self.log_dict(self.metric_scalars(stage, values), prog_bar=False)
         return values
 
     def parameter_groups(self) -> list[dict[str, Any]]:

@@ -33,7 +33,8 @@ class RankLossRecorder(Callback):
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any,
                            batch: Any, batch_idx: int) -> None:
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs
-        size = len(batch[-1]) if isinstance(batch, list | tuple) else 1  # (inputs, targets) batches
+        size_of = getattr(pl_module, "batch_size_of", None)  # a TaskModule counts its own batches
+        size = int(size_of(batch)) if callable(size_of) else 1
         self._sum += float(loss) * size
         self._count += size
 

@@ -11,22 +11,24 @@ import matplotlib.pyplot as plt
 from lightning.pytorch.utilities import rank_zero_info
 from omegaconf import DictConfig
 
-from nnframe.core.cv_tools.sample_grid import training_samples_figure
 from nnframe.core.errors import DatasetError
+from nnframe.core.modules.not_applicable import not_applicable
 from nnframe.core.training.config_checks import ensure_writable_dir, validate_config
-from nnframe.core.training.instantiate import build_datamodule
+from nnframe.core.training.instantiate import build_datamodule, build_model
 from nnframe.core.training.run_summary import apply_extras, print_data_summary, report_data_counts
 
 
-def inspect_data(cfg: DictConfig) -> Path:
+def inspect_data(cfg: DictConfig) -> Path | None:
     """Build and check the run's data as ``train`` would, print the summary and every problem,
-    and save the first training batch, augmented, as ``<run dir>/train_samples.png``.
+    and save the first training batch, augmented, as ``<run dir>/train_samples.png``, drawn by
+    the task module's ``sample_figure`` (the model is built without pretrained weights: only
+    its drawing is used).
 
     Unusable files are left out of the grid (and listed) even without ``data.skip_corrupt``, so
     that one look shows everything a run would stop on.
 
     Returns:
-        The PNG.
+        The PNG, or None for a task that draws no samples (said as not applicable).
 
     Raises:
         DatasetError: after the summary and the grid, when a train run would stop on a problem.
@@ -40,12 +42,16 @@ def inspect_data(cfg: DictConfig) -> Path:
     print_data_summary(datamodule.summary())
     report_data_counts(report, cfg.paths.output_dir)
     batch = next(iter(datamodule.train_dataloader()))
-    figure = training_samples_figure(batch, datamodule.class_names, datamodule.normalization,
-                                     getattr(datamodule, "ignore_index", 255))
-    path = Path(cfg.paths.output_dir) / "train_samples.png"
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    rank_zero_info(f"training samples as the model receives them (augmented): {path}")
+    model = build_model(cfg, datamodule.class_names, weights_from_checkpoint=True)
+    figure = model.sample_figure(batch)
+    path: Path | None = None
+    if figure is None:
+        not_applicable("inspect's train_samples.png", f"{type(model).__name__}.sample_figure draws nothing")
+    else:
+        path = Path(cfg.paths.output_dir) / "train_samples.png"
+        figure.savefig(path, dpi=120)
+        plt.close(figure)
+        rank_zero_info(f"training samples as the model receives them (augmented): {path}")
     if report.issues:
         raise DatasetError(report.error_message() + "\n(a train run with this config stops on these problems)")
     rank_zero_info("no problem found: `nnframe "
