@@ -8,11 +8,10 @@ from __future__ import annotations
 from nnframe.core.lazy_exports import lazy_exports
 
 _EXPORTS = {
-    "DetectionGridCallback": "nnframe.det.callbacks",
     "DetectionMAP": "nnframe.det.metrics",
     "DetectionModule": "nnframe.det.detection_module",
+    "ExportedDetector": "nnframe.det.detection_module",
     "DetectionPredictionWriter": "nnframe.det.prediction_writer",
-    "DetectionSamplesCallback": "nnframe.det.callbacks",
     "detection_figure": "nnframe.det.figures",
     "draw_boxes": "nnframe.det.figures",
     "tiny_fcos": "nnframe.det.models.tiny_fcos",

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import torch
-from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 from torchmetrics import MetricCollection
 
-from nnframe.core.modules import TaskModule
+from nnframe.core.modules import StepOutput, TaskModule
 from nnframe.det.metrics import DetectionMAP
 from nnframe.det.models.torchvision_detectors import has_background_class
 
@@ -47,7 +46,6 @@ class DetectionModule(TaskModule):
         super().__init__(net=net, **kwargs)
         self.score_threshold = score_threshold
         self.label_offset = 1 if has_background_class(net) else 0
-        self._said_no_val_loss = False
 
     # --- what the task provides ------------------------------------------------------------
 
@@ -94,33 +92,29 @@ class DetectionModule(TaskModule):
         return [{"boxes": o["boxes"], "scores": o["scores"], "labels": o["labels"] - self.label_offset}
                 for o in outputs]
 
-    # --- steps -----------------------------------------------------------------------------
+    # --- steps (the core contract: model_step, update_metrics, predictions) ----------------
 
-    def forward(self, images: torch.Tensor | Sequence[torch.Tensor]) -> list[dict[str, torch.Tensor]]:
+    def forward(self, images: torch.Tensor | Sequence[torch.Tensor], *args: Any) -> list[dict[str, torch.Tensor]]:
         """Detections of ``images`` ((B, C, H, W) or a list of (C, H, W), in [0, 1]), with the
         data's class ids; the network must be in evaluation mode."""
         return self.detections(self.net(list(images)))
 
-    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+    def model_step(self, batch: Any) -> StepOutput:
+        """Training: the detector's losses on the training targets (crowd regions left out, class
+        ids shifted where the network has a background class); evaluation: its detections."""
         images, targets = self.batch_images(batch), self.batch_target(batch)
-        losses = self.net(images, self.training_targets(targets))
-        loss = self.compute_loss(losses, targets)
-        size = len(images)
-        for name, value in losses.items():
-            self.log(f"train/loss_{name.removeprefix(_LOSS_PREFIX)}", value, on_step=False, on_epoch=True,
-                     batch_size=size)
-        self.log_train_loss(loss, batch_size=size)
-        return loss
+        if self.training:
+            losses = {name.removeprefix(_LOSS_PREFIX): value
+                      for name, value in self.net(images, self.training_targets(targets)).items()}
+            return StepOutput(loss=self.compute_loss(losses, targets), outputs=None, target=targets, losses=losses)
+        return StepOutput(loss=None, outputs=self(images), target=targets)
 
-    def _evaluation_step(self, stage: str, batch: Any) -> dict[str, Any]:
-        if not self._said_no_val_loss:
-            self._said_no_val_loss = True
-            rank_zero_info(f"{stage}/loss: not applicable to this task (torchvision's detectors compute losses in "
-                           "training only); the validation metric is COCO mAP")
-        images, targets = self.batch_images(batch), self.batch_target(batch)
-        detections = self(images)
-        self.stage_metrics(stage).update(detections, self.metric_targets(targets))
-        return {"detections": detections, "targets": targets}
+    def update_metrics(self, stage: str, outputs: Any, target: Any) -> None:
+        self.stage_metrics(stage).update(outputs, self.metric_targets(target))
+
+    def predictions(self, outputs: Any) -> Any:
+        """The detections themselves (what the prediction grid draws)."""
+        return outputs
 
     def setup(self, stage: str) -> None:
         super().setup(stage)
@@ -137,7 +131,7 @@ class DetectionModule(TaskModule):
 
     def predict_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
         images = self.batch_images(batch)
-        return {"detections": self(images), "sizes": [tuple(i.shape[-2:]) for i in images], "images": images}
+        return {"detections": self(images), "images": images}
 
     # --- figures ---------------------------------------------------------------------------
 
@@ -148,8 +142,58 @@ class DetectionModule(TaskModule):
         return detection_figure(list(images), self.class_names, list(target), list(preds), self.score_threshold,
                                 header=f"thin: true boxes; thick: predicted (score >= {self.score_threshold})")
 
-    def sample_figure(self, batch: Any) -> Any:
+    def sample_figure(self, batch: Any, max_images: int = 16) -> Any:
         """The first training images as the model receives them (augmented), with their boxes."""
         from nnframe.det.figures import detection_figure
 
-        return detection_figure(self.batch_images(batch)[:16], self.class_names, self.batch_target(batch)[:16])
+        count = min(max_images, 16)
+        return detection_figure(self.batch_images(batch)[:count], self.class_names, self.batch_target(batch)[:count])
+
+    # --- export and benchmarks -------------------------------------------------------------
+
+    def export_unsupported(self) -> str | None:
+        return None
+
+    def export_module(self) -> nn.Module:
+        """The detector for one image: ``(1, C, H, W)`` in [0, 1] -> ``boxes`` (N, 4) XYXY,
+        ``scores`` (N,), ``labels`` (N,) with the data's class ids."""
+        return ExportedDetector(self.net, self.label_offset)
+
+    def export_inputs(self, spec: Any) -> tuple[torch.Tensor, ...]:
+        """One random image in [0, 1] (torchvision's detectors export for one image at a time)."""
+        generator = torch.Generator().manual_seed(0)
+        return (torch.rand(1, int(spec["channels"]), int(spec["height"]), int(spec["width"]), generator=generator),)
+
+    def export_names(self) -> tuple[list[str], list[str]]:
+        return ["images"], ["boxes", "scores", "labels"]
+
+    def synthetic_batch(self, batch_size: int, image_size: int, in_channels: int, num_classes: int,
+                        example: Any = None) -> Any:
+        """Random images in [0, 1] with 1-3 random boxes each."""
+        generator = torch.Generator().manual_seed(0)
+        images = [torch.rand(in_channels, image_size, image_size, generator=generator) for _ in range(batch_size)]
+        targets = []
+        for _ in range(batch_size):
+            count = int(torch.randint(1, 4, (1,), generator=generator))
+            corner = torch.rand(count, 2, generator=generator) * image_size * 0.6
+            size = (torch.rand(count, 2, generator=generator) * 0.3 + 0.1) * image_size
+            targets.append({"boxes": torch.cat([corner, corner + size], dim=1),
+                            "labels": torch.randint(0, max(num_classes, 1), (count,), generator=generator),
+                            "iscrowd": torch.zeros(count, dtype=torch.int64)})
+        return images, targets
+
+
+class ExportedDetector(nn.Module):
+    """A torchvision detector as one exported graph: one image in, its detections out.
+
+    Shape: (1, C, H, W) -> boxes (N, 4), scores (N,), labels (N,).
+    """
+
+    def __init__(self, net: nn.Module, label_offset: int = 0) -> None:
+        super().__init__()
+        self.net = net
+        self.label_offset = label_offset
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        detections = self.net([images[0]])[0]
+        return detections["boxes"], detections["scores"], detections["labels"] - self.label_offset

@@ -27,6 +27,11 @@ def _name(class_names: Sequence[str], index: int) -> str:
     return class_names[index] if 0 <= index < len(class_names) else str(index)
 
 
+def _names_line(labels: Any, class_names: Sequence[str], limit: int = 4) -> str:
+    names = [_name(class_names, int(i)) for i in labels]
+    return ", ".join(names[:limit]) + (f" +{len(names) - limit}" if len(names) > limit else "")
+
+
 def draw_boxes(image: torch.Tensor, class_names: Sequence[str], target: dict[str, Any] | None = None,
                prediction: dict[str, Any] | None = None, score_threshold: float = 0.3,
                side: int | None = DRAW_SIDE) -> torch.Tensor:
@@ -62,7 +67,7 @@ def draw_boxes(image: torch.Tensor, class_names: Sequence[str], target: dict[str
     if target is not None and len(target["boxes"]):
         boxes = torch.as_tensor(target["boxes"]).detach().cpu().float().reshape(-1, 4) * scale
         labels = [int(v) for v in target["labels"]]
-        picture = draw_bounding_boxes(picture, boxes, colors=[colour(i) for i in labels], width=1)
+        picture = draw_bounding_boxes(picture, boxes, colors=[colour(i) for i in labels], width=2)
     if prediction is not None and len(prediction["boxes"]):
         keep = prediction["scores"].detach().cpu() >= score_threshold
         boxes = prediction["boxes"].detach().cpu().float().reshape(-1, 4)[keep] * scale
@@ -89,10 +94,11 @@ def detection_figure(images: Sequence[torch.Tensor], class_names: Sequence[str],
         canvas = torch.zeros(3, side, side, dtype=torch.uint8)
         canvas[:, : drawn.shape[1], : drawn.shape[2]] = drawn[:, :side, :side]
         cells.append(canvas.float() / 255)
-        parts = []
+        lines = []
         if target is not None:
-            parts.append(f"{len(target['boxes'])} true")
+            lines.append(_names_line(target["labels"], class_names) or "(no box)")
         if prediction is not None:
-            parts.append(f"{int((prediction['scores'] >= score_threshold).sum())} found")
-        titles.append(", ".join(parts) or f"image {index}")
+            found = prediction["labels"][prediction["scores"] >= score_threshold]
+            lines.append("found: " + (_names_line(found, class_names) or "nothing"))
+        titles.append("\n".join(lines) or f"image {index}")
     return labelled_image_grid(torch.stack(cells), titles, header=header)

@@ -73,14 +73,6 @@ class DetectionPredictionWriter(PredictionWriter):
                 write_png(drawn, str(folder / f"{image_id:06d}_{Path(path).stem}.png"))
         return rows
 
-    def write_on_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, prediction: Any,
-                           batch_indices: Sequence[int] | None, batch: Any, batch_idx: int,
-                           dataloader_idx: int) -> None:
-        # The image paths from Lightning's batch indices (the batch's second item is a list here).
-        dataset = trainer.predict_dataloaders.dataset
-        indices = list(batch_indices) if batch_indices is not None else [int(i) for i in batch[1]]
-        self._rows.extend(self.rows(prediction, [dataset.paths[i] for i in indices]))
-
     def on_predict_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         super().on_predict_start(trainer, pl_module)
         self._results, self._images = [], []

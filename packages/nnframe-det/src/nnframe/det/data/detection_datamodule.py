@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from torch.utils.data import DataLoader
-
 from nnframe.core.data import DataReport, VisionDataModule
-from nnframe.core.errors import ConfigError
 from nnframe.det.data.box_checks import check_boxes, sizes_of
 
 
@@ -32,35 +29,12 @@ class DetectionDataModule(VisionDataModule):
     """
 
     def __init__(self, fix_boxes: bool = False, **kwargs: Any) -> None:
-        if kwargs.get("on_device"):
-            raise ConfigError("data.on_device=true holds tensor targets on the device, and detection targets are "
-                              "lists of boxes per image: set data.on_device=false")
         super().__init__(**kwargs)
         self.fix_boxes = fix_boxes
 
     def collate(self, samples: list[Any]) -> Any:
         """Build a batch from dataset samples (every loader's ``collate_fn``)."""
         return collate_detection(samples)
-
-    def _with_collate(self, loader: DataLoader) -> DataLoader:
-        # Until core's loaders take the datamodule's collate (the contract's VisionDataModule.collate),
-        # give it to the loader core built; a DataLoader reads collate_fn when it starts iterating.
-        if not isinstance(loader, DataLoader):
-            return loader
-        loader.collate_fn = self.collate
-        return loader
-
-    def train_dataloader(self) -> DataLoader:
-        return self._with_collate(super().train_dataloader())
-
-    def val_dataloader(self) -> DataLoader:
-        return self._with_collate(super().val_dataloader())
-
-    def test_dataloader(self) -> DataLoader:
-        return self._with_collate(super().test_dataloader())
-
-    def predict_dataloader(self) -> DataLoader:
-        return self._with_collate(super().predict_dataloader())
 
     def check_data(self, report: DataReport, file_infos: dict[Any, Any], splits: Sequence[str]) -> None:
         names = self.class_names

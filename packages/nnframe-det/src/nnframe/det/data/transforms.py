@@ -27,18 +27,23 @@ class DetectionTransform:
         steps: v2 transforms applied to the image and its boxes (after ``ToImage``; before the
             float conversion).
         min_box_size: boxes smaller than this (pixels, either side) after the steps are removed.
+        sanitize: clip the boxes to the image and remove the degenerate ones after the steps
+            (``ClampBoundingBoxes`` + ``SanitizeBoundingBoxes``). Always on after crops and zooms
+            (the presets below); flips move every box exactly, so data whose boxes are inside
+            their images (the generated shapes) may skip it: half the per-image cost.
     """
 
-    def __init__(self, steps: list[Any] | None = None, min_box_size: float = 1.0) -> None:
+    def __init__(self, steps: list[Any] | None = None, min_box_size: float = 1.0, sanitize: bool = True) -> None:
         self.steps = v2.Compose([v2.ToImage(), *(steps or []), v2.ToDtype(torch.float32, scale=True)])
         self.sanitize = v2.Compose([v2.ClampBoundingBoxes(),
-                                    v2.SanitizeBoundingBoxes(min_size=min_box_size, labels_getter=labels_and_crowd)])
+                                    v2.SanitizeBoundingBoxes(min_size=min_box_size, labels_getter=labels_and_crowd)]
+                                   ) if sanitize else None
 
     def __call__(self, image: Any, target: dict[str, Any] | None = None) -> Any:
         if target is None:
             return self.steps(image)
         image, target = self.steps(image, target)
-        if len(target["boxes"]) == 0:
+        if self.sanitize is None or len(target["boxes"]) == 0:
             return image, target
         return self.sanitize(image, target)
 
@@ -48,7 +53,7 @@ class DetectionTransform:
 
 def detection_train_transform(hflip: bool = True, vflip: bool = False, zoom_out: float | None = None,
                               iou_crop: bool = False, photometric: bool = False,
-                              min_box_size: float = 1.0) -> DetectionTransform:
+                              min_box_size: float = 1.0, sanitize: bool = True) -> DetectionTransform:
     """The training transform (after torchvision's detection references' presets).
 
     Args:
@@ -57,6 +62,8 @@ def detection_train_transform(hflip: bool = True, vflip: bool = False, zoom_out:
         iou_crop: ``RandomIoUCrop`` (SSD's crops keeping boxes at some overlap).
         photometric: ``RandomPhotometricDistort`` (brightness, contrast, hue, saturation).
         min_box_size: boxes smaller than this after the steps are removed.
+        sanitize: clip and sanitize the boxes after the steps (forced on with ``zoom_out`` or
+            ``iou_crop``; see :class:`DetectionTransform`).
     """
     steps: list[Any] = []
     if photometric:
@@ -69,9 +76,9 @@ def detection_train_transform(hflip: bool = True, vflip: bool = False, zoom_out:
         steps.append(v2.RandomHorizontalFlip())
     if vflip:
         steps.append(v2.RandomVerticalFlip())
-    return DetectionTransform(steps, min_box_size)
+    return DetectionTransform(steps, min_box_size, sanitize or bool(zoom_out) or iou_crop)
 
 
-def detection_eval_transform(min_box_size: float = 1.0) -> DetectionTransform:
+def detection_eval_transform(min_box_size: float = 1.0, sanitize: bool = True) -> DetectionTransform:
     """The validation / test / predict transform: the image as a float tensor, boxes checked."""
-    return DetectionTransform([], min_box_size)
+    return DetectionTransform([], min_box_size, sanitize)

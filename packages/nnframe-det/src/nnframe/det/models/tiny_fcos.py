@@ -9,12 +9,14 @@ the same size (the embedded shapes). The backbone is the first stages of core's 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
 from torchvision.models.detection import FCOS
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.fcos import FCOSHead
+from torchvision.models.detection.transform import GeneralizedRCNNTransform
 
 from nnframe.core.backbones.simple_cnn import SimpleCNN
 from nnframe.core.cv_tools import resolve_normalization
@@ -41,6 +43,23 @@ class SmallCNNFeatures(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.neck(self.body(images))
+
+
+class SizedImagesTransform(GeneralizedRCNNTransform):
+    """torchvision's detection transform that leaves images already at its size as they are.
+
+    torchvision resizes every image, one by one, even when the scale is 1 (an interpolation per
+    image: ~10% of a small model's step on a CPU); data generated at the model's size (the shapes)
+    needs none. Other images are resized as torchvision does.
+    """
+
+    def resize(self, image: torch.Tensor, target: dict[str, torch.Tensor] | None = None) -> Any:
+        height, width = image.shape[-2:]
+        # Not while tracing for export: the exported graph keeps torchvision's resize for any size.
+        if (self.fixed_size is None and not torch.jit.is_tracing() and len(self.min_size) == 1
+                and min(height, width) == self.min_size[0] and max(height, width) <= self.max_size):
+            return image, target
+        return super().resize(image, target)
 
 
 def tiny_fcos(num_classes: int, width: int = 8, stride: int = 8, head_width: int = 32, head_convs: int = 2,
@@ -70,7 +89,9 @@ def tiny_fcos(num_classes: int, width: int = 8, stride: int = 8, head_width: int
     # One location per feature cell; FCOS samples centres within 1.5 anchor sizes: the stride.
     anchors = AnchorGenerator(sizes=((stride,),), aspect_ratios=((1.0,),))
     head = FCOSHead(backbone.out_channels, 1, num_classes, num_convs=head_convs)
-    return FCOS(backbone, num_classes, min_size=min_size, max_size=max_size or min_size,
-                image_mean=list(mean), image_std=list(std), anchor_generator=anchors, head=head,
-                score_thresh=score_thresh, nms_thresh=nms_thresh, detections_per_img=detections_per_img,
-                topk_candidates=topk_candidates, size_divisible=stride)
+    net = FCOS(backbone, num_classes, min_size=min_size, max_size=max_size or min_size,
+               image_mean=list(mean), image_std=list(std), anchor_generator=anchors, head=head,
+               score_thresh=score_thresh, nms_thresh=nms_thresh, detections_per_img=detections_per_img,
+               topk_candidates=topk_candidates, size_divisible=stride)
+    net.transform = SizedImagesTransform(min_size, max_size or min_size, list(mean), list(std), size_divisible=stride)
+    return net
