@@ -24,7 +24,7 @@ from nnframe.core.cv_tools import resolve_normalization
 
 class SmallCNNFeatures(nn.Module):
     """The stages of core's :class:`~nnframe.core.backbones.simple_cnn.SimpleCNN` up to ``stride``
-    (4: two stages halved twice, 8: three).
+    (2: the first two stages, 4: three, 8: all four; a max-pool halves the size before each but the first).
 
     Shape: (B, C, H, W) -> (B, out_channels, H / stride, W / stride).
     """
