@@ -22,8 +22,9 @@ def coco_backend() -> str:
 class DetectionMAP(MeanAveragePrecision):
     """torchmetrics' ``MeanAveragePrecision`` (boxes, XYXY, COCO's evaluation; crowd regions in the
     targets' ``iscrowd`` are ignored as COCO does; its list states are gathered across processes
-    under DDP) whose ``compute`` returns scalars only: the :data:`SUMMARY_KEYS` and
-    ``ap/<class name>`` for every class with ground truth (``class_names`` set by the module).
+    under DDP) whose ``compute`` returns scalars only: the :data:`SUMMARY_KEYS` that apply (not
+    torchmetrics' -1 for a size range without boxes) and ``ap/<class name>`` for every class with
+    ground truth (``class_names`` set by the module).
 
     Args:
         class_names: index = class (names of the per-class values; ``ap/<index>`` without them).
@@ -37,7 +38,8 @@ class DetectionMAP(MeanAveragePrecision):
 
     def compute(self) -> dict[str, torch.Tensor]:  # type: ignore[override]
         values = super().compute()
-        out = {key: values[key] for key in SUMMARY_KEYS if key in values}
+        # -1: nothing to measure (no box in a size range: the shapes have no large objects).
+        out = {key: values[key] for key in SUMMARY_KEYS if key in values and float(values[key]) >= 0}
         classes = values.get("classes", torch.zeros(0)).reshape(-1).tolist()
         per_class = values.get("map_per_class", torch.zeros(0)).reshape(-1)
         if len(per_class) == len(classes):
