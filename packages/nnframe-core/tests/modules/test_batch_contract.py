@@ -75,6 +75,10 @@ def test_a_model_that_returns_its_losses_trains_without_a_step_of_its_own(tmp_pa
     assert len(epoch_losses) == 2 and epoch_losses[1] < epoch_losses[0]  # it learns
     assert "val/loss: not applicable to this task (_SelfLossModule's model computes its losses in training " \
            "mode only)" in caplog.text
+    (tested,) = trainer.test(trainer.lightning_module, datamodule=ToyDataModule(num_train=96, batch_size=32),
+                             verbose=False)
+    assert "test/acc" in tested and "test/loss" not in tested
+    assert "test/loss: not applicable to this task" in caplog.text
 
 
 class _Classes(Metric):

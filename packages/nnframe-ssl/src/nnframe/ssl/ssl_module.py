@@ -14,12 +14,12 @@ from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassAccuracy
 
 from nnframe.core.backbones import Preprocessing, backbone_preprocessing, create_backbone
-from nnframe.core.cv_tools import views_figure
 from nnframe.core.errors import NnframeError, user_message
 from nnframe.core.modules import StepOutput, TaskModule
 from nnframe.ssl._data import eval_loader, labelled_train_dataset
 from nnframe.ssl.knn import embed, knn_accuracy, knn_top1_predictions
 from nnframe.ssl.methods import SSLMethod
+from nnframe.ssl.sample_figure import views_samples_figure
 
 
 class SSLModule(TaskModule):
@@ -115,7 +115,7 @@ class SSLModule(TaskModule):
         """The views of the first training images, one row per image (``train/samples``, ``inspect``)."""
         images = self.batch_images(batch)
         if isinstance(images, list | tuple):
-            return views_figure(images, self.image_normalization(), max_images)
+            return views_samples_figure(images, self.image_normalization(), max_images)
         return super().sample_figure(batch, max_images)
 
     # --- training ----------------------------------------------------------------------------

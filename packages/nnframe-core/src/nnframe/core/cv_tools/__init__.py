@@ -8,7 +8,7 @@ from nnframe.core.cv_tools.normalization import (
     stats_for_channels,
 )
 from nnframe.core.cv_tools.panel_canvas import PanelCanvas
-from nnframe.core.cv_tools.sample_grid import training_samples_figure, views_figure
+from nnframe.core.cv_tools.sample_grid import training_samples_figure
 from nnframe.core.cv_tools.transforms import (
     auto_augment_transform,
     classification_eval_transform,
@@ -45,5 +45,4 @@ __all__ = [
     "segmentation_train_transform",
     "stats_for_channels",
     "training_samples_figure",
-    "views_figure",
 ]

@@ -128,7 +128,8 @@ class TaskModule(L.LightningModule):
 
     #: True for a network that computes its own losses (torchvision detectors, Hugging Face
     #: models): in training ``net(images, target)`` returns a dict of losses, summed into the
-    #: loss and each logged as ``train/<name>``; in evaluation ``net(images)`` returns the
+    #: loss and each logged as ``train/loss_<name>`` (``loss_classifier`` keeps its name: see
+    #: :class:`StepOutput`); in evaluation ``net(images)`` returns the
     #: predictions and there is no ``val/loss`` (said once as not applicable).
     model_returns_losses: ClassVar[bool] = False
 
@@ -503,6 +504,10 @@ class TaskModule(L.LightningModule):
     def on_fit_start(self) -> None:
         if self.model_returns_losses:
             not_applicable("val/loss", f"{type(self).__name__}'s model computes its losses in training mode only")
+
+    def on_test_start(self) -> None:
+        if self.model_returns_losses:
+            not_applicable("test/loss", f"{type(self).__name__}'s model computes its losses in training mode only")
 
     def on_train_start(self) -> None:
         # The sanity check must not count towards the best value; a resumed run keeps the
