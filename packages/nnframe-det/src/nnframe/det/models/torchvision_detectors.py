@@ -134,9 +134,10 @@ def torchvision_detector(name: str, num_classes: int, pretrained: bool = False, 
     options = {k: v for k, v in {"min_size": min_size, "max_size": max_size, "image_mean": image_mean,
                                  "image_std": image_std}.items() if v is not None}
     if name == "ssdlite320":
-        options.pop("max_size", None)  # a fixed-size model: its transform takes min_size as the side
-        if "min_size" in options:
-            options["max_size"] = options["min_size"]
+        # A fixed 320x320 input (torchvision's SSD builds its transform with fixed_size): no resize option.
+        for key in ("min_size", "max_size"):
+            if options.pop(key, 320) != 320:
+                raise ConfigError(f"model.net.{key}: ssdlite320 takes 320x320 images only; leave it null")
     if trainable_backbone_layers is not None:
         options["trainable_backbone_layers"] = trainable_backbone_layers
     model_classes = num_classes + 1 if entry.background_class else num_classes
