@@ -47,3 +47,20 @@ def test_tiny_fcos_detects_in_eval_and_trains_on_losses():
     with torch.no_grad():
         detections = net(images)
     assert len(detections) == 2 and set(detections[0]) == {"boxes", "scores", "labels"}
+
+
+def test_crowd_regions_are_not_training_targets_but_reach_the_metric():
+    from functools import partial
+
+    from nnframe.det import DetectionModule
+
+    net = torchvision_detector("fasterrcnn_mobilenet_320", num_classes=2)  # class 0 is its background
+    module = DetectionModule(net, optimizer=partial(torch.optim.SGD, lr=0.01))
+    target = {"boxes": torch.tensor([[0.0, 0, 10, 10], [5, 5, 30, 30]]), "labels": torch.tensor([0, 1]),
+              "iscrowd": torch.tensor([0, 1])}
+    (train,) = module.training_targets([target])
+    assert train["labels"].tolist() == [1] and train["boxes"].tolist() == [[0, 0, 10, 10]]  # data's 0 -> its 1
+    (metric,) = module.metric_targets([target])
+    assert metric["labels"].tolist() == [0, 1] and metric["iscrowd"].tolist() == [0, 1]
+    (found,) = module.detections([{"boxes": torch.zeros(1, 4), "scores": torch.ones(1), "labels": torch.tensor([2])}])
+    assert found["labels"].tolist() == [1]  # back to the data's ids
