@@ -97,6 +97,24 @@ def _ssl_probe_export_finetune(ns: dict[str, Any]) -> None:
     _figures(Path(ns["pretrained"].paths.output_dir) / "figures", "finetune_vs_scratch")
 
 
+def _det_train_and_look(ns: dict[str, Any]) -> None:
+    assert {"val/map", "val/map_50", "test/map_50"} <= set(ns["metrics"])
+    assert ns["class_tags"] and all(tag.startswith("val/ap/") for tag in ns["class_tags"])
+    _figures(ns["figures"], "curves", "predictions")
+
+
+def _det_own_dataset(ns: dict[str, Any]) -> None:
+    assert Path(ns["samples_png"]).is_file() and "val/map_50" in ns["metrics"]
+    assert "boxes outside their image" in ns["error_message"] and "data.fix_boxes=true" in ns["error_message"]
+    assert "instances_broken.json" in ns["error_message"]
+
+
+def _det_predict_and_export(ns: dict[str, Any]) -> None:
+    assert {Path(r["path"]).name for r in ns["rows"]} <= {f"shapes_{i:02d}.png" for i in range(6)}
+    assert len(ns["drawn"]) == 6  # every image with its boxes drawn
+    assert ns["result"].path.is_file() and ns["result"].max_abs_diff is not None
+
+
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "nnframe-cls/demos/01_train_and_look.py": _cls_train_and_look,
     "nnframe-cls/demos/02_your_own_dataset.py": _cls_own_dataset,
@@ -107,6 +125,9 @@ CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "nnframe-ssl/demos/01_train_and_look.py": _ssl_train_and_look,
     "nnframe-ssl/demos/02_your_own_dataset.py": _ssl_own_dataset,
     "nnframe-ssl/demos/03_probe_export_finetune.py": _ssl_probe_export_finetune,
+    "nnframe-det/demos/01_train_and_look.py": _det_train_and_look,
+    "nnframe-det/demos/02_your_own_dataset.py": _det_own_dataset,
+    "nnframe-det/demos/03_predict_and_export.py": _det_predict_and_export,
 }
 
 

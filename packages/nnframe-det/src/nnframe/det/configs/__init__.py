@@ -1,0 +1,1 @@
+"""Hydra configs of nnframe-det (a package so that they ship inside the wheel)."""
