@@ -15,11 +15,11 @@ import pytest
 from PIL import Image
 
 from nnframe.core.testing.event_files import event_summaries
-from nnframe.det.task import SMOKE_OVERRIDES
+from nnframe.det.task import TASK
 
 pytestmark = pytest.mark.slow
 
-TINY = list(SMOKE_OVERRIDES)
+TINY = list(TASK.smoke_overrides)
 
 
 def run_nnframe(*args: str, cwd: Path, timeout: float = 300) -> str:

@@ -3,7 +3,7 @@
 Core's :func:`~nnframe.core.data.generate_shapes` keeps one mask of class indices per image, in
 which two touching shapes of one class merge and an occluded shape splits: neither gives the
 box of each shape. This generator draws the same kind of images with core's rasteriser
-(:func:`~nnframe.core.data.shapes.rasterize_shapes`, the same outlines and colour rule) and keeps
+(:func:`~nnframe.core.data.synthetic.shapes.rasterize_shapes`, the same outlines and colour rule) and keeps
 every shape's own visible pixels, so a box is the extent of what is visible of that shape.
 Vectorised over the split like core's generator; the same seed gives the same images.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnframe.core.data.shapes import MIN_COLOUR_DISTANCE, OUTLINE, SHAPE_NAMES, rasterize_shapes
+from nnframe.core.data.synthetic.shapes import MIN_COLOUR_DISTANCE, OUTLINE, SHAPE_NAMES, rasterize_shapes
 
 #: A shape whose visible part is smaller than this (pixels) is left out of the targets: it is
 #: (nearly) hidden behind the shapes drawn over it.

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torchvision import tv_tensors
 
-from nnframe.core.data.shapes import SHAPE_NAMES
+from nnframe.core.data.synthetic.shapes import SHAPE_NAMES
 from nnframe.det.data.detection_datamodule import DetectionDataModule
 from nnframe.det.data.detection_dataset import BoxAnnotation, DetectionDataset, make_target
 from nnframe.det.data.shapes_boxes import generate_shape_boxes
