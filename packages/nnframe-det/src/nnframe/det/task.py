@@ -7,7 +7,6 @@ TASK = TaskSpec(
     summary="object detection (torchvision detectors; shapes, COCO, Pascal VOC, YOLO folders)",
     config_package="nnframe.det.configs",
     # What the root tests run it with: smaller than the defaults, nothing switched off.
-    smoke_overrides=("data.num_train=32", "data.num_val=16", "data.num_test=16", "data.batch_size=8",
-                     "data.image_size=48"),
+    smoke_overrides=("data.num_train=32", "data.num_val=16", "data.num_test=16", "data.batch_size=8"),
     monitor="val/map",
 )
