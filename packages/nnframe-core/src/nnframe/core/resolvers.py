@@ -238,6 +238,11 @@ def claim_new_dir(base: Path, name: str) -> Path:
     that a name is free and creating it later would let both take it.
     """
     candidate, n = base / name, 1
+    try:  # the folders above it may be new (a first run); only the run's own folder is exclusive
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        _user_error(f"cannot create the output folder {base}: {error.strerror or error}. Choose a "
+                    "writable folder with paths.log_dir=/path/to/outputs (or NNFRAME_OUTPUT_DIR)")
     while True:
         if str(candidate) not in _handed_out:
             try:

@@ -115,19 +115,27 @@ def measure_training(module: L.LightningModule, device: torch.device, precision:
     return {**summarize_steps(intervals, batch_size, repeats), "peak_mem_mb": timer.peak_mb, "flops": timer.flops}
 
 
-def measure_inference(module: torch.nn.Module, images: torch.Tensor, device: torch.device, precision: str, *,
-                      warmup_steps: int, steps: int, repeats: int, channels_last: bool = False,
+def measure_inference(module: torch.nn.Module, images: torch.Tensor | list[torch.Tensor], device: torch.device,
+                      precision: str, *, warmup_steps: int, steps: int, repeats: int, channels_last: bool = False,
                       count_flops: bool = False) -> dict[str, Any]:
     """Time ``module(images)`` in eval mode under ``torch.inference_mode`` and autocast.
+
+    Args:
+        images: a (batch, channels, height, width) tensor, or a list of (channels, height, width)
+            images (a detector's input, as its task's ``batch_images`` gives it).
 
     Returns:
         ``img_s``, ``ms_median``, ``ms_p90``, ``peak_mem_mb`` and ``flops`` (per batch, or None).
     """
     module = module.to(device).eval()
-    images = images.to(device)
+    if isinstance(images, torch.Tensor):
+        images = images.to(device)
+        if channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+    else:
+        images = [image.to(device) for image in images]
     if channels_last:
         module = module.to(memory_format=torch.channels_last)
-        images = images.contiguous(memory_format=torch.channels_last)
     dtype = AUTOCAST_DTYPES.get(precision)
     autocast = torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
     clock = StepClock(device)

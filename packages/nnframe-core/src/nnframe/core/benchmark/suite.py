@@ -177,12 +177,16 @@ class BenchmarkSuite:
         batch_size = self.find_batch_size(case) if auto else int(self.bench.batch_size)
         module = self._module(case, batch_size)
         batch = self.synthetic_batch(module, batch_size)
+        inputs: torch.Tensor | list[torch.Tensor] | None
         try:
             images: torch.Tensor | None = first_images(batch)
-        except ValueError:  # a list of images of several sizes (detection)
+            inputs = images
+        except ValueError:  # a list of images of several sizes (detection): the task says what they are
             images = None
-            not_applicable("inference benchmark", "the task's batches hold no (batch, channels, height, width) "
-                           "image tensor")
+            inputs = module.batch_images(batch) if hasattr(module, "batch_images") else None
+            if not isinstance(inputs, list | tuple) or not all(isinstance(i, torch.Tensor) for i in inputs):
+                inputs = None
+                not_applicable("inference benchmark", "the task's batches hold no image tensors")
         # FLOPs do not depend on precision or memory format: count once per backbone (eagerly).
         flop_key = (case.name, "train")
         count = flop_key not in self._flops_per_image and not case.compile and bool(self.bench.get("flops", True))
@@ -197,14 +201,15 @@ class BenchmarkSuite:
             "train_img_s": train["img_s"], "train_step_ms_median": train["ms_median"],
             "train_step_ms_p90": train["ms_p90"], "train_peak_mem_mb": train["peak_mem_mb"],
         }
-        if self.bench.get("inference", True) and images is not None:
+        if self.bench.get("inference", True) and inputs is not None:
             infer_key = (case.name, "infer")
             count = infer_key not in self._flops_per_image and not case.compile and bool(self.bench.get("flops", True))
-            infer = measure_inference(module, images, self.device, case.precision,
+            infer = measure_inference(module, list(inputs) if isinstance(inputs, tuple) else inputs, self.device,
+                                      case.precision,
                                       warmup_steps=kwargs["warmup_steps"], steps=kwargs["steps"],
                                       repeats=kwargs["repeats"], channels_last=case.channels_last, count_flops=count)
             if count:
-                self._flops_per_image[infer_key] = infer["flops"] / len(images) if infer["flops"] else None
+                self._flops_per_image[infer_key] = infer["flops"] / len(inputs) if infer["flops"] else None
             out.update(infer_img_s=infer["img_s"], infer_ms_median=infer["ms_median"],
                        infer_ms_p90=infer["ms_p90"], infer_peak_mem_mb=infer["peak_mem_mb"])
         del module

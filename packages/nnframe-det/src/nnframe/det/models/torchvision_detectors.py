@@ -24,7 +24,7 @@ from nnframe.core.errors import ConfigError
 
 @dataclass(frozen=True)
 class DetectorEntry:
-    """A torchvision detector as ``model.name`` chooses it.
+    """A torchvision detector as ``model.net.name`` chooses it.
 
     Args:
         builder: torchvision's builder function.
@@ -75,7 +75,7 @@ def load_matching(net: nn.Module, state: Mapping[str, torch.Tensor], source: str
     own = net.state_dict()
     fitting = {k: v for k, v in state.items() if k in own and tuple(own[k].shape) == tuple(v.shape)}
     if not fitting:
-        raise ConfigError(f"no tensor of {source} fits model.name's network (names or shapes differ): is it a "
+        raise ConfigError(f"no tensor of {source} fits model.net.name's network (names or shapes differ): is it a "
                           "state dict of the same torchvision detector?")
     net.load_state_dict(fitting, strict=False)
     report = {"loaded": sorted(fitting), "new": sorted(set(own) - set(fitting)),
@@ -93,17 +93,17 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     ``state_dict`` / ``model`` entry (Lightning's keys ``net.`` stripped)."""
     file = Path(path)
     if not file.is_file():
-        raise ConfigError(f"model.pretrained_file={path} does not exist")
+        raise ConfigError(f"model.net.pretrained_file={path} does not exist")
     try:
         loaded = torch.load(file, map_location="cpu", weights_only=True)
     except Exception as error:  # pickle errors of every kind: the file is not a tensor dict
-        raise ConfigError(f"model.pretrained_file={path} is not a state dict torch can load as data "
+        raise ConfigError(f"model.net.pretrained_file={path} is not a state dict torch can load as data "
                           f"(weights_only=True): {str(error)[:300]}") from error
     for key in ("state_dict", "model"):
         if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):
             loaded = loaded[key]
     if not isinstance(loaded, dict):
-        raise ConfigError(f"model.pretrained_file={path} holds a {type(loaded).__name__}, not a state dict")
+        raise ConfigError(f"model.net.pretrained_file={path} holds a {type(loaded).__name__}, not a state dict")
     return {k.removeprefix("net."): v for k, v in loaded.items() if isinstance(v, torch.Tensor)}
 
 
@@ -126,10 +126,10 @@ def torchvision_detector(name: str, num_classes: int, pretrained: bool = False, 
         **kwargs: more arguments of the detector class (``score_thresh``, ``detections_per_img``...).
     """
     if name not in DETECTORS:
-        raise ConfigError(f"model.name={name!r} is not a torchvision detector here; choose one of: "
+        raise ConfigError(f"model.net.name={name!r} is not a torchvision detector here; choose one of: "
                           f"{', '.join(DETECTORS)}")
     if pretrained and pretrained_file:
-        raise ConfigError("set model.pretrained=true (download) or model.pretrained_file=PATH, not both")
+        raise ConfigError("set model.net.pretrained=true (download) or model.net.pretrained_file=PATH, not both")
     entry = DETECTORS[name]
     options = {k: v for k, v in {"min_size": min_size, "max_size": max_size, "image_mean": image_mean,
                                  "image_std": image_std}.items() if v is not None}
