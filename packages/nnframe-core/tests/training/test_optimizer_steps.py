@@ -35,11 +35,12 @@ def test_batch_size_auto_follows_the_number_of_optimizer_steps(samples, epochs, 
     assert size == expected and f"{samples} training images" in why
 
 
-def test_steps_count_accumulation_and_max_steps() -> None:
+def test_steps_count_accumulation_processes_and_max_steps() -> None:
     assert optimizer_steps(_cfg(10), 140, 64) == 30
     assert optimizer_steps(_cfg(10, accumulate_grad_batches=3), 140, 64) == 10
     assert optimizer_steps(_cfg(10, max_steps=12), 140, 16) == 12
     assert optimizer_steps(_cfg(-1), 140, 16) is None
+    assert optimizer_steps(_cfg(10, devices=2, num_nodes=2), 140, 16) == 30  # each process loads 16
 
 
 def test_a_run_with_too_few_steps_is_told_what_to_set() -> None:

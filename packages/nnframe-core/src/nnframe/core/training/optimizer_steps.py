@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
 #: Updates BatchNorm's running statistics need to settle (0.9**60 ~ 0.002 of the initial values left).
@@ -35,19 +35,28 @@ def train_size(datamodule: Any) -> int | None:
 
 
 def optimizer_steps(cfg: DictConfig, samples: int, batch_size: int) -> int | None:
-    """Optimizer steps of a run: ``max_epochs x ceil(samples / batch_size) / accumulate_grad_batches``
-    (at most ``trainer.max_steps``); None when the run has no epoch limit."""
+    """Optimizer steps of a run: ``max_epochs x ceil(samples / (batch_size x processes)) /
+    accumulate_grad_batches``, at most ``trainer.max_steps``; None when the run has no epoch limit."""
     trainer = cfg.get("trainer") or {}
     epochs = trainer.get("max_epochs")
     max_steps = trainer.get("max_steps")
     if epochs is None or int(epochs) < 0:
         return int(max_steps) if max_steps is not None and int(max_steps) > 0 else None
     data = cfg.get("data") or {}
-    batches = max(1, samples // batch_size) if data.get("drop_last") else math.ceil(samples / batch_size)
+    batch = batch_size * _processes(trainer)  # with DDP each process loads data.batch_size images
+    batches = max(1, samples // batch) if data.get("drop_last") else math.ceil(samples / batch)
     steps = int(epochs) * math.ceil(batches / int(trainer.get("accumulate_grad_batches") or 1))
     if max_steps is not None and int(max_steps) > 0:
         steps = min(steps, int(max_steps))
     return steps
+
+
+def _processes(trainer: Any) -> int:
+    """Processes of a run from ``trainer.devices`` x ``trainer.num_nodes`` (1 where ``auto``)."""
+    devices = trainer.get("devices", 1)
+    count = len(devices) if isinstance(devices, list | tuple) or OmegaConf.is_list(devices) else (
+        int(devices) if isinstance(devices, int) and devices > 0 else 1)
+    return count * max(1, int(trainer.get("num_nodes") or 1))
 
 
 def batch_size_from_data(cfg: DictConfig, datamodule: Any) -> tuple[int, str]:
