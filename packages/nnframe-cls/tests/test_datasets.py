@@ -94,15 +94,15 @@ def test_image_folder_holds_out_validation_without_val_folder(tmp_path: Path) ->
 def test_image_folder_config_fills_num_classes_and_image_size(tmp_path: Path) -> None:
     from nnframe.core.training.instantiate import build_datamodule
 
-    write_image_folder(tmp_path / "data" / "train", {"x": 3, "y": 3, "z": 3}, size=(40, 30))
+    write_image_folder(tmp_path / "data" / "train", {"x": 3, "y": 3, "z": 3}, size=(48, 40))
     cfg = compose_task_config("nnframe.cls.configs", ["data=image_folder", f"data.root={tmp_path / 'data'}",
                                                       "data.num_workers=0"], output_dir=tmp_path / "run")
     datamodule = build_datamodule(cfg)
     assert cfg.data.num_classes == 3 and cfg.model.num_classes == 3
-    assert cfg.data.image_size == 30 and datamodule.image_size == 30  # the median short side
+    assert cfg.data.image_size == 40 and datamodule.image_size == 40  # the median short side
     images, _ = next(iter(datamodule.train_dataloader()))
-    assert images.shape[-2:] == (30, 30)
-    assert any("data.image_size=auto -> 30 (median short side of the" in line
+    assert images.shape[-2:] == (40, 40)
+    assert any("data.image_size=auto -> 40 (median short side of the" in line
                for line in datamodule.data_report.resolved)
 
 

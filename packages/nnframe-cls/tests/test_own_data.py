@@ -70,11 +70,13 @@ def test_skip_corrupt_trains_and_counts_what_was_left_out_at_start_and_end(capsy
     run = _run_dir(tmp_path)
     listing = (run / "data_check.txt").read_text()
     assert all(str(messy[kind]) in listing for kind in messy)
-    assert "resolved: data.image_size=auto -> 16 (median short side of the" in output
+    # 16 px images are raised to what the default CNN needs (data.min_image_size=32)
+    assert "resolved: data.image_size=auto -> 32 (median short side of the" in output
+    assert "raised to data.min_image_size=32" in output
     saved = yaml.safe_load((run / "config.yaml").read_text())
-    assert saved["data"]["image_size"] == 16 and saved["data"]["num_classes"] == 2
+    assert saved["data"]["image_size"] == 32 and saved["data"]["num_classes"] == 2
     checkpoint = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
-    assert checkpoint["nnframe"]["config"]["data"]["image_size"] == 16
+    assert checkpoint["nnframe"]["config"]["data"]["image_size"] == 32
 
 
 def test_grey_images_with_in_channels_1_train_evaluate_and_predict(capsys, tmp_path: Path) -> None:

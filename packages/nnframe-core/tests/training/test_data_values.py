@@ -46,8 +46,8 @@ def test_auto_values_are_written_into_the_config_and_the_datamodule() -> None:
 
 
 def test_auto_without_a_resolver_or_data_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="data.batch_size=auto cannot be taken from the data"):
-        resolve_data_values(_cfg(batch_size="auto"), _Data([(8, 8)]))
+    with pytest.raises(ConfigError, match="data.num_workers=auto cannot be taken from the data"):
+        resolve_data_values(_cfg(num_workers="auto"), _Data([(8, 8)]))
     # data.normalization=auto follows the model; without one (no pretrained weights) the data's stats
     cfg = _cfg(normalization="auto")
     messages = resolve_data_values(cfg, _Data([(8, 8)]))
@@ -68,3 +68,32 @@ def test_auto_is_a_valid_image_size_for_the_config_check(tmp_path: Path) -> None
     validate_config(OmegaConf.create({"data": {"image_size": "auto"}}))
     with pytest.raises(ConfigError, match="data.image_size='big' must be an integer >= 1, or auto"):
         validate_config(OmegaConf.create({"data": {"image_size": "big"}}))
+
+
+def test_image_size_auto_never_goes_below_data_min_image_size() -> None:
+    data = _Data([(8, 8)] * 5)
+    data.min_image_size = 32  # what the small CNNs need: 8 px digits are upscaled
+    size, why = image_size_from_data(_cfg(), data)
+    assert size == 32 and "raised to data.min_image_size=32" in why
+
+
+def _timm_model(backbone: str) -> dict:
+    return {"_target_": "nnframe.cls.ClassificationModule", "backbone": backbone}
+
+
+def test_a_vit_is_created_at_the_datas_size_where_timm_allows() -> None:
+    pytest.importorskip("nnframe.cls")
+    cfg = OmegaConf.create({"data": {}, "model": _timm_model("vit_tiny_patch16_224")})
+    size, why = image_size_from_data(cfg, _Data([(32, 32)] * 5))
+    assert size == 32 and "vit_tiny_patch16_224 is created at 32 px (its default is 224)" in why
+
+
+def test_a_model_of_one_input_size_gets_that_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("nnframe.cls")
+    from nnframe.cls import ClassificationModule
+    from nnframe.core.backbones import InputSize
+
+    monkeypatch.setattr(ClassificationModule, "input_size", classmethod(lambda cls, model_cfg: InputSize(224)))
+    cfg = OmegaConf.create({"data": {}, "model": _timm_model("some_vit")})
+    size, why = image_size_from_data(cfg, _Data([(32, 32)] * 5))
+    assert size == 224 and why.startswith("some_vit takes 224 px images only")

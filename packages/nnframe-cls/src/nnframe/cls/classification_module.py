@@ -20,7 +20,7 @@ from torchmetrics.classification import (
 )
 
 from nnframe.cls.models.image_classifier import ImageClassifier
-from nnframe.core.backbones import Preprocessing, backbone_preprocessing
+from nnframe.core.backbones import InputSize, Preprocessing, backbone_input_size, backbone_preprocessing
 from nnframe.core.compat.lightning import attached_trainer
 from nnframe.core.cv_tools import denormalize, labelled_image_grid, resolve_normalization
 from nnframe.core.errors import ConfigError
@@ -48,7 +48,7 @@ class ClassificationModule(TaskModule):
 
     Args:
         backbone, num_classes, in_chans, pretrained, backbone_weights, drop_rate, pretrained_file,
-            drop_path_rate: the network (see :class:`ImageClassifier`).
+            drop_path_rate, image_size: the network (see :class:`ImageClassifier`).
         label_smoothing: cross-entropy label smoothing (single-label).
         multi_label: several labels per image.
         threshold: probability above which a label is predicted (multi-label).
@@ -83,6 +83,7 @@ class ClassificationModule(TaskModule):
         pretrained_file: str | Path | None = None,
         drop_path_rate: float = 0.0,
         tta: str | None = None,
+        image_size: int | None = None,
         **kwargs: Any,
     ) -> None:
         if tta is not None and tta not in TTA_MODES:
@@ -91,7 +92,8 @@ class ClassificationModule(TaskModule):
         self.multi_label = bool(multi_label)
         self.threshold = float(threshold)
         net = ImageClassifier(backbone, num_classes, in_chans, pretrained, backbone_weights, drop_rate,
-                              pretrained_file=pretrained_file, drop_path_rate=drop_path_rate)
+                              pretrained_file=pretrained_file, drop_path_rate=drop_path_rate,
+                              image_size=image_size)
         super().__init__(net=net, optimizer=optimizer, scheduler=scheduler, **kwargs)
         self.label_smoothing = label_smoothing
         self.loss_fn: nn.Module = (nn.BCEWithLogitsLoss() if self.multi_label
@@ -106,6 +108,11 @@ class ClassificationModule(TaskModule):
     def preprocessing(cls, model_cfg: Mapping[str, Any]) -> Preprocessing | None:
         return backbone_preprocessing(str(model_cfg.get("backbone", "")), bool(model_cfg.get("pretrained")),
                                       model_cfg.get("pretrained_file") or model_cfg.get("backbone_weights"))
+
+    @classmethod
+    def input_size(cls, model_cfg: Mapping[str, Any]) -> InputSize:
+        """The input sizes the backbone takes (``data.image_size=auto`` respects them)."""
+        return backbone_input_size(str(model_cfg.get("backbone", "")))
 
     def backbone_module(self) -> nn.Module:
         return self.net.backbone

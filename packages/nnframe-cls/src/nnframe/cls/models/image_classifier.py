@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nnframe.core.backbones import create_backbone
+from nnframe.core.backbones import backbone_size_kwargs, create_backbone
 
 
 class ImageClassifier(nn.Module):
@@ -24,16 +24,21 @@ class ImageClassifier(nn.Module):
         pretrained_file: a local weights file for the backbone: timm's format, safetensors, a
             state dict, or an nnframe backbone file (``nnframe ssl export``).
         drop_path_rate: stochastic depth of timm backbones (0 = off).
+        image_size: side of the images it will get: a timm backbone of fixed input size (a ViT)
+            is created at this size where timm allows it (``img_size``; pretrained position
+            embeddings are resampled); None: the backbone's default.
 
     Shape: (B, in_chans, H, W) -> (B, num_classes) logits.
     """
 
     def __init__(self, backbone: str = "simple_cnn", num_classes: int = 10, in_chans: int = 3,
                  pretrained: bool = False, backbone_weights: str | None = None, drop_rate: float = 0.0,
-                 pretrained_file: str | Path | None = None, drop_path_rate: float = 0.0) -> None:
+                 pretrained_file: str | Path | None = None, drop_path_rate: float = 0.0,
+                 image_size: int | None = None) -> None:
         super().__init__()
         self.backbone_name = backbone
         kwargs: dict[str, Any] = {"drop_path_rate": drop_path_rate} if drop_path_rate else {}
+        kwargs.update(backbone_size_kwargs(backbone, image_size))
         self.backbone = create_backbone(backbone, pretrained=pretrained, in_chans=in_chans,
                                         pretrained_file=pretrained_file or backbone_weights, **kwargs)
         self.dropout = nn.Dropout(drop_rate)

@@ -6,6 +6,7 @@
 
 from nnframe.core.backbones import cifar_resnet, simple_cnn  # noqa: F401  (register the built-ins)
 from nnframe.core.backbones.backbone_weights import load_backbone_weights, save_backbone_weights
+from nnframe.core.backbones.input_size import InputSize, backbone_input_size, backbone_size_kwargs
 from nnframe.core.backbones.preprocessing import Preprocessing, backbone_preprocessing, timm_preprocessing
 from nnframe.core.backbones.pretrained_weights import (
     WeightsReport,
@@ -23,9 +24,12 @@ from nnframe.core.backbones.registry import (
 
 __all__ = [
     "WEIGHTS_REPORT_ATTR",
+    "InputSize",
     "Preprocessing",
     "WeightsReport",
+    "backbone_input_size",
     "backbone_preprocessing",
+    "backbone_size_kwargs",
     "create_backbone",
     "is_backbone",
     "list_backbones",

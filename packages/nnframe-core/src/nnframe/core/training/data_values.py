@@ -18,6 +18,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 
 from nnframe.core.cv_tools.normalization import resolve_normalization
 from nnframe.core.errors import ConfigError
+from nnframe.core.training.optimizer_steps import batch_size_from_data
 
 AUTO = "auto"
 #: ``(cfg, datamodule) -> (value, reason)``
@@ -25,22 +26,44 @@ AutoResolver = Callable[[DictConfig, Any], tuple[Any, str]]
 
 
 def image_size_from_data(cfg: DictConfig, datamodule: Any) -> tuple[int, str]:
-    """The median short side of the training images, at most ``data.max_image_size``, rounded
-    down to a multiple of ``data.image_size_multiple`` (at least one multiple)."""
+    """The median short side of the training images, within ``[data.min_image_size,
+    data.max_image_size]``, rounded down to a multiple of ``data.image_size_multiple`` (at least
+    one multiple); a model that takes one input size only (the class's ``input_size(model_cfg)``,
+    e.g. a timm ViT timm cannot create at another size) gets that size."""
     stats = datamodule.data_report.splits.get("train")
     side = stats.median_short_side() if stats is not None else None
     if side is None:
         raise ConfigError("data.image_size=auto needs image files to measure; set data.image_size=<pixels>")
     cap = int(getattr(datamodule, "max_image_size", 224))
+    low = min(cap, max(1, int(getattr(datamodule, "min_image_size", 1) or 1)))
     multiple = max(1, int(getattr(datamodule, "image_size_multiple", 1)))
-    size = min(side, cap)
-    size = max(multiple, size // multiple * multiple)
+    size = min(max(side, low), cap)
+    rounded = max(multiple, size // multiple * multiple)
     why = f"median short side of the {stats.samples} training images is {side} px"
     if side > cap:
         why += f", capped at data.max_image_size={cap}"
-    if multiple > 1 and size != min(side, cap):
+    if side < low:
+        why += f", raised to data.min_image_size={low} (what the network needs)"
+    if multiple > 1 and rounded != size:
         why += f", rounded to a multiple of {multiple} (the encoder's stride)"
-    return size, why
+    rule = _model_input_size(cfg)
+    if rule is not None and rule.fixed is not None and rounded != rule.fixed:
+        backbone = cfg.model.get("backbone", "the model")
+        if rule.resizable:
+            why += f"; {backbone} is created at {rounded} px (its default is {rule.fixed})"
+        else:
+            why = f"{backbone} takes {rule.fixed} px images only (the data's {why})"
+            rounded = rule.fixed
+    return rounded, why
+
+
+def _model_input_size(cfg: DictConfig) -> Any:
+    """The :class:`~nnframe.core.backbones.InputSize` of ``cfg.model``, from its class's
+    ``input_size(model_cfg)`` (None when the class has none)."""
+    from nnframe.core.training.auto_preprocessing import _target_class
+
+    hook = getattr(_target_class(cfg.get("model")), "input_size", None)
+    return hook(cfg.model) if callable(hook) else None
 
 
 def multi_label_from_data(cfg: DictConfig, datamodule: Any) -> tuple[bool, str]:
@@ -61,6 +84,7 @@ def normalization_from_model(cfg: DictConfig, datamodule: Any) -> tuple[Any, str
 
 #: Key of ``cfg.data`` -> how its ``auto`` value is found.
 AUTO_RESOLVERS: dict[str, AutoResolver] = {
+    "batch_size": batch_size_from_data,
     "image_size": image_size_from_data,
     "multi_label": multi_label_from_data,
     "normalization": normalization_from_model,
@@ -114,3 +138,5 @@ def _set(cfg: DictConfig, datamodule: Any, key: str, value: Any) -> None:
         cfg.data[key] = value
     if hasattr(datamodule, key):
         setattr(datamodule, key, value)
+    if key == "batch_size" and getattr(datamodule, "eval_batch_size", None) == AUTO:  # it follows batch_size
+        datamodule.eval_batch_size = value

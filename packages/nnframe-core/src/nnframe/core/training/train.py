@@ -27,6 +27,12 @@ from nnframe.core.training.instantiate import (
     build_trainer,
     instantiate_group,
 )
+from nnframe.core.training.optimizer_steps import (
+    chance_report,
+    optimizer_steps,
+    too_few_steps_message,
+    train_size,
+)
 from nnframe.core.training.run_info import log_run_info
 from nnframe.core.training.run_lifecycle import RunInterrupted, continue_command, record_run, stop_message
 from nnframe.core.training.run_summary import (
@@ -134,6 +140,15 @@ def _apply_cv_fold(cfg: DictConfig, datamodule: Any) -> None:
     apply_fold(datamodule, int(cv.folds), int(cv.fold), int(cfg.seed))
 
 
+def _explain_chance(cfg: DictConfig, datamodule: Any, metrics: dict[str, float]) -> None:
+    """A validation accuracy at chance beside a high training one: say so, with its likely cause."""
+    samples, batch_size = train_size(datamodule), getattr(datamodule, "batch_size", None)
+    steps = optimizer_steps(cfg, samples, batch_size) if samples and isinstance(batch_size, int) else None
+    for line in chance_report(metrics, len(getattr(datamodule, "class_names", None) or []), steps,
+                              str(cfg.get("task_name", "<task>"))):
+        rank_zero_info(line)
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Train ``cfg.model`` on ``cfg.data`` with ``cfg.trainer``; then test the best checkpoint.
 
@@ -151,6 +166,9 @@ def train(cfg: DictConfig) -> dict[str, float]:
         print_data_summary(datamodule.summary())
     report_data_counts(datamodule.data_report, cfg.paths.output_dir)
     model = build_model(cfg, datamodule.class_names)
+    few_steps = too_few_steps_message(cfg, datamodule, model)
+    if few_steps and not cfg.trainer.get("fast_dev_run"):
+        rank_zero_info(few_steps)
     ckpt_path = resume_checkpoint(cfg)
     resumed_step = None
     if ckpt_path is not None:
@@ -190,6 +208,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     if trainer.is_global_zero:
         print_metrics("final metrics", _final_table(metrics))
+        _explain_chance(cfg, datamodule, metrics)
         report_data_counts(datamodule.data_report, cfg.paths.output_dir)  # what was left out, again at the end
         output_dir = Path(cfg.paths.output_dir)
         rank_zero_info(f"run directory: {output_dir}")

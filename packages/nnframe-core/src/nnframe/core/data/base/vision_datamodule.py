@@ -69,6 +69,8 @@ class VisionDataModule(L.LightningDataModule):
         decode_check: decode every image fully in the pre-flight check (finds damage inside
             files whose header and end marker are intact; slower, cached like the rest).
         max_image_size: the largest side ``image_size=auto`` chooses.
+        min_image_size: the smallest side ``image_size=auto`` chooses (smaller images are
+            upscaled: what the network needs, e.g. 32 for the small CNNs).
         image_size_multiple: ``image_size=auto`` is a multiple of this (a segmentation
             encoder's output stride).
         auto_augment, random_erasing: the training transform's policy and erasing probability
@@ -103,6 +105,7 @@ class VisionDataModule(L.LightningDataModule):
         skip_corrupt: bool = False,
         decode_check: bool = False,
         max_image_size: int = 224,
+        min_image_size: int = 1,
         image_size_multiple: int = 1,
         auto_augment: str | None = None,
         random_erasing: float = 0.0,
@@ -129,6 +132,7 @@ class VisionDataModule(L.LightningDataModule):
         self.skip_corrupt = skip_corrupt
         self.decode_check = decode_check
         self.max_image_size = max_image_size
+        self.min_image_size = min_image_size
         self.image_size_multiple = image_size_multiple
         self.auto_augment = auto_augment
         self.random_erasing = random_erasing
