@@ -6,13 +6,15 @@ file, tested in the CLI matrix)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import onnxruntime
 import pytest
 import torch
-from test_cli_matrix import _ok, run_nnframe
 
 from nnframe.core.errors import ConfigError
 from nnframe.core.exporting import export, load_model_from_checkpoint
@@ -33,6 +35,17 @@ SIZES = [
     "trainer.accelerator=cpu",
     "logger=many",
 ]
+
+
+def _nnframe(*args: str, cwd: Path) -> str:
+    """The output of ``nnframe <args>`` run in a new process (as a user runs it), which succeeded."""
+    env = {**os.environ, "NNFRAME_OUTPUT_DIR": str(cwd / "outputs"), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-m", "nnframe.core.cli", *args], capture_output=True, text=True,
+                          timeout=300, cwd=cwd, env=env)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0 and "Traceback" not in output, f"exit {done.returncode}:\n{output[-4000:]}"
+    assert "site-packages" not in output, output[-4000:]  # no library warnings (extras.ignore_warnings)
+    return output
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +112,8 @@ def test_every_format_through_the_command_line_matches_pytorch(task: str, fmt: s
     """``nnframe <task> export export.format=<fmt>``: the parity check passes, the file loads with
     its format's own loader and runs on another batch size than the one exported."""
     out = tmp_path / "deploy"
-    output = _ok(run_nnframe(task, "export", f"ckpt_path={checkpoint}", f"export.format={fmt}",
-                             f"export.output_dir={out}", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path))
+    output = _nnframe(task, "export", f"ckpt_path={checkpoint}", f"export.format={fmt}", f"export.output_dir={out}",
+                      f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
     suffix = {"pt2": ".pt2", "onnx": ".onnx", "torchscript": ".pt"}[fmt]
     assert f"exported {fmt} model: {out / ('model' + suffix)} (max difference from PyTorch" in output
     # TorchScript says it is deprecated and what to use; the others say nothing of it.
