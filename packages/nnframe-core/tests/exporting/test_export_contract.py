@@ -75,3 +75,15 @@ def test_torchscript_stops_with_the_formats_to_use_once_lightning_drops_it(
         export_model(ToyClassifier(), SPEC, tmp_path / "model.pt", fmt="torchscript")
     # The hint followed: pt2 exports the same model.
     assert export_model(ToyClassifier(), SPEC, tmp_path / "model.pt2", fmt="pt2").max_abs_diff < 1e-4
+
+
+def test_onnx_without_onnxscript_names_the_install_and_pt2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxscript", None)  # import onnxscript raises ImportError
+    with pytest.raises(ConfigError, match="export.format=onnx needs onnxscript .*pip install onnx onnxscript.*"
+                                          "or use export.format=pt2"):
+        export_model(ToyClassifier(), SPEC, tmp_path / "model.onnx", fmt="onnx")
+    assert not (tmp_path / "model.onnx").exists()
+    # The hint followed: pt2 needs nothing more than torch.
+    assert export_model(ToyClassifier(), SPEC, tmp_path / "model.pt2", fmt="pt2").max_abs_diff < 1e-4

@@ -159,12 +159,18 @@ _ATOL_HINT = {
 
 
 def _check_format(fmt: str) -> None:
-    """A known format, and TorchScript only while Lightning still supports it."""
+    """A known format, TorchScript only while Lightning still supports it, and ONNX's exporter installed."""
     if fmt not in EXPORT_FORMATS:
         raise ConfigError(f"export.format={fmt!r} is not supported; choose one of: {', '.join(EXPORT_FORMATS)}")
     if fmt == "torchscript" and not hasattr(L.LightningModule, "to_torchscript"):
         raise ConfigError(f"export.format=torchscript: Lightning {L.__version__} no longer supports TorchScript; "
                           "use export.format=pt2 (torch.export) or export.format=onnx")
+    if fmt == "onnx":
+        try:  # the dynamo exporter's own dependency, imported by torch.onnx only once it runs
+            import onnxscript  # noqa: F401
+        except ImportError as error:
+            raise ConfigError("export.format=onnx needs onnxscript (uv sync installs it with the dev dependencies; "
+                              "or pip install onnx onnxscript), or use export.format=pt2") from error
 
 
 def _max_abs_diff(model: torch.nn.Module, path: Path, fmt: str, batches: list[tuple[torch.Tensor, ...]]) -> float:
