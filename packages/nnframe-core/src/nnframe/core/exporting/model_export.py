@@ -1,4 +1,4 @@
-"""Exporting a task module to ONNX or TorchScript.
+"""Exporting a task module to ``torch.export`` (``.pt2``), ONNX (the dynamo exporter) or TorchScript.
 
 What is exported, with which example inputs and names, is the task's to say
 (``TaskModule.export_module`` / ``export_inputs`` / ``export_names``; a task that cannot be
@@ -6,6 +6,11 @@ exported says why in ``export_unsupported``, and export then names itself not ap
 default the task module's ``forward`` on a float batch of normalised images, shape (batch,
 channels, height, width). The input size and normalisation are written beside the model
 (``<file>.json``) so that an inference runtime can prepare images the same way.
+
+Each format is loaded back and compared with PyTorch on the check batch: ``pt2`` with
+``torch.export.load(path).module()``, ``onnx`` with onnxruntime, ``torchscript`` with
+``torch.jit.load`` (deprecated: Lightning deprecates ``to_torchscript`` and PyTorch TorchScript;
+kept while Lightning's ``LightningModule`` still has it).
 """
 
 from __future__ import annotations
@@ -29,7 +34,16 @@ from nnframe.core.training.checkpoint_config import apply_checkpoint_config
 from nnframe.core.training.instantiate import build_model
 from nnframe.core.training.run_summary import apply_extras
 
-EXPORT_FORMATS = {"onnx": ".onnx", "torchscript": ".pt"}
+EXPORT_FORMATS = {"pt2": ".pt2", "onnx": ".onnx", "torchscript": ".pt"}
+# How each format is loaded back (written to the JSON beside the model).
+LOADERS = {
+    "pt2": "torch.export.load(path).module()",
+    "onnx": "onnxruntime.InferenceSession(path)",
+    "torchscript": "torch.jit.load(path)",
+}
+TORCHSCRIPT_NOTE = ("note: TorchScript export is deprecated (Lightning deprecates to_torchscript, PyTorch "
+                    "TorchScript); use export.format=pt2 (torch.export, loaded with torch.export.load) or "
+                    "export.format=onnx")
 
 
 @dataclass
@@ -96,19 +110,33 @@ def _flatten(outputs: Any) -> list[torch.Tensor]:
     return [t for item in outputs for t in _flatten(item)]
 
 
+def _dynamic_shapes(inputs: tuple[torch.Tensor, ...], dynamic_batch: bool) -> tuple[dict[int, Any], ...] | None:
+    """``torch.export``'s dynamic shapes: dimension 0 of every input is the same free batch size."""
+    if not dynamic_batch:
+        return None
+    batch = torch.export.Dim("batch")
+    return tuple({0: batch} for _ in inputs)
+
+
+def _export_pt2(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], path: Path, dynamic_batch: bool) -> None:
+    program = torch.export.export(model, inputs, dynamic_shapes=_dynamic_shapes(inputs, dynamic_batch))
+    torch.export.save(program, str(path))
+
+
 def _export_onnx(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], path: Path, input_names: list[str],
-                 output_names: list[str], opset: int, dynamo: bool, dynamic_batch: bool) -> None:
-    if dynamo:
-        dynamic_shapes = tuple({0: torch.export.Dim("batch")} for _ in inputs) if dynamic_batch else None
-        torch.onnx.export(model, inputs, str(path), dynamo=True, input_names=input_names,
-                          output_names=output_names, opset_version=opset, dynamic_shapes=dynamic_shapes)
-        return
-    axes = {name: {0: "batch"} for name in [*input_names, *output_names]} if dynamic_batch else None
-    torch.onnx.export(model, inputs, str(path), dynamo=False, input_names=input_names,
-                      output_names=output_names, opset_version=opset, dynamic_axes=axes)
+                 output_names: list[str], opset: int | None, dynamic_batch: bool) -> None:
+    # The torch.export-based exporter (TorchScript-based tracing, dynamo=False, is deprecated with
+    # TorchScript); it prints its steps, which say nothing a user acts on.
+    program = torch.onnx.export(model, inputs, dynamo=True, input_names=input_names, output_names=output_names,
+                                opset_version=opset, dynamic_shapes=_dynamic_shapes(inputs, dynamic_batch),
+                                verbose=False)
+    program.save(str(path))
 
 
 def _run_exported(path: Path, fmt: str, inputs: tuple[torch.Tensor, ...]) -> list[torch.Tensor]:
+    if fmt == "pt2":
+        with torch.no_grad():
+            return _flatten(torch.export.load(str(path)).module()(*inputs))
     if fmt == "torchscript":
         with torch.no_grad():
             return _flatten(torch.jit.load(str(path), map_location="cpu")(*inputs))
@@ -120,6 +148,29 @@ def _run_exported(path: Path, fmt: str, inputs: tuple[torch.Tensor, ...]) -> lis
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     feed = {node.name: tensor.numpy() for node, tensor in zip(session.get_inputs(), inputs, strict=False)}
     return [torch.from_numpy(o) for o in session.run(None, feed)]
+
+
+# What to try when a format's export differs from PyTorch.
+_ATOL_HINT = {
+    "pt2": "try export.format=onnx",
+    "onnx": "try another export.opset or export.format=pt2",
+    "torchscript": "try export.format=pt2",
+}
+
+
+def _check_format(fmt: str) -> None:
+    """A known format, TorchScript only while Lightning still supports it, and ONNX's exporter installed."""
+    if fmt not in EXPORT_FORMATS:
+        raise ConfigError(f"export.format={fmt!r} is not supported; choose one of: {', '.join(EXPORT_FORMATS)}")
+    if fmt == "torchscript" and not hasattr(L.LightningModule, "to_torchscript"):
+        raise ConfigError(f"export.format=torchscript: Lightning {L.__version__} no longer supports TorchScript; "
+                          "use export.format=pt2 (torch.export) or export.format=onnx")
+    if fmt == "onnx":
+        try:  # the dynamo exporter's own dependency, imported by torch.onnx only once it runs
+            import onnxscript  # noqa: F401
+        except ImportError as error:
+            raise ConfigError("export.format=onnx needs onnxscript (uv sync installs it with the dev dependencies; "
+                              "or pip install onnx onnxscript), or use export.format=pt2") from error
 
 
 def _max_abs_diff(model: torch.nn.Module, path: Path, fmt: str, batches: list[tuple[torch.Tensor, ...]]) -> float:
@@ -163,8 +214,7 @@ def export_model(
     output_path: str | Path,
     fmt: str = "onnx",
     batch_size: int = 2,
-    opset: int = 17,
-    dynamo: bool = False,
+    opset: int | None = None,
     dynamic_batch: bool = True,
     verify: bool = True,
     atol: float = 1e-4,
@@ -176,11 +226,10 @@ def export_model(
     Args:
         model: a task module (or any module taking an image batch); put in eval mode here.
         spec: ``channels``, ``height``, ``width`` and optionally ``normalization`` (see :func:`input_spec`).
-        output_path: the file to write (``.onnx`` or ``.pt``).
-        fmt: ``onnx`` or ``torchscript``.
+        output_path: the file to write (``.pt2``, ``.onnx`` or ``.pt``).
+        fmt: ``pt2`` (``torch.export``), ``onnx`` (the dynamo exporter) or ``torchscript`` (deprecated).
         batch_size: size of the example batch traced and checked.
-        opset: ONNX opset version.
-        dynamo: use the ``torch.export``-based ONNX exporter instead of tracing.
+        opset: ONNX opset version (None: the exporter's default).
         dynamic_batch: the exported model accepts any batch size (checked on a second batch size).
         verify: run the exported model and compare its outputs with PyTorch's.
         atol: the largest absolute difference ``verify`` accepts.
@@ -193,8 +242,7 @@ def export_model(
         ConfigError: unknown format, a task that cannot be exported (its ``export_unsupported``),
             or outputs further than ``atol`` from PyTorch's.
     """
-    if fmt not in EXPORT_FORMATS:
-        raise ConfigError(f"export.format={fmt!r} is not supported; choose one of: {', '.join(EXPORT_FORMATS)}")
+    _check_format(fmt)
     unsupported = getattr(model, "export_unsupported", None)
     reason = unsupported() if callable(unsupported) else None
     if reason:
@@ -209,9 +257,12 @@ def export_model(
         outputs = _flatten(module(*inputs))
     input_names, output_names = _names(model, outputs)
 
-    if fmt == "onnx":
-        _export_onnx(module, inputs, path, input_names, output_names, opset, dynamo, dynamic_batch)
+    if fmt == "pt2":
+        _export_pt2(module, inputs, path, dynamic_batch)
+    elif fmt == "onnx":
+        _export_onnx(module, inputs, path, input_names, output_names, opset, dynamic_batch)
     else:
+        rank_zero_info(TORCHSCRIPT_NOTE)
         # Lightning's `trainer` property raises outside a Trainer unless it knows a trace runs
         # (what LightningModule.to_torchscript does too).
         scripting = getattr(module, "_jit_is_scripting", None)
@@ -233,12 +284,13 @@ def export_model(
         max_diff = _max_abs_diff(module, path, fmt, batches)
         if max_diff > atol:
             raise ConfigError(f"the {fmt} export differs from PyTorch by {max_diff:.2e} > export.atol={atol}; "
-                              "try export.onnx_dynamo=true or another export.opset")
+                              f"{_ATOL_HINT[fmt]}, or raise export.atol if the difference is expected")
 
     shape = (spec["channels"], spec["height"], spec["width"])
     info = {
         "format": fmt,
         "file": path.name,
+        "load": LOADERS[fmt],
         "input": {
             "name": input_names[0],
             "shape": ["batch" if dynamic_batch else batch_size, *shape],
@@ -272,12 +324,11 @@ def export(cfg: DictConfig) -> ExportResult | None:
         return None
     settings = cfg.export
     fmt = str(settings.format)
-    if fmt not in EXPORT_FORMATS:
-        raise ConfigError(f"export.format={fmt!r} is not supported; choose one of: {', '.join(EXPORT_FORMATS)}")
+    _check_format(fmt)
     path = in_run_dir(settings.output_dir, cfg.paths.output_dir) / f"{settings.file_name}{EXPORT_FORMATS[fmt]}"
     result = export_model(
-        model, input_spec(cfg), path, fmt=fmt, batch_size=int(settings.batch_size), opset=int(settings.opset),
-        dynamo=bool(settings.onnx_dynamo), dynamic_batch=bool(settings.dynamic_batch),
+        model, input_spec(cfg), path, fmt=fmt, batch_size=int(settings.batch_size),
+        opset=None if settings.opset is None else int(settings.opset), dynamic_batch=bool(settings.dynamic_batch),
         verify=bool(settings.verify), atol=float(settings.atol),
         metadata={"task": cfg.task_name, "checkpoint": str(Path(cfg.ckpt_path).resolve()),
                   "class_names": list(metadata.get("class_names", []))},
