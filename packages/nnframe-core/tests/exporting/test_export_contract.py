@@ -57,7 +57,8 @@ class _Noisy(ToyClassifier):
 
 
 def test_a_difference_above_atol_names_the_format_and_the_atol_to_raise(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"the pt2 export differs from PyTorch by .* > export.atol=0.0001; "
+    with pytest.raises(ConfigError, match=r"the pt2 export differs from PyTorch by .* \(more than export.atol=0.0001 "
+                                          r"\+ export.rtol=0.0001 x the value\); "
                                           r"try export.format=onnx, or raise export.atol"):
         export_model(_Noisy(), SPEC, tmp_path / "model.pt2", fmt="pt2")
     # The hint followed: a larger atol accepts the difference.

@@ -184,9 +184,10 @@ class SSLModule(TaskModule):
     def on_train_start(self) -> None:
         super().on_train_start()
         if self.global_step > 0 or self.trainer.datamodule is None:
-            # Resumed: the baseline was measured by the first run, and comes back from its checkpoint.
+            # Resumed: the baseline was measured by the first run, and comes back from its checkpoint
+            # into the run's final metrics; its loggers have it already (no second row).
             if self._knn_top1_init is not None:
-                self.log("val/knn_top1_init", torch.tensor(self._knn_top1_init))
+                self.log("val/knn_top1_init", torch.tensor(self._knn_top1_init), logger=False)
             return
         self._build_bank()
         assert self._bank is not None

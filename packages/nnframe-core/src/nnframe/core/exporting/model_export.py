@@ -173,9 +173,12 @@ def _check_format(fmt: str) -> None:
                               "or pip install onnx onnxscript), or use export.format=pt2") from error
 
 
-def _max_abs_diff(model: torch.nn.Module, path: Path, fmt: str, batches: list[tuple[torch.Tensor, ...]]) -> float:
-    """Largest difference between PyTorch and the exported model over ``batches`` (input tuples)."""
-    worst = 0.0
+def _max_abs_diff(model: torch.nn.Module, path: Path, fmt: str, batches: list[tuple[torch.Tensor, ...]],
+                  rtol: float = 0.0) -> tuple[float, float]:
+    """``(largest difference, largest difference beyond rtol x |PyTorch's value|)`` between PyTorch
+    and the exported model over ``batches`` (input tuples): the second is what ``atol`` bounds, as
+    in ``numpy.allclose`` (float32 rounding grows with the values)."""
+    worst = beyond = 0.0
     for inputs in batches:
         with torch.no_grad():
             expected = _flatten(model(*inputs))
@@ -183,8 +186,11 @@ def _max_abs_diff(model: torch.nn.Module, path: Path, fmt: str, batches: list[tu
         if len(got) != len(expected) or any(g.shape != e.shape for g, e in zip(got, expected, strict=False)):
             raise RuntimeError(f"the exported model returns shapes {[tuple(g.shape) for g in got]}, "
                                f"PyTorch {[tuple(e.shape) for e in expected]}")
-        worst = max(worst, *(float((g - e).abs().max()) for g, e in zip(got, expected, strict=True)))
-    return worst
+        for g, e in zip(got, expected, strict=True):
+            difference = (g.float() - e.float()).abs()
+            worst = max(worst, float(difference.max()))
+            beyond = max(beyond, float((difference - rtol * e.float().abs()).max()))
+    return worst, beyond
 
 
 def _example_inputs(model: torch.nn.Module, spec: dict[str, Any], batch_size: int) -> tuple[torch.Tensor, ...]:
@@ -218,6 +224,7 @@ def export_model(
     dynamic_batch: bool = True,
     verify: bool = True,
     atol: float = 1e-4,
+    rtol: float = 1e-4,
     metadata: dict[str, Any] | None = None,
 ) -> ExportResult:
     """Export what ``model`` exports (a task module's ``export_module()``, else ``model``) for the
@@ -232,7 +239,8 @@ def export_model(
         opset: ONNX opset version (None: the exporter's default).
         dynamic_batch: the exported model accepts any batch size (checked on a second batch size).
         verify: run the exported model and compare its outputs with PyTorch's.
-        atol: the largest absolute difference ``verify`` accepts.
+        atol, rtol: ``verify`` accepts outputs within ``atol + rtol * |PyTorch's output|`` of
+            PyTorch's, element by element (``numpy.allclose``).
         metadata: more fields for the JSON written beside the model (task, classes, checkpoint).
 
     Returns:
@@ -281,9 +289,10 @@ def export_model(
         batches = [inputs]
         if dynamic_batch or fmt == "torchscript":
             batches.append(_example_inputs(model, spec, batch_size + 1))
-        max_diff = _max_abs_diff(module, path, fmt, batches)
-        if max_diff > atol:
-            raise ConfigError(f"the {fmt} export differs from PyTorch by {max_diff:.2e} > export.atol={atol}; "
+        max_diff, beyond = _max_abs_diff(module, path, fmt, batches, rtol)
+        if beyond > atol:
+            raise ConfigError(f"the {fmt} export differs from PyTorch by {max_diff:.2e} (more than "
+                              f"export.atol={atol} + export.rtol={rtol} x the value); "
                               f"{_ATOL_HINT[fmt]}, or raise export.atol if the difference is expected")
 
     shape = (spec["channels"], spec["height"], spec["width"])
@@ -300,7 +309,7 @@ def export_model(
         },
         "normalization": spec.get("normalization"),
         "outputs": [{"name": n, "shape": ["batch", *o.shape[1:]]} for n, o in zip(output_names, outputs, strict=True)],
-        "check": {"max_abs_diff": max_diff, "atol": atol} if verify else None,
+        "check": {"max_abs_diff": max_diff, "atol": atol, "rtol": rtol} if verify else None,
         "torch_version": torch.__version__,
         **(metadata or {}),
     }
@@ -329,7 +338,7 @@ def export(cfg: DictConfig) -> ExportResult | None:
     result = export_model(
         model, input_spec(cfg), path, fmt=fmt, batch_size=int(settings.batch_size),
         opset=None if settings.opset is None else int(settings.opset), dynamic_batch=bool(settings.dynamic_batch),
-        verify=bool(settings.verify), atol=float(settings.atol),
+        verify=bool(settings.verify), atol=float(settings.atol), rtol=float(settings.get("rtol", 1e-4)),
         metadata={"task": cfg.task_name, "checkpoint": str(Path(cfg.ckpt_path).resolve()),
                   "class_names": list(metadata.get("class_names", []))},
     )
