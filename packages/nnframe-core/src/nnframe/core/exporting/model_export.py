@@ -15,7 +15,12 @@ kept while Lightning's ``LightningModule`` still has it).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,13 +128,39 @@ def _export_pt2(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], path: 
     torch.export.save(program, str(path))
 
 
+@contextlib.contextmanager
+def _quiet_logger(name: str) -> Iterator[None]:
+    """Only errors of logger ``name`` (and its children) while inside."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _export_onnx(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], path: Path, input_names: list[str],
                  output_names: list[str], opset: int | None, dynamic_batch: bool) -> None:
-    # The torch.export-based exporter (TorchScript-based tracing, dynamo=False, is deprecated with
-    # TorchScript); it prints its steps, which say nothing a user acts on.
-    program = torch.onnx.export(model, inputs, dynamo=True, input_names=input_names, output_names=output_names,
-                                opset_version=opset, dynamic_shapes=_dynamic_shapes(inputs, dynamic_batch),
-                                verbose=False)
+    # The torch.export-based exporter; it prints its steps, which say nothing a user acts on, and
+    # when it cannot trace a model the whole traced graph: both are kept out of the output.
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured), _quiet_logger("torch"):
+            program = torch.onnx.export(model, inputs, dynamo=True, input_names=input_names,
+                                        output_names=output_names, opset_version=opset,
+                                        dynamic_shapes=_dynamic_shapes(inputs, dynamic_batch), verbose=False)
+    except Exception as error:  # noqa: BLE001 - any model torch.export cannot trace
+        # Kept for models torch.export cannot trace (torchvision's detectors branch on their data):
+        # the TorchScript-based exporter, deprecated with TorchScript, still traces them.
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()
+        reason = text.splitlines()[0].split(". ")[0][:200] if text else type(error).__name__
+        rank_zero_info(f"export.format=onnx: torch.export cannot trace this model ({reason}); exporting with "
+                       "torch.onnx's TorchScript-based exporter instead (dynamo=False, deprecated upstream)")
+        axes = {name: {0: "batch"} for name in [*input_names, *output_names]} if dynamic_batch else None
+        torch.onnx.export(model, inputs, str(path), dynamo=False, input_names=input_names,
+                          output_names=output_names, opset_version=opset or 17, dynamic_axes=axes)
+        return
     program.save(str(path))
 
 
