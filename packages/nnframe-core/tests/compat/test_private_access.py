@@ -14,8 +14,8 @@ What counts as a private access (a name ``_x``, not a dunder, not a Hydra key su
   attributes, and the ``self._x`` their source uses): an inherited private attribute read,
   written or overridden.
 
-Files of parts that other issues are reworking have an exact allowance: a new access fails the
-test, and so does a removed one until the allowance is lowered.
+There is no allowance: every such access lives in ``nnframe/core/compat/<library>.py``, with its
+reason, upstream link and a loud test in ``tests/compat/``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import importlib
 import inspect
 import sys
 import textwrap
-from collections import Counter
 from functools import cache
 from pathlib import Path
 
@@ -36,19 +35,6 @@ LIBRARIES = ("lightning", "pytorch_lightning", "lightning_fabric", "torch", "tor
 COMPAT = Path("packages/nnframe-core/src/nnframe/core/compat")
 #: Hydra's config keys look private but are not attributes of a library.
 HYDRA_KEYS = frozenset({"_target_", "_partial_", "_convert_", "_recursive_", "_args_"})
-
-#: Private accesses still outside the compat modules, per file. Each is moved into compat after
-#: the issue that reworks the file lands (the count is exact: new accesses fail).
-ALLOWANCES: dict[str, int] = {
-    # moved into compat after issue 24 lands (stop signals, checkpoints)
-    "packages/nnframe-core/src/nnframe/core/training/stop_signals.py": 6,
-    "packages/nnframe-core/src/nnframe/core/callbacks/run_checkpoint.py": 11,
-    "packages/nnframe-core/src/nnframe/core/callbacks/preemption_checkpoint_callback.py": 2,
-    "packages/nnframe-core/src/nnframe/core/checkpointing/atomic_checkpoint_io.py": 1,
-    # moved into compat after issue 23 lands (task module, export)
-    "packages/nnframe-core/src/nnframe/core/modules/task_module.py": 4,
-    "packages/nnframe-core/src/nnframe/core/exporting/model_export.py": 3,
-}
 
 
 def _private(name: str) -> bool:
@@ -229,15 +215,10 @@ def all_private_accesses() -> dict[str, list[str]]:
 
 def test_no_private_library_access_outside_the_compat_modules() -> None:
     found = all_private_accesses()
-    counts = Counter({path: len(items) for path, items in found.items()})
-    unexpected = {path: found.get(path, []) for path in set(counts) | set(ALLOWANCES)
-                  if counts[path] != ALLOWANCES.get(path, 0)}
-    assert not unexpected, (
+    assert not found, (
         "private attributes of Lightning/torch/torchvision/timm/Optuna outside nnframe/core/compat "
-        "(move each into nnframe/core/compat/<library>.py with its reason, upstream link and a loud test; "
-        "or, for an allowed file, set its allowance to the new count):\n"
-        + "\n".join(f"{path} (allowed {ALLOWANCES.get(path, 0)}, found {counts[path]}):\n    "
-                    + "\n    ".join(items) for path, items in sorted(unexpected.items())))
+        "(move each into nnframe/core/compat/<library>.py with its reason, upstream link and a loud test):\n"
+        + "\n".join(f"{path}:\n    " + "\n    ".join(items) for path, items in sorted(found.items())))
 
 
 @pytest.mark.parametrize(("source", "expected"), [

@@ -9,6 +9,8 @@ import lightning as L
 from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from nnframe.core.compat.lightning import checkpoint_last_saved_step, set_checkpoint_last_saved_step
+
 
 class PreemptionCheckpointCallback(Callback):
     """When the run stops on a signal, write ``last.ckpt`` so ``resume=true`` loses nothing.
@@ -50,7 +52,7 @@ class PreemptionCheckpointCallback(Callback):
             else Path(trainer.default_root_dir) / "checkpoints"
         last = ModelCheckpoint.CHECKPOINT_NAME_LAST if isinstance(checkpoint, ModelCheckpoint) else "last"
         path = folder / f"{last}{ModelCheckpoint.FILE_EXTENSION}"
-        saved_step = getattr(checkpoint, "_last_global_step_saved", None)
+        saved_step = checkpoint_last_saved_step(checkpoint) if isinstance(checkpoint, ModelCheckpoint) else None
         if trainer.global_step == 0 or (saved_step == trainer.global_step and path.is_file()):
             self.saved_path = path if path.is_file() else None  # nothing new to save
             return
@@ -60,5 +62,5 @@ class PreemptionCheckpointCallback(Callback):
             checkpoint.last_model_path = str(path)
         trainer.save_checkpoint(path, weights_only=False)
         if isinstance(checkpoint, ModelCheckpoint):
-            checkpoint._last_global_step_saved = trainer.global_step
+            set_checkpoint_last_saved_step(checkpoint, trainer.global_step)
         self.saved_path, self.written = path, True

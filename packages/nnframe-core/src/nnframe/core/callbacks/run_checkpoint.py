@@ -11,6 +11,13 @@ import lightning as L
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 from nnframe.core.checkpointing.atomic_checkpoint_io import remove_orphan_temp_files
+from nnframe.core.compat.lightning import (
+    checkpoint_last_saved_step,
+    checkpoint_saves_on_train_epoch_end,
+    checkpoint_skips_saving,
+    save_last_checkpoint,
+    set_checkpoint_last_saved_step,
+)
 from nnframe.core.errors import ConfigError
 
 
@@ -77,11 +84,11 @@ class RunCheckpoint(ModelCheckpoint):
         super().on_train_batch_end(trainer, pl_module, *args, **kwargs)  # no step trigger given to it
         if not self._step_save_due(trainer) or trainer.fast_dev_run or trainer.sanity_checking:
             return
-        saved_step = self._last_global_step_saved
-        self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+        saved_step = checkpoint_last_saved_step(self)
+        save_last_checkpoint(self, trainer)
         # A validation right after this step must still save its top-k checkpoint (Lightning
         # skips a step that was "already saved"), and rewrite last.ckpt with the new best.
-        self._last_global_step_saved = saved_step
+        set_checkpoint_last_saved_step(self, saved_step)
 
     def _step_save_due(self, trainer: L.Trainer) -> bool:
         due = self.every_n_train_steps >= 1 and trainer.global_step % self.every_n_train_steps == 0
@@ -96,13 +103,13 @@ class RunCheckpoint(ModelCheckpoint):
         return due
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        due = not (self._should_skip_saving_checkpoint(trainer) or self._should_save_on_train_epoch_end(trainer))
+        due = not (checkpoint_skips_saving(self, trainer) or checkpoint_saves_on_train_epoch_end(self, trainer))
         super().on_validation_end(trainer, pl_module)
         self._save_last_if_missed(trainer, due)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        skip = self._should_skip_saving_checkpoint(trainer)
-        due = not skip and self._should_save_on_train_epoch_end(trainer)
+        skip = checkpoint_skips_saving(self, trainer)
+        due = not skip and checkpoint_saves_on_train_epoch_end(self, trainer)
         super().on_train_epoch_end(trainer, pl_module)
         self._save_last_if_missed(trainer, due)
 
@@ -112,8 +119,8 @@ class RunCheckpoint(ModelCheckpoint):
             super().on_train_end(trainer, pl_module)
 
     def _save_last_if_missed(self, trainer: L.Trainer, due: bool) -> None:
-        if due and self.save_last and self._last_global_step_saved != trainer.global_step:
-            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+        if due and self.save_last and checkpoint_last_saved_step(self) != trainer.global_step:
+            save_last_checkpoint(self, trainer)
 
 
 def _moved_state(state: dict[str, Any], old: Path, new: Path) -> dict[str, Any]:

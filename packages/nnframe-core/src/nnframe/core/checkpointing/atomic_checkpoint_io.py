@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import torch
-from lightning.fabric.utilities.types import _PATH
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from nnframe.core.errors import TrainingError
@@ -124,7 +123,7 @@ def remove_orphan_temp_files(folder: str | Path) -> list[Path]:
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Lightning checkpoint IO plugin using :func:`atomic_torch_save` for local paths."""
 
-    def save_checkpoint(self, checkpoint: dict[str, Any], path: _PATH, storage_options: Any | None = None) -> None:
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: str | Path, storage_options: Any | None = None) -> None:
         if "://" in str(path):  # remote filesystems: Lightning's own fsspec transaction
             super().save_checkpoint(checkpoint, path, storage_options)
             return

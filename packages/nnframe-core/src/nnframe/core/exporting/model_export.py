@@ -31,6 +31,7 @@ from lightning.pytorch.utilities import rank_zero_info
 from omegaconf import DictConfig
 
 from nnframe.core.checkpointing import load_checkpoint, read_checkpoint_metadata
+from nnframe.core.compat.lightning import jit_tracing
 from nnframe.core.cv_tools import resolve_normalization
 from nnframe.core.errors import CheckpointError, ConfigError
 from nnframe.core.modules.not_applicable import not_applicable
@@ -302,17 +303,9 @@ def export_model(
         _export_onnx(module, inputs, path, input_names, output_names, opset, dynamic_batch)
     else:
         rank_zero_info(TORCHSCRIPT_NOTE)
-        # Lightning's `trainer` property raises outside a Trainer unless it knows a trace runs
-        # (what LightningModule.to_torchscript does too).
-        scripting = getattr(module, "_jit_is_scripting", None)
-        if scripting is not None:
-            module._jit_is_scripting = True
-        try:
-            with torch.no_grad():
-                traced = torch.jit.trace(module, inputs, strict=False)
-        finally:
-            if scripting is not None:
-                module._jit_is_scripting = scripting
+        # Lightning's `trainer` property raises outside a Trainer unless it knows a trace runs.
+        with jit_tracing(module), torch.no_grad():
+            traced = torch.jit.trace(module, inputs, strict=False)
         torch.jit.save(traced, str(path))
 
     max_diff = None

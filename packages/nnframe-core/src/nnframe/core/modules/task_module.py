@@ -14,6 +14,7 @@ from torch import nn
 from torchmetrics import MaxMetric, MetricCollection, MinMetric
 
 from nnframe.core.backbones.preprocessing import Preprocessing
+from nnframe.core.compat.lightning import attached_trainer
 from nnframe.core.contracts import check_members
 from nnframe.core.modules.not_applicable import not_applicable
 from nnframe.core.modules.step_output import StepOutput
@@ -385,7 +386,7 @@ class TaskModule(L.LightningModule):
         """The normalisation the input images had (a name or ``[mean, std]``), to draw them back:
         the datamodule's during a run, else the data config saved with the model (a model loaded
         from its checkpoint, drawn in a notebook), else ``imagenet``."""
-        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
+        datamodule = getattr(attached_trainer(self), "datamodule", None)
         if datamodule is not None and hasattr(datamodule, "normalization"):
             return datamodule.normalization
         data = (self.nnframe_metadata.get("config") or {}).get("data") or {}
@@ -403,7 +404,7 @@ class TaskModule(L.LightningModule):
             self.net.to(memory_format=torch.channels_last)  # 4-D weights in place; a no-op when already
         if self.compile and stage == "fit":
             self.net = torch.compile(self.net)
-        datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        datamodule = getattr(attached_trainer(self), "datamodule", None)
         if datamodule is not None and not self.class_names:
             self.class_names = list(getattr(datamodule, "class_names", []))
         if (datamodule is not None and self.example_input_array is None and not self.compile
@@ -559,7 +560,7 @@ class TaskModule(L.LightningModule):
         from nnframe.core.callbacks.backbone_freeze_callback import BackboneFreezeCallback
         from nnframe.core.callbacks.ema_callback import EMACallback
 
-        if self._trainer is None or self.trainer.state.fn != "fit":
+        if attached_trainer(self) is None or self.trainer.state.fn != "fit":
             return []  # evaluation uses the checkpoint's weights, which are already the EMA's
         callbacks: list[L.Callback] = []
         if self.freeze_backbone_epochs:
@@ -574,7 +575,7 @@ class TaskModule(L.LightningModule):
         params: Iterable[nn.Parameter] | list[dict[str, Any]] = (
             groups[0]["params"] if len(groups) == 1 and set(groups[0]) == {"params"} else groups)
         # The fused kernel unless a GradScaler unscales the gradients (Lightning then cannot clip them).
-        fp16_scaled = self._trainer is not None and str(self.trainer.precision) == "16-mixed"
+        fp16_scaled = attached_trainer(self) is not None and str(self.trainer.precision) == "16-mixed"
         optimizer = build_optimizer(self.optimizer_factory, params, allow_fused=not fp16_scaled)
         for group in optimizer.param_groups:  # layer-wise decay: scaled before the scheduler reads them
             group["lr"] *= group.get("lr_scale", 1.0)

@@ -26,9 +26,9 @@ a collective never runs Python's handler at all.
 - DataLoader workers forked meanwhile ignore both signals: a Ctrl-C reaches the terminal's whole
   process group, and the main process shuts its workers down itself.
 
-It subclasses Lightning's private ``_SignalConnector`` and replaces the training epoch loop's
-``_broadcast_sigterm_tensor`` (Lightning 2.6); with another Lightning the per-batch agreement is
-skipped (``install_stop_signals`` checks) and Lightning's own behaviour remains.
+It builds on Lightning's private signal connector and per-batch SIGTERM broadcast through
+:mod:`nnframe.core.compat.lightning` (``SignalConnectorBase``, ``set_signal_connector``,
+``set_per_batch_stop_check``), whose tests fail when Lightning changes them.
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.trainer.connectors.signal_connector import _SignalConnector
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from nnframe.core.compat.lightning import SignalConnectorBase, set_per_batch_stop_check, set_signal_connector
 from nnframe.core.training.run_lifecycle import exit_code
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -133,7 +133,7 @@ class _SecondSignalWatchdog(threading.Thread):
         self._reader.close()
 
 
-class StopSignalConnector(_SignalConnector):
+class StopSignalConnector(SignalConnectorBase):
     """Lightning's signal connector with the stop behaviour described in the module docstring.
 
     Attributes:
@@ -156,7 +156,7 @@ class StopSignalConnector(_SignalConnector):
         return self._requested
 
     def register_signal_handlers(self) -> None:
-        super().register_signal_handlers()  # SIGTERM -> _sigterm_notifier_fn (and SLURM's handlers)
+        super().register_signal_handlers()  # SIGTERM -> on_sigterm (and SLURM's requeue signal)
         if threading.current_thread() is not threading.main_thread():
             return
         global _active_connectors
@@ -174,10 +174,10 @@ class StopSignalConnector(_SignalConnector):
             _active_connectors -= 1
         super().teardown()  # restores the handlers from before the trainer ran (SIGINT included)
 
-    def _sigterm_notifier_fn(self, signum: Any, frame: FrameType | None) -> None:  # Lightning's name
+    def on_sigterm(self, signum: int, frame: FrameType | None) -> None:
         self._stop_handler(signum, frame)
 
-    def _slurm_sigusr_handler_fn(self, signum: Any, frame: FrameType | None) -> None:  # Lightning's name
+    def on_requeue_signal(self, signum: int, frame: FrameType | None) -> None:
         # SLURM's requeue signal (Lightning's auto_requeue): a stop like SIGTERM, after which rank 0
         # requeues the job (nnframe.core.training.slurm_requeue), instead of Lightning's checkpoint
         # written inside the handler, mid-step and, under DDP, in a collective of its own.
@@ -261,13 +261,11 @@ def install_stop_signals(trainer: L.Trainer) -> StopSignalConnector:
     """Give ``trainer`` a :class:`StopSignalConnector`, and make its DDP processes agree on a stop
     at the start of each training batch (replacing Lightning's per-batch broadcast of rank 0's flag)."""
     connector = StopSignalConnector(trainer)
-    trainer._signal_connector = connector
-    epoch_loop = trainer.fit_loop.epoch_loop
+    set_signal_connector(trainer, connector)
 
     def agree_or_raise() -> None:  # called by Lightning on every rank before each training batch
         if connector.agree_on_stop() is not None:
             raise SIGTERMException()
 
-    if hasattr(epoch_loop, "_broadcast_sigterm_tensor"):
-        epoch_loop._broadcast_sigterm_tensor = agree_or_raise
+    set_per_batch_stop_check(trainer, agree_or_raise)
     return connector
