@@ -59,3 +59,17 @@ def test_a_failing_command_prints_its_error_without_the_config_tree(tmp_path: Pa
     assert "nnframe: error:" in output and str(tmp_path / "missing") in output, output[-3000:]
     assert "CONFIG" not in output and "_target_" not in output, output[:3000]
     assert "preprocessing: normalization" not in output  # nothing said about data that is not there
+
+
+def test_tune_draws_its_bar_once_and_says_why_the_batch_size_is_kept(tmp_path: Path) -> None:
+    code, output = run_in_terminal([sys.executable, "-m", "nnframe.core.cli", "cls", "tune", "data.num_train=320",
+                                    "data.num_val=64", "data.image_size=16", "tune.num_steps=10"], columns=COLUMNS,
+                                   rows=40, env=_env(tmp_path), cwd=tmp_path, timeout=600)
+    screen = render_screen(output, columns=COLUMNS)
+    text = "\n".join(screen)
+    assert code == 0, text[-4000:]
+    bars = [line for line in screen if line.startswith("Finding best initial lr")]
+    assert len(bars) == 1 and "10/10" in bars[0], text[-4000:]
+    assert "`Trainer.fit` stopped" not in text and ".lr_find_" not in text  # the tuner's own fits and checkpoint
+    note = next(line for line in screen if line.startswith("note: batch size"))
+    assert note.startswith("note: batch size kept at 64, not searched: with 320 training images, a larger batch (128)")
