@@ -44,6 +44,10 @@ def test_the_demo_reads_cleanly_in_a_terminal(tmp_path: Path) -> None:
     bars = [line for line in screen if line.startswith(f"Epoch {EPOCHS - 1}/")]
     assert len(bars) == 1 and "val/acc: " in bars[0] and "best: " in bars[0], text[-4000:]
     assert not [line for line in screen if re.match(r"\s*[\w/]+: \d+\.\d{3}( |$)", line)], text[-4000:]
+    # A path printed while a bar is live is written whole (the terminal wraps it), not cut into lines.
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output)
+    restored = re.findall(r"Loaded model weights from the checkpoint at (\S+)", plain)
+    assert restored and Path(restored[0].rstrip(".")).is_file(), restored
     # Nothing said twice; the config tree once (a started run).
     for once in ("GPU available", "run directory:", "best checkpoint:", "final metrics"):
         assert sum(line.startswith(once) for line in screen) == 1, (once, text[-4000:])

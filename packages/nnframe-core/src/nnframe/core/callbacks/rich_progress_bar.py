@@ -8,6 +8,7 @@ import sys
 from typing import Any, TextIO
 
 import lightning as L
+import rich
 from lightning.pytorch.callbacks import RichProgressBar as _LightningRichProgressBar
 from lightning.pytorch.callbacks.progress.rich_progress import ProcessingSpeedColumn
 from rich.text import Text
@@ -29,11 +30,23 @@ class _CurrentStream:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self._partial = ""
 
     def write(self, text: str) -> int:
-        return getattr(sys, self.name).write(text)
+        target = getattr(sys, self.name)
+        if not hasattr(target, "rich_proxied_file"):  # no live display: straight through
+            return target.write(text)
+        # Rich's proxy prints each line cut at the terminal's width (hard line breaks in the middle
+        # of a checkpoint's path); printed whole, the terminal wraps it and a copy stays one path.
+        *lines, self._partial = (self._partial + text).split("\n")
+        console = rich.get_console()
+        for line in lines:
+            console.print(Text.from_ansi(line), soft_wrap=True)
+        return len(text)
 
     def flush(self) -> None:
+        if self._partial:
+            self.write("\n")
         getattr(sys, self.name).flush()
 
     def isatty(self) -> bool:
