@@ -196,10 +196,16 @@ def apply_extras(cfg: DictConfig) -> None:
         torch.set_flush_denormal(True)
     # The tree itself waits for a successful start (print_start_config): a command that fails on
     # its config or data prints its one-line error, not ~130 lines of tree above it.
+    if extras.get("print_config"):
+        _TREES_PENDING.add(_tree_key(cfg))
     save_config(cfg, cfg.paths.output_dir)
 
 
-_TREES_PRINTED: set[str] = set()
+_TREES_PENDING: set[str] = set()  # runs that asked for the tree (apply_extras), not printed yet
+
+
+def _tree_key(cfg: DictConfig) -> str:
+    return str((cfg.get("paths") or {}).get("output_dir"))
 
 
 def _later_sweep_job() -> bool:
@@ -216,15 +222,13 @@ def _later_sweep_job() -> bool:
 
 @rank_zero_only
 def print_start_config(cfg: DictConfig) -> None:
-    """Print the config tree (``extras.print_config=true``) once the run has started well: after
-    its data check, or once its checkpoint is read; once per run directory. A sweep's later jobs
-    print one line pointing at their ``config.yaml`` instead."""
-    if not (cfg.get("extras") or {}).get("print_config"):
+    """Print the config tree that :func:`apply_extras` was asked for (``extras.print_config=true``)
+    once the run has started well: after its data check, or once its checkpoint is read; once. A
+    sweep's later jobs print one line pointing at their ``config.yaml`` instead."""
+    key = _tree_key(cfg)
+    if key not in _TREES_PENDING:
         return
-    key = str((cfg.get("paths") or {}).get("output_dir"))
-    if key in _TREES_PRINTED:
-        return
-    _TREES_PRINTED.add(key)
+    _TREES_PENDING.discard(key)
     if _later_sweep_job():
         _console().print(rich.text.Text(f"config: {Path(key) / 'config.yaml'} (the sweep's first job printed "
                                         "the tree)"), crop=False, soft_wrap=True)
