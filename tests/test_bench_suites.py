@@ -4,9 +4,13 @@ trains a step on the CPU."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import torch
 from omegaconf import OmegaConf
 
 from nnframe.core.benchmark import run_benchmark
@@ -53,3 +57,33 @@ def test_every_case_of_the_gpu_suites_trains_on_the_cpu(package: str, tmp_path: 
     for record in records:
         assert (record["status"], record["note"]) == ("ok", ""), record
         assert record["train_img_s"] > 0
+
+
+def _nnframe(*args: str, cwd: Path) -> tuple[int, str]:
+    env = {**os.environ, "NNFRAME_OUTPUT_DIR": str(cwd / "outputs"), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-m", "nnframe.core.cli", *args], capture_output=True, text=True,
+                          timeout=300, cwd=cwd, env=env)
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the GPU suite is what a GPU machine runs")
+def test_the_gpu_suite_on_a_cpu_machine_is_refused_with_the_cpu_suites_command(tmp_path: Path) -> None:
+    code, output = _nnframe("cls", "bench", cwd=tmp_path)
+    assert code != 0 and "nnframe: error: no GPU here" in output, output[-3000:]
+    assert "nnframe cls bench bench=cpu_tiny" in output and "bench.device=cpu" in output
+    assert "case 1/" not in output  # refused before measuring anything
+
+
+@pytest.mark.slow
+def test_bench_says_each_case_once_and_where_its_tables_are(tmp_path: Path) -> None:
+    """The command the refusal gives, shrunk: progress per case, Lightning's device lines once,
+    the tables' paths at the end."""
+    run_dir = tmp_path / "run"
+    code, output = _nnframe("cls", "bench", "bench=cpu_tiny", "bench.precisions=[fp32]", "bench.warmup_steps=1",
+                            "bench.steps=1", "bench.repeats=1", "bench.end_to_end_steps=1", "bench.inference=false",
+                            "bench.backbones=[simple_cnn]", "bench.channels_last=[false,true]",
+                            f"hydra.run.dir={run_dir}", cwd=tmp_path)
+    assert code == 0, output[-3000:]
+    assert "case 1/2: simple_cnn fp32" in output and "case 2/2: simple_cnn fp32, channels_last" in output
+    assert output.count("GPU available") == 1, output[-3000:]
+    assert f"results: {run_dir / 'bench_results.md'} (table), {run_dir / 'bench_results.jsonl'}" in output

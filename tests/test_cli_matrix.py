@@ -124,7 +124,7 @@ def check_train(task: str, run_dir: Path, output: str, workdir: Path) -> None:
     assert "run directory:" in output and "Total FLOPs:" in output and "Total FLOPs: 0 " not in output
     assert "0.00it/s" not in output
     # The start-up tree shows what training uses, paths whole (not cut at 80 columns).
-    tree = output.split("Seed set to", 1)[0]
+    tree = re.split(r"\n(?:preprocessing|data):", output.split("CONFIG", 1)[1], maxsplit=1)[0]  # after the data check
     assert "├── trainer" in tree and f"dirpath={run_dir / 'checkpoints'}, " in tree
     assert not re.search(r"^[├└]── (tune|export|bench|predict|linear|extras)\b", tree, re.MULTILINE), tree
 

@@ -82,6 +82,21 @@ def test_multirun_gives_each_run_its_own_directory_and_tensorboard_run(task: str
 
 
 @pytest.mark.slow
+def test_a_sweep_ends_with_its_table_and_prints_the_config_tree_once(log_dir: Path, capsys) -> None:
+    assert main(["cls", "train", "-m", f"{lr_key('cls')}=1e-3,1e-2", *tiny("cls")]) == 0
+    out = capsys.readouterr().out
+    (sweep_dir,) = runs_dir(log_dir, "cls").glob("multirun_*")
+    summary = out.split(f"sweep: 2 runs in {sweep_dir}\n", 1)[1]
+    assert summary.splitlines()[0].split()[:3] == ["#", "run", "status"]
+    assert format_runs_table(collect_runs(sweep_dir), sweep_dir) in summary
+    assert summary.rstrip().endswith(f"again later: nnframe runs {sweep_dir}")
+    # The first job prints the tree; the second, which differs only by its lr, points at its config.yaml.
+    assert out.count("CONFIG") == 1
+    second = sweep_dir / f"1_{lr_key('cls')}=0.01" / "config.yaml"
+    assert f"config: {second} (the sweep's first job printed the tree)" in out
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("task", TASKS)
 def test_optuna_study_records_a_failed_trial_and_counts_it(task: str, log_dir: Path) -> None:
     lr, study_name = lr_key(task), f"{task}_{runs_dir(log_dir, task).name}"  # e.g. cls_shapes

@@ -34,6 +34,16 @@ def test_list_shows_groups_and_options(capsys: pytest.CaptureFixture[str]) -> No
         assert expected in cls_block, expected
 
 
+def test_list_leaves_out_base_files(capsys: pytest.CaptureFixture[str]) -> None:
+    """``bench/_defaults`` (keys every suite shares) and ``debug/default`` (what the debug configs
+    start from) are not options."""
+    _, out, _ = run(["list", "cls"], capsys)
+    groups = {line.split()[0]: line.split(None, 1)[1].split(", ") for line in out.splitlines()[2:] if line.strip()}
+    assert "_defaults" not in groups["bench"] and "cpu_tiny" in groups["bench"]
+    assert "default" not in groups["debug"] and "overfit" in groups["debug"]
+    assert "default" in groups["trainer"]  # a real option named default stays
+
+
 def test_unknown_task_and_action(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["clss", "train"], capsys)
     assert code == 2 and "unknown task 'clss'" in err and "cls" in err

@@ -82,3 +82,30 @@ def test_instantiating_auto_without_resolving_says_how() -> None:
 
     with pytest.raises(Exception, match="build_datamodule"):
         instantiate(_cfg().data)
+
+
+def test_folder_data_is_not_said_to_have_its_own_statistics() -> None:
+    """Folders (and CSV, masks) get ImageNet's statistics without weights: not "their own"."""
+    folder = _cfg(dataset_target="nnframe.core.data.ImageFolderDataModule")
+    choice = resolve_auto_preprocessing(folder, announce=False)
+    assert folder.data.normalization == "imagenet"
+    assert "own statistics" not in choice.reason and "ImageNet's statistics" in choice.reason
+    shapes = _cfg()
+    del shapes.data.dataset
+    assert "the dataset's own statistics" in resolve_auto_preprocessing(shapes, announce=False).reason
+
+
+def test_the_preprocessing_line_waits_for_the_data_check(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """A folder that is not there: its error, not a normalisation line about data not yet found."""
+    from nnframe.core.errors import NnframeError
+
+    cfg = _cfg(dataset_target="nnframe.core.data.ImageFolderDataModule")
+    cfg.data = {k: v for k, v in cfg.data.items() if k not in ("num_train", "num_val", "num_test", "dataset")}
+    cfg.data.root = str(tmp_path / "missing")
+    with pytest.raises(NnframeError):
+        build_datamodule(cfg, stage="fit")
+    assert "preprocessing:" not in capsys.readouterr().out
+    shapes = _cfg()
+    del shapes.data.dataset
+    build_datamodule(shapes, stage="fit")
+    assert "preprocessing: normalization shapes" in capsys.readouterr().out  # after a good start: said

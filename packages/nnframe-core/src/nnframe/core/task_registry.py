@@ -10,6 +10,7 @@ import importlib.metadata
 import warnings
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from nnframe.core.task_spec import ENTRY_POINT_GROUP, TaskSpec
 
@@ -47,5 +48,13 @@ def config_groups(task: TaskSpec, config_dir: Path | None = None) -> dict[str, l
             if not group_dir.is_dir() or group_dir.name.startswith(("_", ".")):
                 continue
             options = groups.setdefault(group_dir.name, set())
-            options.update(p.name[: -len(".yaml")] for p in group_dir.iterdir() if p.name.endswith(".yaml"))
+            options.update(path.name[: -len(".yaml")] for path in group_dir.iterdir()
+                           if path.name.endswith(".yaml") and not _is_base_file(path))
     return {name: sorted(options) for name, options in groups.items()}
+
+
+def _is_base_file(path: Any) -> bool:
+    """Whether a config file is what other options of its group build on, not an option itself:
+    its name starts with ``_`` (``bench/_defaults``: the keys every suite shares) or its first
+    comment says ``# Base of ...`` (``debug/default``: what every debug config starts from)."""
+    return path.name.startswith("_") or any(line.startswith("# Base of") for line in path.read_text().splitlines()[:3])

@@ -9,7 +9,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from nnframe.core.backbones import save_backbone_weights
 from nnframe.core.output_dir import in_run_dir
-from nnframe.core.training.run_summary import apply_extras
+from nnframe.core.training.run_summary import apply_extras, print_start_config
 from nnframe.ssl._checkpoint import load_ssl_module
 
 
@@ -22,6 +22,7 @@ def export_backbone(cfg: DictConfig) -> Path:
     """
     model, cfg = load_ssl_module(cfg, "export")
     apply_extras(cfg)
+    print_start_config(cfg)  # the checkpoint is read: a started run
     output = in_run_dir(cfg.export.output, cfg.paths.output_dir)
     normalization = cfg.data.get("normalization")
     metadata = {"source": "nnframe ssl", "checkpoint": str(cfg.ckpt_path),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,38 @@ def _bench_data_config(cfg: DictConfig, on_device: bool | None) -> DictConfig:
         if on_device is not None:
             data_cfg.data.on_device = on_device
     return data_cfg
+
+
+class _OnceFilter(logging.Filter):
+    """Lets each of Lightning's device lines ("GPU available: False, used: False") through once."""
+
+    LINES = ("GPU available", "TPU available", "HPU available")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not message.startswith(self.LINES):
+            return True
+        if message in self.seen:
+            return False
+        self.seen.add(message)
+        return True
+
+
+@contextlib.contextmanager
+def _device_lines_once() -> Iterator[None]:
+    """Lightning logs its device lines from ``lightning.pytorch.utilities.rank_zero`` whenever a
+    Trainer is built: once for the whole suite, not three times per case."""
+    logger = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+    once = _OnceFilter()
+    logger.addFilter(once)
+    try:
+        yield
+    finally:
+        logger.removeFilter(once)
 
 
 def _release_memory() -> None:
@@ -249,14 +283,18 @@ class BenchmarkSuite:
     def run(self) -> list[dict[str, Any]]:
         """Measure every case and write ``bench_results.jsonl`` / ``.md`` to ``bench.output_dir``."""
         records = []
-        for case in expand_cases(self.bench):
-            log.info("bench %s %s channels_last=%s compile=%s", case.name, case.precision, case.channels_last,
-                     case.compile)
-            records.append(self.run_case(case))
+        cases = expand_cases(self.bench)
+        with _device_lines_once():  # every case builds Trainers, each logging "GPU available: ..."
+            for number, case in enumerate(cases, start=1):
+                log.info("case %d/%d: %s %s%s%s", number, len(cases), case.name, case.precision,
+                         ", channels_last" if case.channels_last else "", ", compile" if case.compile else "")
+                records.append(self.run_case(case))
+        print(markdown_table(records))
         output_dir = self.bench.get("output_dir")
         if output_dir:
-            write_results(records, Path(output_dir), title=f"nnframe {self.cfg.get('task_name')} bench")
-        print(markdown_table(records))
+            jsonl, markdown = write_results(records, Path(output_dir),
+                                            title=f"nnframe {self.cfg.get('task_name')} bench")
+            print(f"results: {markdown} (table), {jsonl} (one record per case)", flush=True)
         return records
 
 
@@ -265,6 +303,31 @@ def run_benchmark(cfg: DictConfig) -> list[dict[str, Any]]:
     return BenchmarkSuite(cfg).run()
 
 
+def _suite_choice() -> str | None:
+    """The ``bench=`` option the command line composed (None outside the ``nnframe`` command)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return None
+    return HydraConfig.get().runtime.choices.get("bench")
+
+
+def check_suite_fits_device(cfg: DictConfig, suite: str | None, cuda: bool) -> None:
+    """The default suite is the GPU one (several backbones at 224 px: hours on a CPU): without a
+    GPU it is refused with the CPU suite's command, unless ``bench.device`` asks for the CPU.
+
+    Raises:
+        ConfigError: naming ``bench=cpu_tiny`` and ``bench.device=cpu``.
+    """
+    if suite == "default" and not cuda and str(cfg.bench.get("device", "auto")) == "auto":
+        task = cfg.get("task_name") or "<task>"
+        raise ConfigError(f"no GPU here, and bench=default is the GPU suite ({len(cfg.bench.backbones)} backbones at "
+                          f"{(cfg.bench.get('data') or {}).get('image_size', '?')} px: hours on a CPU); run the CPU "
+                          f"suite: nnframe {task} bench bench=cpu_tiny (or add bench.device=cpu to run this one "
+                          "on the CPU anyway)")
+
+
 def bench_from_cli(cfg: DictConfig) -> None:
     """What ``nnframe <task> bench`` runs."""
+    check_suite_fits_device(cfg, _suite_choice(), torch.cuda.is_available())
     run_benchmark(cfg)

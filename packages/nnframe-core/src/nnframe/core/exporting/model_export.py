@@ -38,7 +38,7 @@ from nnframe.core.modules.not_applicable import not_applicable
 from nnframe.core.output_dir import in_run_dir
 from nnframe.core.training.checkpoint_config import apply_checkpoint_config
 from nnframe.core.training.instantiate import build_model
-from nnframe.core.training.run_summary import apply_extras
+from nnframe.core.training.run_summary import apply_extras, print_start_config
 
 EXPORT_FORMATS = {"pt2": ".pt2", "onnx": ".onnx", "torchscript": ".pt"}
 # How each format is loaded back (written to the JSON beside the model).
@@ -350,6 +350,7 @@ def export(cfg: DictConfig) -> ExportResult | None:
     said as not applicable, for a task whose module cannot be exported (``export_unsupported``)."""
     model, cfg, metadata = load_model_from_checkpoint(cfg)
     apply_extras(cfg)
+    print_start_config(cfg)  # the checkpoint is read: a started run
     unsupported = getattr(model, "export_unsupported", None)
     reason = unsupported() if callable(unsupported) else None
     if reason:

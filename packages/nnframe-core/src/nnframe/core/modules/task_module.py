@@ -545,7 +545,12 @@ class TaskModule(L.LightningModule):
             return {}
         values = collection.compute()
         collection.reset()
-        self.log_dict(self.metric_scalars(stage, values), prog_bar=False)
+        scalars = self.metric_scalars(stage, values)
+        # The monitored metric (val/acc) in the progress bar, beside its best value.
+        monitored = scalars.pop(self.monitor, None) if stage == "val" else None
+        self.log_dict(scalars, prog_bar=False)
+        if monitored is not None:
+            self.log(self.monitor, monitored, prog_bar=True)
         return values
 
     def parameter_groups(self) -> list[dict[str, Any]]:

@@ -14,12 +14,14 @@ from nnframe.core.sweeps.overrides import (
 )
 from nnframe.core.sweeps.run_record import RUN_RECORD, read_run_record, write_run_record
 from nnframe.core.sweeps.runs_table import RunRow, collect_runs, format_runs_table, runs_main
+from nnframe.core.sweeps.sweep_summary_callback import SweepSummaryCallback
 from nnframe.core.sweeps.swept_keys_callback import SweptKeysCallback
 
 __all__ = [
     "NON_HPARAM_KEYS",
     "RUN_RECORD",
     "RunRow",
+    "SweepSummaryCallback",
     "SweptKeysCallback",
     "collect_runs",
     "current_swept_keys",

@@ -19,6 +19,7 @@ from nnframe.core.testing.image_files import (
 )
 from nnframe.core.testing.rank_loss import RankLossRecorder
 from nnframe.core.testing.rank_weights import RankWeightsRecorder, weights_digest
+from nnframe.core.testing.terminal_screen import render_screen, run_in_terminal
 from nnframe.core.testing.toy import ToyClassifier, ToyDataModule
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "read_batch_hashes",
     "event_summaries",
     "run_cli",
+    "render_screen",
+    "run_in_terminal",
     "CrashCallback",
     "HangCallback",
     "PoisonWeightsCallback",

@@ -81,7 +81,7 @@ def _channels(values: tuple[float, ...], channels: int) -> list[float]:
     return [float(v) for v in values]
 
 
-def resolve_auto_preprocessing(cfg: DictConfig) -> PreprocessingChoice | None:
+def resolve_auto_preprocessing(cfg: DictConfig, announce: bool = True) -> PreprocessingChoice | None:
     """Replace the ``auto`` preprocessing values of ``cfg.data`` by concrete ones, in place.
 
     Resolved: ``data.normalization``; ``interpolation`` of ``data.train_transform`` /
@@ -89,8 +89,13 @@ def resolve_auto_preprocessing(cfg: DictConfig) -> PreprocessingChoice | None:
     they are ``auto``. Values the config or the command line set are kept; when they differ from
     what the pretrained weights expect, the summary says so.
 
+    Args:
+        cfg: the run config (``cfg.data`` is changed in place).
+        announce: print the choice now; ``build_datamodule`` prints it after its data check
+            (:func:`print_preprocessing`), so a missing folder is not preceded by it.
+
     Returns:
-        What was chosen and why (also printed), or None when ``cfg`` has nothing to resolve.
+        What was chosen and why, or None when ``cfg`` has nothing to resolve.
     """
     data = cfg.get("data")
     if not isinstance(data, DictConfig) or "normalization" not in data:
@@ -114,7 +119,7 @@ def resolve_auto_preprocessing(cfg: DictConfig) -> PreprocessingChoice | None:
                 data_class = _target_class(data)
                 default = getattr(data_class, "default_normalization", None)
                 data.normalization = default(data) if callable(default) else "imagenet"
-                choice.reason = "the dataset's own statistics (no pretrained weights); data.normalization=auto"
+                choice.reason = _without_weights_reason(data.normalization)
             choice.normalization = OmegaConf.to_object(data.normalization) if OmegaConf.is_config(
                 data.normalization) else data.normalization
         elif pretrained is not None:
@@ -141,12 +146,24 @@ def resolve_auto_preprocessing(cfg: DictConfig) -> PreprocessingChoice | None:
         if isinstance(size, int) and size != pretrained.input_size:
             choice.notes.append(f"the weights were trained at {pretrained.input_size} px and data.image_size={size}: "
                                 f"set data.image_size={pretrained.input_size} to fine-tune at their resolution")
-    _print(choice)
+    if announce:
+        print_preprocessing(choice)
     return choice
 
 
+def _without_weights_reason(normalization: Any) -> str:
+    """Why ``normalization`` was chosen without pretrained weights: a dataset whose statistics
+    nnframe knows (CIFAR, MNIST, the shapes) gets its own; other data (folders, CSV, masks) gets
+    ImageNet's, which are not its own."""
+    if normalization == "imagenet":
+        return ("ImageNet's statistics, the usual default for photos (no pretrained weights, and nnframe has no "
+                "statistics of this data's own); data.normalization=auto")
+    return "the dataset's own statistics (no pretrained weights); data.normalization=auto"
+
+
 @rank_zero_only
-def _print(choice: PreprocessingChoice) -> None:
+def print_preprocessing(choice: PreprocessingChoice) -> None:
+    """Print what :func:`resolve_auto_preprocessing` chose (``preprocessing: normalization ...``)."""
     console = rich.get_console()
     for line in choice.lines():
         console.print(line, markup=False, highlight=False, soft_wrap=True)

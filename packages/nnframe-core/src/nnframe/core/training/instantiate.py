@@ -16,7 +16,7 @@ from nnframe.core.data.base.vision_datamodule import VisionDataModule
 from nnframe.core.errors import ConfigError, DatasetError
 from nnframe.core.external_launch import set_threads_per_process
 from nnframe.core.loggers import continue_logs_from
-from nnframe.core.training.auto_preprocessing import resolve_auto_preprocessing
+from nnframe.core.training.auto_preprocessing import print_preprocessing, resolve_auto_preprocessing
 from nnframe.core.training.data_values import AUTO, resolve_data_values
 from nnframe.core.training.stop_signals import install_stop_signals
 
@@ -89,7 +89,8 @@ def build_datamodule(cfg: DictConfig, stage: str | None = "fit", stop_on_issues:
     """Build ``cfg.data`` in two phases, so that values can come from the data:
 
     1. resolve the preprocessing that follows the model (``data.normalization=auto``:
-       :func:`~nnframe.core.training.auto_preprocessing.resolve_auto_preprocessing`), then
+       :func:`~nnframe.core.training.auto_preprocessing.resolve_auto_preprocessing`, printed
+       once the data check has passed, with the config tree), then
        instantiate the datamodule without its transforms, prepare (download) it, build the
        splits ``stage`` needs (and test, when the run tests) and run the pre-flight data check
        on them (problems stop here, before any step);
@@ -102,7 +103,7 @@ def build_datamodule(cfg: DictConfig, stage: str | None = "fit", stop_on_issues:
     """
     # data.normalization=auto (and the transforms' auto interpolation / crop) follow the model's
     # pretrained weights; resolved from the config alone, before anything is built with them.
-    preprocessing = resolve_auto_preprocessing(cfg)
+    preprocessing = resolve_auto_preprocessing(cfg, announce=False)
     datamodule = _without_transforms(cfg)
     if hasattr(datamodule, "data_report"):
         datamodule.data_report.stop_on_issues = stop_on_issues
@@ -129,10 +130,15 @@ def build_datamodule(cfg: DictConfig, stage: str | None = "fit", stop_on_issues:
         with open_dict(cfg):
             cfg.data.num_classes = datamodule.num_classes
     attach_transforms(cfg, datamodule)
-    if (resolved or preprocessing is not None) and cfg.get("paths") and cfg.paths.get("output_dir") and Path(cfg.paths.output_dir).is_dir():
-        from nnframe.core.training.run_summary import save_config
+    from nnframe.core.training.run_summary import print_start_config, save_config
 
+    if (resolved or preprocessing is not None) and cfg.get("paths") and cfg.paths.get("output_dir") and Path(cfg.paths.output_dir).is_dir():
         save_config(cfg, cfg.paths.output_dir)  # the saved config holds the resolved values
+    # The start went well (the data is there and checked): now the tree and the preprocessing
+    # chosen, whose "the dataset's own statistics" is only said once there is a dataset.
+    print_start_config(cfg)
+    if preprocessing is not None:
+        print_preprocessing(preprocessing)
     return datamodule
 
 

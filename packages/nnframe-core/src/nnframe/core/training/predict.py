@@ -15,7 +15,7 @@ from nnframe.core.training.auto_preprocessing import resolve_auto_preprocessing
 from nnframe.core.training.checkpoint_config import apply_checkpoint_config
 from nnframe.core.training.instantiate import build_model, build_predict_datamodule, build_trainer
 from nnframe.core.training.progress_bar import progress_bar_callbacks
-from nnframe.core.training.run_summary import apply_extras
+from nnframe.core.training.run_summary import apply_extras, print_start_config
 
 
 def predict(cfg: DictConfig) -> Path:
@@ -37,6 +37,7 @@ def predict(cfg: DictConfig) -> Path:
     datamodule.predict_dir = cfg.predict.input_dir
     model = build_model(cfg, class_names, weights_from_checkpoint=True)
     check_checkpoint_fits(cfg.ckpt_path, model, cfg.task_name)
+    print_start_config(cfg)
     output_dir = in_run_dir(cfg.predict.output_dir, cfg.paths.output_dir)
     writer = hydra.utils.instantiate(cfg.predict.writer, output_dir=output_dir, class_names=class_names)
     trainer = build_trainer(cfg, callbacks=[writer, *progress_bar_callbacks(cfg)], loggers=False)

@@ -184,7 +184,7 @@ def apply_extras(cfg: DictConfig) -> None:
     """Start-of-run utilities: save ``config.yaml`` in the run dir; the rest by ``cfg.extras``.
 
     Actions that run a checkpoint call it once the checkpoint's model and data configs are in
-    ``cfg``, so the tree shows what they use.
+    ``cfg``. The config tree is printed later, by :func:`print_start_config`.
     """
     from nnframe.core.hydra_app import quiet_library_noise
 
@@ -196,9 +196,46 @@ def apply_extras(cfg: DictConfig) -> None:
         # CPU float ops on denormal numbers (tiny values, common late in training) run many times
         # slower: the seg demo's steps slowed from 18 to 26 ms over 4 epochs without this. x86 only.
         torch.set_flush_denormal(True)
+    # The tree itself waits for a successful start (print_start_config): a command that fails on
+    # its config or data prints its one-line error, not ~130 lines of tree above it.
     if extras.get("print_config"):
-        print_config_tree(cfg)
+        _TREES_PENDING.add(_tree_key(cfg))
     save_config(cfg, cfg.paths.output_dir)
+
+
+_TREES_PENDING: set[str] = set()  # runs that asked for the tree (apply_extras), not printed yet
+
+
+def _tree_key(cfg: DictConfig) -> str:
+    return str((cfg.get("paths") or {}).get("output_dir"))
+
+
+def _later_sweep_job() -> bool:
+    """Whether this is a job after the first of a ``-m`` sweep (its tree differs only by the
+    swept values, which its run directory's name and ``config.yaml`` hold)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if not HydraConfig.initialized():
+        return False
+    hydra_cfg = HydraConfig.get()
+    return hydra_cfg.mode == RunMode.MULTIRUN and int(hydra_cfg.job.get("num") or 0) > 0
+
+
+@rank_zero_only
+def print_start_config(cfg: DictConfig) -> None:
+    """Print the config tree that :func:`apply_extras` was asked for (``extras.print_config=true``)
+    once the run has started well: after its data check, or once its checkpoint is read; once. A
+    sweep's later jobs print one line pointing at their ``config.yaml`` instead."""
+    key = _tree_key(cfg)
+    if key not in _TREES_PENDING:
+        return
+    _TREES_PENDING.discard(key)
+    if _later_sweep_job():
+        _console().print(rich.text.Text(f"config: {Path(key) / 'config.yaml'} (the sweep's first job printed "
+                                        "the tree)"), crop=False, soft_wrap=True)
+        return
+    print_config_tree(cfg)
 
 
 @rank_zero_only

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import torch
+from lightning.pytorch.accelerators import CPUAccelerator
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
@@ -43,6 +45,7 @@ from nnframe.core.training.run_summary import (
 )
 from nnframe.core.training.slurm_requeue import requeue_slurm_job
 from nnframe.core.training.stop_signals import STOP_SIGNALS, StopSignalConnector
+from nnframe.core.training.thread_advice import busy_machine_note
 
 
 def _as_floats(metrics: dict[str, Any]) -> dict[str, float]:
@@ -177,6 +180,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
     callbacks = instantiate_group(cfg.get("callbacks"), "callbacks")
     loggers = build_loggers(cfg, resumed_step)
     trainer = build_trainer(cfg, callbacks, loggers)
+    if isinstance(trainer.accelerator, CPUAccelerator) and trainer.is_global_zero:
+        note = busy_machine_note(torch.get_num_threads())
+        if note:
+            rank_zero_info(f"note: {note}")
     _record_stop_at_once(cfg, trainer)
     log_run_info(trainer, cfg)  # TensorBoard's HPARAMS and TEXT entries of this run
     try:

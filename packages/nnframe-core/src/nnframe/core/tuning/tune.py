@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import logging
 import math
 import shlex
 import sys
@@ -73,6 +74,30 @@ def largest_useful_batch_size(train_size: int | None, num_steps: int, world_size
     if not train_size:
         return None
     return max(1, train_size // max(1, num_steps * world_size))
+
+
+class _TunerInternals(logging.Filter):
+    """Lightning's lines about the tuner's own short fits and its temporary checkpoint
+    (".lr_find_<id>.ckpt"): the end of each fit ("`Trainer.fit` stopped: `max_steps=100` reached")
+    lands in the middle of the LR test's bar, which is then drawn a second time below it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith("`Trainer.fit` stopped"):
+            return False
+        return not (message.startswith(("Restoring states from", "Restored all states from"))
+                    and (".lr_find_" in message or ".scale_batch_size_" in message))
+
+
+@contextlib.contextmanager
+def _quiet_tuner_internals() -> Iterator[None]:
+    logger = logging.getLogger("lightning.pytorch.utilities.rank_zero")  # where Lightning's rank_zero_info logs
+    quiet = _TunerInternals()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 @contextlib.contextmanager
@@ -184,9 +209,10 @@ def tune(cfg: DictConfig) -> TuneResult:
     train_size = _train_size(datamodule)
 
     if settings.scale_batch_size:
-        _scale_batch_size(tuner, model, datamodule, settings, result, batch_size_key, train_size, num_steps,
-                          cpu=trainer.accelerator.__class__.__name__ == "CPUAccelerator",
-                          world_size=trainer.world_size)
+        with _quiet_tuner_internals():
+                _scale_batch_size(tuner, model, datamodule, settings, result, batch_size_key, train_size, num_steps,
+                              cpu=trainer.accelerator.__class__.__name__ == "CPUAccelerator",
+                              world_size=trainer.world_size)
 
     suggestion = LRSuggestion(None, None, np.array([]))
     if settings.lr_find:
@@ -195,7 +221,7 @@ def tune(cfg: DictConfig) -> TuneResult:
                               "learning rate's key (e.g. model.optimizer.lr)")
         batch = int(getattr(datamodule, "batch_size", 0) or 0)
         per_epoch = train_size // max(1, batch * trainer.world_size) if train_size and batch else None
-        with _lr_test_epochs(trainer, num_steps, per_epoch):
+        with _lr_test_epochs(trainer, num_steps, per_epoch), _quiet_tuner_internals():
             lr_finder = tuner.lr_find(
                 model, datamodule=datamodule, min_lr=float(settings.min_lr), max_lr=float(settings.max_lr),
                 num_training=num_steps, early_stop_threshold=settings.early_stop_threshold, update_attr=False,
@@ -259,8 +285,8 @@ def _scale_batch_size(tuner: Tuner, model: Any, datamodule: Any, settings: DictC
     if cap is not None:
         doublings = min(doublings, int(math.floor(math.log2(cap / start))) if cap >= start else -1)
     if doublings <= 0:
-        result.notes.append(f"batch size left at {start}: {train_size} training images give the LR range test's "
-                            f"{num_steps} steps different batches only up to batch {cap} (tune.num_steps)")
+        result.notes.append(f"batch size kept at {start}, not searched: with {train_size} training images, a larger "
+                            f"batch ({2 * start}) would make the LR range test's {num_steps} steps repeat images")
         return
     batch_size = tuner.scale_batch_size(
         model, datamodule=datamodule, mode=settings.batch_size_mode, init_val=start,
