@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from torch.utils.data import DataLoader
+from torchvision.transforms.functional import pil_to_tensor
 
 from nnframe.core.data import ImageFolderDataModule, ShapesDataModule
 from nnframe.core.data.shards import WebDatasetDataModule, samples_per_rank, write_shards
@@ -106,3 +108,28 @@ def test_in_memory_data_cannot_be_sharded_and_the_error_says_which_data_can() ->
     datamodule.setup_splits(["train"])
     with pytest.raises(DatasetError, match="not read from files.*data=image_folder"):
         write_shards(datamodule, "unused")
+
+
+def test_image_and_mask_data_cannot_be_sharded_and_the_error_says_to_train_from_the_folder() -> None:
+    pairs = SimpleNamespace(file_kinds=("image", "label"), sample_files=lambda: [(Path("a.png"), Path("a_mask.png"))])
+    datamodule = SimpleNamespace(datasets={"train": pairs}, seed=0, data_report=None, class_names=["bg", "fg"])
+    with pytest.raises(DatasetError, match="image \\+ label files.*train image \\+ mask data from its folder"):
+        write_shards(datamodule, "unused")
+
+
+def test_a_shard_loader_resumed_mid_epoch_hands_out_the_rest_of_that_epochs_batches(folder_and_shards) -> None:
+    _, shards = folder_and_shards
+
+    def loader():
+        datamodule = _stream(shards)
+        datamodule.batch_size = 4
+        datamodule.set_transforms(lambda image, label: (pil_to_tensor(image), label), None)
+        return datamodule._loader("train", train=True)  # the loader train_dataloader returns, without a trainer
+
+    full = [labels.tolist() + [images.sum().item()] for images, labels in loader()]
+    stopped = loader()
+    iterator = iter(stopped)
+    next(iterator), next(iterator)
+    resumed = loader()
+    resumed.load_state_dict(stopped.state_dict())
+    assert [labels.tolist() + [images.sum().item()] for images, labels in resumed] == full[2:]

@@ -11,12 +11,12 @@ from typing import Any
 import webdataset as wds
 from torch.utils.data import IterableDataset, get_worker_info
 
-from nnframe.core.data.base.image_files import load_image
+from nnframe.core.data.base.image_files import IMAGE_EXTENSIONS, load_image
 from nnframe.core.data.shards.shard_index import SplitShards
 from nnframe.core.errors import DatasetError
 
-#: Field names of a sample's image in a shard (its file's own encoding, stored as it was).
-IMAGE_FIELDS = ("png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp", "ppm", "pgm")
+#: Field names of a sample's image in a shard: its file's extension (the file stored as it was).
+IMAGE_FIELDS = tuple(extension.lstrip(".") for extension in IMAGE_EXTENSIONS)
 
 
 def rank_shards(counts: list[int], seed: int, epoch: int, rank: int, world: int, shuffle: bool) -> list[int]:

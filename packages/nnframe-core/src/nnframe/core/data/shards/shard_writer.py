@@ -27,8 +27,8 @@ def _targets(dataset: Any, split: str) -> list[int] | None:
 
 def write_split(dataset: Any, split: str, folder: Path, samples_per_shard: int, seed: int,
                 report: Any = None) -> dict[str, Any]:
-    """Write one split's samples (their files' bytes as stored, the label as ``cls``, a mask as
-    ``mask.<ext>``) to ``folder/<split>/shard-NNNNNN.tar``; the training split in an order
+    """Write one split's samples (the image file's bytes as stored, under its extension, and the
+    label as ``cls``) to ``folder/<split>/shard-NNNNNN.tar``; the training split in an order
     shuffled from ``seed`` (a stream reads shards in order, so they must not hold one class each).
 
     Returns:
@@ -39,20 +39,21 @@ def write_split(dataset: Any, split: str, folder: Path, samples_per_shard: int, 
         raise DatasetError(f"the {split} split of this data is not read from files (in-memory or downloaded "
                            "arrays): shards are written from image folders, CSVs and mask folders (data=image_folder, "
                            "data=csv, data=mask_folder)")
+    if list(dataset.file_kinds) != ["image"]:
+        raise DatasetError(f"the {split} split's samples are {' + '.join(dataset.file_kinds)} files: data=webdataset "
+                           "reads images with one class each (cls, ssl); train image + mask data from its folder")
     targets = _targets(dataset, split)
     order = list(range(len(files)))
     if split == "train":
         random.Random(seed).shuffle(order)
-    kinds = list(dataset.file_kinds)
     out = folder / split
     out.mkdir(parents=True, exist_ok=True)
     counts: list[int] = []
     with wds.ShardWriter(str(out / "shard-%06d.tar"), maxcount=samples_per_shard, verbose=0) as sink:
         for number, index in enumerate(order):
             sample: dict[str, Any] = {"__key__": f"{number:09d}"}
-            for kind, path in zip(kinds, files[index], strict=False):
-                suffix = Path(path).suffix.lower().lstrip(".") or "bin"
-                sample[suffix if kind == "image" else f"mask.{suffix}"] = Path(path).read_bytes()
+            path = files[index][0]
+            sample[path.suffix.lower().lstrip(".") or "bin"] = path.read_bytes()  # the file as stored, not re-encoded
             if targets is not None:
                 sample["cls"] = str(targets[index]).encode()
             sink.write(sample)

@@ -36,7 +36,7 @@ class ShardLoader(TimedResumableDataLoader):
 class WebDatasetDataModule(VisionDataModule):
     """Train, val and test splits read from tar shards with the WebDataset library.
 
-    ``shards`` is the folder or URL prefix (``https://``, ``s3://`` through ``pipe:``) holding
+    ``shards`` is the folder or ``http(s)://`` URL prefix holding
     ``shards.json`` (see :mod:`~nnframe.core.data.shards.shard_index`), which ``nnframe <task>
     shard`` writes beside the shards. The pre-flight check ran when the shards were written; here
     the index gives the summary its class counts and image sizes. Without a test split, test reads
