@@ -196,6 +196,22 @@ def check_bench(task: str, workdir: Path) -> None:
     assert records and all(r["status"] == "ok" and r["train_img_s"] > 0 for r in records), records
 
 
+def check_shard(task: str, workdir: Path) -> None:
+    from nnframe.core.testing.datasets import write_shapes_folder
+
+    root = write_shapes_folder(workdir / f"{task}_shard_folder", {"train": {"circle": 8, "square": 8},
+                                                                   "val": {"circle": 4, "square": 4}}, image_size=16)
+    shards = workdir / f"{task}_shards"
+    output = _ok(run_nnframe(task, "shard", "data=image_folder", f"data.root={root}", f"shard.output_dir={shards}",
+                             "shard.samples_per_shard=8", cwd=workdir))
+    assert f"{task} train data=webdataset data.shards={shards}" in output
+    model_only = [o for o in tiny(task) if not o.startswith("data.")]  # the shapes' sizes do not apply
+    output = _ok(run_nnframe(task, "train", "data=webdataset", f"data.shards={shards}", "data.batch_size=8",
+                             "data.num_workers=2", "trainer.max_epochs=1", *model_only,
+                             f"hydra.run.dir={workdir / f'{task}_shard_run'}", cwd=workdir))
+    assert "data: train 16, val 8, test 8" in output and monitor(task) in output
+
+
 def check_linear(task: str, ckpt: Path, workdir: Path) -> None:
     output = _ok(run_nnframe(task, "linear", *tiny(task), f"ckpt_path={ckpt}", "linear.epochs=2", cwd=workdir))
     assert "linear/val_acc" in output
@@ -231,5 +247,7 @@ def test_action_runs_as_the_help_says(task: str, action: str, workdir: Path,
         check_bench(task, workdir)
     elif action == "linear":
         check_linear(task, ckpt, workdir)
+    elif action == "shard":
+        check_shard(task, workdir)
     else:  # an action added after this test: it must at least run on the tiny data and checkpoint
         _ok(run_nnframe(task, action, *tiny(task), f"ckpt_path={ckpt}", cwd=workdir))

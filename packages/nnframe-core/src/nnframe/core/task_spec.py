@@ -37,6 +37,8 @@ def _default_actions() -> dict[str, ActionSpec]:
                              "export a checkpoint to ONNX or TorchScript: ckpt_path=... export.format=onnx"),
         "bench": ActionSpec("nnframe.core.benchmark:bench_from_cli",
                             "measure training/inference throughput per backbone (see the bench config group)"),
+        "shard": ActionSpec("nnframe.core.training.shard_data:shard_from_cli",
+                            "write the data's checked splits as tar shards for data=webdataset: shard.output_dir=..."),
     }
 
 

@@ -100,11 +100,17 @@ class FileVisionDataset(VisionDataset):
 
     def sample_files(self) -> list[tuple[Path, ...]]:
         count = len(self.file_kinds)
-        return [tuple(Path(p) for p in sample[:count]) for sample in self.samples]
+        return [tuple(as_path(p) for p in sample[:count]) for sample in self.samples]
 
     def drop_samples(self, indices: Collection[int]) -> None:
         drop = set(indices)
         self.samples = [sample for i, sample in enumerate(self.samples) if i not in drop]
+
+
+def as_path(path: str | Path) -> Path:
+    """``path`` as a ``Path``, without parsing it again when it is one (on a folder of a million
+    images, re-wrapping paths was most of the cached pre-flight check: benchmarks/preflight_scale.py)."""
+    return path if isinstance(path, Path) else Path(path)
 
 
 def _file_samples(dataset: Any) -> list[Any] | None:
@@ -147,7 +153,7 @@ class WrappedDataset(VisionDataset):
 
     def sample_files(self) -> list[tuple[Path, ...]] | None:
         samples = self._source_samples()
-        return None if samples is None else [(Path(sample[0]),) for sample in samples]
+        return None if samples is None else [(as_path(sample[0]),) for sample in samples]
 
     def __len__(self) -> int:
         return len(self.dataset)

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from nnframe.core.data.base.image_files import load_image
-from nnframe.core.data.base.vision_dataset import FileVisionDataset
+from nnframe.core.data.base.vision_dataset import FileVisionDataset, as_path
 
 
 class LabelledImageDataset(FileVisionDataset):
@@ -28,7 +28,7 @@ class LabelledImageDataset(FileVisionDataset):
     def __init__(self, samples: Sequence[tuple[Path, Any]], class_names: Sequence[str],
                  transform: Callable[..., Any] | None = None, image_mode: str = "RGB",
                  multi_label: bool = False) -> None:
-        super().__init__([(Path(path), label) for path, label in samples], transform)
+        super().__init__([(as_path(path), label) for path, label in samples], transform)
         self._class_names = list(class_names)
         self.image_mode = image_mode
         self.multi_label = multi_label
