@@ -162,4 +162,7 @@ def run_text(cfg: DictConfig) -> dict[str, str]:
 def log_run_info(trainer: L.Trainer, cfg: DictConfig) -> None:
     """Have ``trainer`` write the run's HPARAMS session and TEXT entries to TensorBoard when it
     starts fitting, and the session's end when the run (fit, then test) has finished."""
-    trainer.callbacks.append(RunInfoCallback(run_hparams(cfg), run_text(cfg), ends_after_test=bool(cfg.get("test"))))
+    log_root = cfg.paths.get("log_dir") if "paths" in cfg else None
+    trainer.callbacks.append(RunInfoCallback(run_hparams(cfg), run_text(cfg), ends_after_test=bool(cfg.get("test")),
+                                             log_root=str(log_root) if log_root else None,
+                                             monitor=cfg.get("monitor")))
