@@ -84,5 +84,5 @@ def test_the_log_root_holds_one_experiment_summary_whose_first_columns_are_the_v
     infos = {i.name: i for i in experiment.hparam_infos}
     assert set(infos) == {"model.optimizer.lr", "seed", "model"}, "the union of the runs' hyperparameters"
     assert infos["model.optimizer.lr"].type == api_pb2.DATA_TYPE_FLOAT64 and infos["model.optimizer.lr"].differs
-    assert infos["model"].differs and not infos["seed"].differs
-    assert [i.name for i in experiment.hparam_infos][-1] == "seed", "those that differ first"
+    assert not infos["model"].differs and not infos["seed"].differs, "as TensorBoard: only values that disagree"
+    assert [i.name for i in experiment.hparam_infos][0] == "model.optimizer.lr", "those that differ first"

@@ -76,10 +76,11 @@ def experiment(contributions: Iterable[Mapping[str, Any]]) -> Any:
         else:
             info.type = api_pb2.DATA_TYPE_STRING
             info.domain_discrete.extend(sorted({str(v) for v in seen}))
-        # Differs when two runs disagree or some run lacks it; TensorBoard displays those first.
-        info.differs = len({json.dumps(v) for v in seen}) > 1 or len(seen) < len(runs)
+        # As TensorBoard computes it without a summary: two runs that have it disagree. It
+        # displays the first five, those that differ first, by name.
+        info.differs = len({json.dumps(v) for v in seen}) > 1
         infos.append(info)
-    infos.sort(key=lambda i: not i.differs)  # stable: the runs' own order within each kind
+    infos.sort(key=lambda i: (not i.differs, i.name))
     return api_pb2.Experiment(
         hparam_infos=infos,
         metric_infos=[api_pb2.MetricInfo(name=api_pb2.MetricName(group=g, tag=t)) for g, t in ordered])

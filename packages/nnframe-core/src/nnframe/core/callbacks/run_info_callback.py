@@ -23,17 +23,21 @@ def _session_summary(tag: str, plugin_data: Any) -> Any:
     return Summary(value=[Summary.Value(tag=tag, metadata=metadata.create_summary_metadata(plugin_data))])
 
 
-def session_start_summary(hparams: Mapping[str, HParamValue]) -> Any:
+def session_start_summary(hparams: Mapping[str, HParamValue], trial_id: str = "") -> Any:
     """The HParams plugin's ``session_start_info`` summary of one run (no experiment summary).
 
     The run holds no experiment summary: TensorBoard would use the first one it finds for all
     runs, so the columns of the other tasks' runs would be missing. The one experiment summary
     is written at the log directory's root from every run's contribution
     (:func:`~nnframe.core.callbacks._hparams_experiment.write_experiment_summary`).
+
+    ``trial_id`` is the HPARAMS table's "Trial ID" (its session group's name; TensorBoard shows
+    the run's path otherwise, cut after its first ~20 characters, the same for every job of a
+    sweep). Two runs with the same one are averaged into one row, so it must be unique.
     """
     from tensorboard.plugins.hparams import metadata, plugin_data_pb2
 
-    info = plugin_data_pb2.SessionStartInfo()
+    info = plugin_data_pb2.SessionStartInfo(group_name=trial_id)
     for name, value in hparams.items():
         if isinstance(value, bool):  # before int: a bool is an int
             info.hparams[name].bool_value = value
@@ -80,15 +84,19 @@ class RunInfoCallback(L.Callback):
             monitored and validation metrics (with none, TensorBoard shows ``train/*`` columns
             first). None: no experiment summary.
         monitor: the monitored metric (``val/acc``), the first metric column.
+        trial_id: the run's name in HPARAMS, unique under the log root (see
+            :func:`session_start_summary`); empty: its path.
     """
 
     def __init__(self, hparams: Mapping[str, HParamValue], text: Mapping[str, str],
-                 ends_after_test: bool = False, log_root: str | None = None, monitor: str | None = None) -> None:
+                 ends_after_test: bool = False, log_root: str | None = None, monitor: str | None = None,
+                 trial_id: str = "") -> None:
         self.hparams = dict(hparams)
         self.text = dict(text)
         self.ends_after_test = ends_after_test
         self.log_root = log_root
         self.monitor = monitor
+        self.trial_id = trial_id
         self._ended = False
         self._metric_columns: dict[tuple[str, str], None] = {}  # (group, tag), in order seen
 
@@ -122,7 +130,7 @@ class RunInfoCallback(L.Callback):
         if writer is None:
             return
         self._ended = False
-        self._write(trainer, session_start_summary(self.hparams))
+        self._write(trainer, session_start_summary(self.hparams, self.trial_id))
         for tag, markdown in self.text.items():
             self._write(trainer, text_summary(tag, markdown))
         self._write_experiment(trainer)
