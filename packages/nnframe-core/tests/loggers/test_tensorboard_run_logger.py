@@ -68,6 +68,12 @@ def test_no_epoch_scalars_lr_under_train_test_beside_val_and_per_class_in_own_gr
     groups = sorted({tag.split("/")[0] for tag, entry in main.items() if entry["plugin"] == "scalars"})
     assert groups[:2] == ["train", "val"], groups
 
+    from nnframe.core import read_scalars
+
+    logged = read_scalars(tmp_path / "tensorboard")  # the names the run logged, as in run.json
+    assert {"test/acc", "val/acc", "val/recall/circle", "lr-SGD"} <= set(logged), sorted(logged)
+    assert not any(name.startswith(("val_per_class", "z_train")) or name.endswith("_test") for name in logged)
+
 
 @pytest.mark.parametrize("name", ["val/acc", "train/loss_epoch", "lr-AdamW", "test/acc", "val/iou/cat",
                                   "train/acc/circle", "test/iou/cat", "val/acc_best"])
