@@ -52,6 +52,7 @@ class Shot:
     query: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
     actual_size: bool = False  # IMAGES: tick "Show actual image size"
+    open_matches: bool = False  # CUSTOM SCALARS: open each chart's "Matches" list (its legend)
     pause: float = 4.0  # seconds for charts and images to draw after their data arrives
 
 
@@ -63,10 +64,23 @@ SHOTS = {
     "segmentation": Shot("images&regexInput=seg%2F", "val/predictions", 1650, actual_size=True),
     "hparams": Shot("hparams", "model.optimizer.lr", 700),
     "text": Shot("text", "nnframe cls train"),
-    "custom_scalars": Shot("custom_scalars", "every class", 700),
+    "custom_scalars": Shot("custom_scalars", "every class", 1100, open_matches=True),
     # The projector draws in a frame of its own: nothing to wait for but time.
     "projector": Shot("projector", "PROJECTOR", 900, pause=15.0),
 }
+
+
+# Clicks the "Matches" toggle of every custom-scalar chart: the list names each line, with its
+# marker (TensorBoard draws all lines of a run in the run's colour, one marker per tag).
+OPEN_MATCHES_JS = """(() => {
+  const walk = (root) => {
+    for (const element of root.querySelectorAll('*')) {
+      if (element.classList && element.classList.contains('toggle-matches-button')) element.click();
+      if (element.shadowRoot) walk(element.shadowRoot);
+    }
+  };
+  walk(document);
+})()"""
 
 
 def train(logdir: Path) -> None:
@@ -102,6 +116,9 @@ def shoot(logdir: Path, out_dir: Path, names: list[str], width: int = 1600) -> l
                     print(f"warning: {name}: {shot.wait_for!r} did not appear", file=sys.stderr)
                 if shot.actual_size and not show_actual_image_size(browser):
                     print(f"warning: {name}: no 'Show actual image size' box", file=sys.stderr)
+                if shot.open_matches:
+                    time.sleep(shot.pause)
+                    browser.evaluate(OPEN_MATCHES_JS)
                 time.sleep(shot.pause)
                 path = out_dir / f"tensorboard_{name}.png"
                 path.write_bytes(small_png(browser.screenshot()))

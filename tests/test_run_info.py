@@ -39,3 +39,20 @@ def test_text_entries_give_the_command_the_config_and_the_environment(tmp_path: 
     assert "git commit" in environment  # this checkout is a git repository
     parsed = yaml.safe_load("\n".join(line[4:] for line in config.splitlines()))
     assert parsed["model"]["arch"] == "fpn" and parsed["trainer"]["max_epochs"] == 2
+
+
+def test_trial_ids_start_with_the_task_and_the_jobs_swept_values(tmp_path: Path) -> None:
+    from omegaconf import OmegaConf
+
+    from nnframe.core.training.run_info import trial_id
+
+    cfg = compose_task_config("nnframe.cls.configs", [], tmp_path)
+    sweep = tmp_path / "logs" / "cls" / "train" / "shapes" / "multirun_2026-01-01_00-00-00"
+    ids = []
+    for job in ("0_model.optimizer.lr=0.001,data.batch_size=32", "1_model.optimizer.lr=0.01,data.batch_size=32"):
+        OmegaConf.update(cfg, "paths", {"log_dir": str(tmp_path / "logs"), "output_dir": str(sweep / job)},
+                         force_add=True)
+        ids.append(trial_id(cfg))
+    # HPARAMS shows the first ~15 characters of a trial id: they must tell the jobs apart.
+    assert [i[:15] for i in ids] == ["cls 0_lr=0.001,", "cls 1_lr=0.01,b"], ids
+    assert ids[0].endswith("(train/shapes/multirun_2026-01-01_00-00-00/0_model.optimizer.lr=0.001,data.batch_size=32)")

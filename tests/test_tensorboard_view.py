@@ -96,11 +96,12 @@ def test_event_files_hold_the_runs_tags_hparams_and_text(logdir: Path) -> None:
 
     for name, run in runs.items():
         task = name.split()[0]
-        main_run, test_run = event_summaries(run / "tensorboard"), event_summaries(run / "tensorboard" / "test")
+        main_run = event_summaries(run / "tensorboard")
+        assert not (run / "tensorboard" / "test").exists(), "a test sub-run per run doubles the run list"
         scalars = {t for t, v in main_run.items() if v[0].metadata.plugin_data.plugin_name == "scalars"}
         assert {"train/loss_epoch", monitor(task), f"{monitor(task)}_best"} <= scalars, name
         assert not any(t == "epoch" or t.startswith(("hp/", "test/", "lr-")) for t in main_run), sorted(main_run)
-        assert monitor(task) in test_run, f"{name}: the test value is a point of the validation chart"
+        assert f"{monitor(task)}_test" in main_run, f"{name}: the test value is the card after the validation one"
 
         assert metadata.EXPERIMENT_TAG not in main_run, "one experiment summary would hide the other tasks' columns"
         (start,) = main_run[metadata.SESSION_START_INFO_TAG]
@@ -133,6 +134,7 @@ def test_event_files_hold_the_runs_tags_hparams_and_text(logdir: Path) -> None:
         per_class = [t for t in scalars if t.count("/") >= 2]
         if per_class:  # e.g. seg's iou/<class>
             assert "custom_scalars__config__" in main_run, f"{name}: per-class {per_class[0]} in one chart"
+            assert all(t.split("/")[0] in {"val_per_class", "z_train_per_class"} for t in per_class), per_class
         if "embedding_projector" in (composed.get("callbacks") or {}):
             assert (run / "tensorboard" / "projector_config.pbtxt").is_file(), name
 
@@ -172,15 +174,26 @@ def test_tensorboard_shows_every_tasks_runs_in_chromium(logdir: Path) -> None:
         assert hparams[LR_KEY]["type"] == "DATA_TYPE_FLOAT64"
         assert hparams[LR_KEY].get("differs") is True
         metrics = {(m["name"].get("group", ""), m["name"]["tag"]) for m in experiment["metricInfos"]}
-        assert {("", monitor(task)) for task in TASKS} | {("test", monitor(SWEPT))} <= metrics
+        assert {("", monitor(task)) for task in TASKS} | {("", f"{monitor(SWEPT)}_test")} <= metrics
         assert not any(tag.startswith("hp/") or tag == "epoch" for _, tag in metrics)
+        # The log root's experiment summary: the monitored metrics are the first columns, which
+        # HPARAMS displays without ticking (it displays the first five), and no training curve.
+        first = [m["name"]["tag"] for m in experiment["metricInfos"][:5]]
+        assert {monitor(task) for task in TASKS} <= set(first), first
+        assert all(tag.startswith("val/") for _, tag in metrics), sorted(metrics)
         groups = _post(f"{url}/data/plugin/hparams/session_groups",
                        {"experimentName": "", "allowedStatuses": ["STATUS_SUCCESS", "STATUS_UNKNOWN"],
                         "colParams": [], "startIndex": 0, "sliceSize": 100})
         assert groups["totalSize"] == len(TASKS) + 1
+        # Trial ids: the task and the run folder first (a sweep job's folder names its values).
+        trials = sorted(g["name"] for g in groups["sessionGroups"])
+        swept = [t for t in trials if t.startswith(f"{SWEPT} ")]
+        lr = LR_KEY.rsplit(".", 1)[-1]  # the table shows ~15 characters: the swept key's last part
+        assert [t.split(" (")[0] for t in swept] == [f"{SWEPT} 0_{lr}=0.001", f"{SWEPT} 1_{lr}=0.01"], trials
         text_tags = _get(f"{url}/data/plugin/text/tags")
-        assert {run for run, tags in text_tags.items() if "run" in tags} == {
-            run for run in _get(f"{url}/data/runs") if not run.endswith("/test")}
+        runs = [run for run in _get(f"{url}/data/runs") if run != "."]  # "." holds the experiment summary
+        assert not any(run.endswith("/test") for run in runs), runs
+        assert {run for run, tags in text_tags.items() if "run" in tags} == set(runs)
 
         with browser_module.HeadlessChromium(width=1600, height=1000) as browser:
             # Time Series opens on the train and val groups (TensorBoard expands the first two).
@@ -189,7 +202,22 @@ def test_tensorboard_shows_every_tasks_runs_in_chromium(logdir: Path) -> None:
                        if tag.startswith("train/") and tag.count("/") == 1 and not tag.startswith("train/loss")]
             assert browser.wait_for_text(*sorted(set(trained))[:2], timeout=60), browser.text()[:2000]
             groups = browser.evaluate("Array.from(document.querySelectorAll('.group-title')).map(e => e.innerText)")
-            assert groups == ["Pinned", "train", "val"], groups
+            assert groups[:3] == ["Pinned", "train", "val"], groups
+            assert not {"train", "val"} & {g.split("/")[0] for g in groups[3:]}, groups
+            # The val group expanded right after train, which holds no per-class cards (they are
+            # in groups of their own, after val): it starts a few card rows down, not thousands.
+            cards = browser.evaluate("Array.from(document.querySelectorAll('tb-truncated-path[title]'))"
+                                     ".map(e => e.title)")
+            assert not [c for c in cards if c.startswith("train/") and c.count("/") > 1], cards
+            train_cards = browser.evaluate("document.querySelectorAll('.group-title')[1].parentElement"
+                                           ".innerText.match(/(\\d+) cards?/)[1]")
+            val_top = browser.evaluate("Array.from(document.querySelectorAll('.group-title'))"
+                                       ".find(e => e.innerText === 'val').getBoundingClientRect().top")
+            rows = -(-int(train_cards) // 3)  # three cards a row at this width, ~410 px each
+            assert val_top < 300 + 450 * rows, f"the val group starts {val_top:.0f} px down ({train_cards} train cards)"
+            browser.evaluate("Array.from(document.querySelectorAll('.group-title'))"
+                             ".find(e => e.innerText === 'val').scrollIntoView()")
+            assert browser.wait_for_text(monitor(SWEPT), timeout=30), "the val group is expanded"
             _assert_not_blank(browser.screenshot())
             # Deep link with a tag filter: each task's monitored metric, the test point on the same card.
             monitors = sorted({monitor(task) for task in TASKS})
@@ -202,11 +230,34 @@ def test_tensorboard_shows_every_tasks_runs_in_chromium(logdir: Path) -> None:
                 "images": sorted(set().union(*(_figures(run) for run in _runs(logdir).values()))),
                 "text": ["Command", f"nnframe {SWEPT} train {LR_KEY}=0.001", "Environment", "Config"],
             }
+            # HPARAMS: the monitored metrics' columns are ticked without interaction.
+            browser_module.open_tensorboard_tab(browser, url, "hparams")
+            assert browser.wait_for_text(*monitors, timeout=60)
+            ticked = browser.evaluate(TICKED_JS)
+            assert set(monitors) <= set(ticked), ticked
+            assert not any(name.startswith("train/") for name in ticked), ticked
+            lr = LR_KEY.rsplit(".", 1)[-1]
+            assert browser.wait_for_text(f"{SWEPT} 0_{lr}=0.001", f"{SWEPT} 1_{lr}=0.01", timeout=60)
+
             for tab, needles in expected.items():
                 browser_module.open_tensorboard_tab(browser, url, tab)
                 assert browser.wait_for_text(*needles, timeout=60), (tab, [n for n in needles
                                                                            if n not in browser.text()])
                 _assert_not_blank(browser.screenshot())
+
+
+# The labels of the ticked checkboxes of HPARAMS' left pane (the displayed columns), shadow roots included.
+TICKED_JS = """(() => {
+  const ticked = [];
+  const walk = (root) => {
+    for (const element of root.querySelectorAll('*')) {
+      if (element.tagName === 'PAPER-CHECKBOX' && element.checked) ticked.push(element.innerText.trim());
+      if (element.shadowRoot) walk(element.shadowRoot);
+    }
+  };
+  walk(document);
+  return ticked;
+})()"""
 
 
 def _assert_not_blank(png: bytes) -> None:

@@ -40,7 +40,7 @@ def test_writes_checkpoints_tensorboard_and_config(trained_run: tuple[Path, dict
     events = EventAccumulator(str(run_dir / "tensorboard"), size_guidance={"images": 0}).Reload()
     tags = events.Tags()
     for scalar in ("train/loss_step", "val/acc", "val/f1_macro", "val/acc_best", "train/lr-AdamW",
-                   "val/per_class/class_acc/circle"):
+                   "val_per_class/class_acc/circle"):
         assert scalar in tags["scalars"], scalar
     assert "val/predictions" in tags["images"]
     assert "val/confusion_matrix" in tags["images"]

@@ -54,18 +54,16 @@ print({key: rows[0][key] for key in list(rows[0])[:6]})
 import numpy as np
 import torch
 
-from nnframe.core.cv_tools import labelled_image_grid
-from nnframe.seg import overlay_mask
+from nnframe.seg import masks_overlay_figure
 
 class_names = [column.removeprefix("fraction/") for column in rows[0] if column.startswith("fraction/")]
-pictures, titles = [], []
+pictures, masks, titles = [], [], []
 for row in rows:
-    image = torch.from_numpy(np.asarray(Image.open(row["path"]).convert("RGB"))).permute(2, 0, 1).float() / 255
-    mask = torch.from_numpy(np.asarray(Image.open(row["mask_path"]))).long()  # palette PNG: values = classes
-    pictures += [image, overlay_mask(image, mask, len(class_names), ignore_index=None)]
+    pictures.append(torch.from_numpy(np.asarray(Image.open(row["path"]).convert("RGB"))).permute(2, 0, 1).float() / 255)
+    masks.append(torch.from_numpy(np.asarray(Image.open(row["mask_path"]))).long())  # palette PNG: values = classes
     main = max(class_names[1:], key=lambda name: float(row[f"fraction/{name}"]))
     titles += [Path(row["path"]).name, f"mostly {main}"]
-show(labelled_image_grid(torch.stack(pictures), titles, columns=4), "predicted_masks",
+show(masks_overlay_figure(pictures, masks, class_names, titles, columns=4), "predicted_masks",
      Path(predict_cfg.paths.output_dir) / "figures")
 
 # %% [markdown]

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from nnframe.core.cv_tools import class_palette
-from nnframe.seg.figures import segmentation_figure
+from nnframe.seg.figures import masks_overlay_figure, segmentation_figure
 
 NAMES = ["background", "circle", "square"]
 
@@ -56,4 +56,21 @@ def test_more_than_24_classes_list_only_those_in_the_figure() -> None:
     names = [f"class {i}" for i in range(40)]
     figure = segmentation_figure(images, target, preds, names)
     assert [t.get_text() for t in figure.legends[0].get_texts()] == ["class 0", "class 1", "class 2", "ignored (255)"]
+    plt.close(figure)
+
+
+def test_predicted_masks_over_their_images_have_a_class_legend_in_the_overlay_colours() -> None:
+    images, _, preds = _sample(4)
+    figure = masks_overlay_figure(list(images), list(preds), NAMES, [f"t{i}" for i in range(8)], columns=4)
+    figure.canvas.draw()
+    legend = figure.legends[0]
+    assert [t.get_text() for t in legend.get_texts()] == NAMES[1:], "background is left unpainted"
+    legend_colours = [tuple(np.round(np.array(p.get_facecolor()[:3]) * 255).astype(int)) for p in legend.legend_handles]
+    assert legend_colours == [tuple(c) for c in class_palette(3).astype(int)[1:]]
+    # The legend sits below the grid, clear of the images.
+    renderer = figure.canvas.get_renderer()
+    lowest_image = min(a.get_window_extent(renderer).y0 for a in figure.axes)
+    assert legend.get_window_extent(renderer).y1 <= lowest_image + 1 or all(
+        legend.get_window_extent(renderer).y1 <= im.get_window_extent(renderer).y0 + 1
+        for a in figure.axes for im in a.images)
     plt.close(figure)

@@ -40,8 +40,8 @@ def test_logs_overlays_confusion_matrix_and_per_class_iou(trained_run: tuple[Pat
 
     events = EventAccumulator(str(run_dir / "tensorboard"), size_guidance={"images": 0}).Reload()
     tags = events.Tags()
-    # per-class IoU as val/per_class/iou/<class> in TensorBoard: after the other val cards
-    for scalar in ("val/miou", "val/pixel_acc", "val/dice", "val/per_class/iou/background", "val/per_class/iou/star",
+    # per-class IoU as val_per_class/iou/<class> in TensorBoard: a group after the val cards
+    for scalar in ("val/miou", "val/pixel_acc", "val/dice", "val_per_class/iou/background", "val_per_class/iou/star",
                    "val/miou_best"):
         assert scalar in tags["scalars"], scalar
     assert "val/predictions" in tags["images"]

@@ -12,15 +12,15 @@ from nnframe.core.loggers import TensorBoardRunLogger
 from nnframe.core.testing import ToyClassifier, ToyDataModule, event_summaries
 
 
-def _fit(tmp_path: Path, callback: RunInfoCallback, test: bool) -> dict[str, list]:
-    logger = TensorBoardRunLogger(save_dir=tmp_path, name="tb", version="", default_hp_metric=False)
+def _fit(tmp_path: Path, callback: RunInfoCallback, test: bool, name: str = "tb") -> dict[str, list]:
+    logger = TensorBoardRunLogger(save_dir=tmp_path, name=name, version="", default_hp_metric=False)
     trainer = L.Trainer(max_epochs=1, accelerator="cpu", logger=logger, callbacks=[callback],
                         enable_progress_bar=False, enable_checkpointing=False)
     model, data = ToyClassifier(), ToyDataModule()
     trainer.fit(model, datamodule=data)
     if test:
         trainer.test(model, datamodule=data, verbose=False)
-    return event_summaries(tmp_path / "tb")
+    return event_summaries(tmp_path / name)
 
 
 def test_hparams_keep_their_types_and_no_experiment_summary_is_written(tmp_path: Path) -> None:
@@ -59,3 +59,30 @@ def test_the_session_ends_after_the_test_when_the_run_tests(tmp_path: Path) -> N
     trainer.test(model, datamodule=data, verbose=False)
     assert info._ended
     assert len(event_summaries(tmp_path / "tb")[metadata.SESSION_END_INFO_TAG]) == 1
+
+
+def test_the_log_root_holds_one_experiment_summary_whose_first_columns_are_the_val_metrics(tmp_path: Path) -> None:
+    """Without it TensorBoard's HPARAMS displays the first five scalar tags by name: train/* ones."""
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    from nnframe.core.callbacks._hparams_experiment import SUMMARY_FILE
+
+    for name, lr, extra in (("run0", 0.01, {}), ("run1", 0.1, {"model": "timm"})):
+        hparams = {"model.optimizer.lr": lr, "seed": 1, **extra}
+        found = _fit(tmp_path, RunInfoCallback(hparams, {}, ends_after_test=True, log_root=str(tmp_path),
+                                               monitor="val/acc"), test=True, name=name)
+        assert metadata.EXPERIMENT_TAG not in found, "a run's own summary would hide the other runs' columns"
+
+    (event,) = [e for e in EventFileLoader(str(tmp_path / SUMMARY_FILE)).Load() if e.summary.value]
+    (value,) = event.summary.value
+    assert value.tag == metadata.EXPERIMENT_TAG
+    experiment = metadata.parse_experiment_plugin_data(value.metadata.plugin_data.content)
+    metrics = [(m.name.group, m.name.tag) for m in experiment.metric_infos]
+    assert metrics[0] == ("", "val/acc"), "the monitored metric is the first column"
+    assert ("", "val/acc_test") in metrics and ("", "val/loss") in metrics
+    assert all(tag.startswith("val/") and tag.count("/") == 1 for _, tag in metrics), metrics
+    infos = {i.name: i for i in experiment.hparam_infos}
+    assert set(infos) == {"model.optimizer.lr", "seed", "model"}, "the union of the runs' hyperparameters"
+    assert infos["model.optimizer.lr"].type == api_pb2.DATA_TYPE_FLOAT64 and infos["model.optimizer.lr"].differs
+    assert not infos["model"].differs and not infos["seed"].differs, "as TensorBoard: only values that disagree"
+    assert [i.name for i in experiment.hparam_infos][0] == "model.optimizer.lr", "those that differ first"

@@ -11,10 +11,10 @@ from matplotlib.figure import Figure
 def read_scalars(run_dir: str | Path) -> dict[str, list[tuple[int, float]]]:
     """Every scalar a run logged to TensorBoard, as ``tag -> [(step, value), ...]`` sorted by step.
 
-    Reads each folder of event files under ``run_dir`` (the run's, and its ``test`` sub-run's),
-    with the metric names the run logged (as in ``run.json``): TensorBoard's display names are
-    undone (``val/per_class/iou/cat`` is ``val/iou/cat``, the test sub-run's ``val/acc`` is
-    ``test/acc``, ``train/lr-AdamW`` is ``lr-AdamW``). A step logged twice (a resumed run that
+    Reads each folder of event files under ``run_dir`` (the run's, and the ``test`` sub-run of a
+    run of an earlier version), with the metric names the run logged (as in ``run.json``):
+    TensorBoard's display names are undone (``val_per_class/iou/cat`` is ``val/iou/cat``,
+    ``val/acc_test`` is ``test/acc``, ``train/lr-AdamW`` is ``lr-AdamW``). A step logged twice (a resumed run that
     replayed it) keeps its last value.
 
     Args:

@@ -17,6 +17,7 @@ _EXPORTS = {
     "create_segmentation_model": "nnframe.seg.models.smp_model",
     "mask_to_rgb": "nnframe.seg.mask_drawing",
     "overlay_mask": "nnframe.seg.mask_drawing",
+    "masks_overlay_figure": "nnframe.seg.figures",
     "segmentation_figure": "nnframe.seg.figures",
     "segmentation_eval_transform": "nnframe.seg.transforms",
     "segmentation_metrics": "nnframe.seg.metrics",

@@ -9,9 +9,9 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from nnframe.core.cv_tools import class_palette
+from nnframe.core.cv_tools import class_palette, labelled_image_grid
 from nnframe.core.cv_tools.panel_canvas import DPI, PanelCanvas, image_array, sample_blocks
-from nnframe.seg.mask_drawing import mask_to_rgb
+from nnframe.seg.mask_drawing import mask_to_rgb, overlay_mask
 
 _PANEL_INCHES = 1.6
 _PANELS = ("image", "ground truth")
@@ -70,4 +70,37 @@ def segmentation_figure(images: torch.Tensor, target: torch.Tensor, preds: torch
                for colour, label in zip(colours, labels, strict=True)]
     figure.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 4 / canvas.height),
                   ncol=legend_columns, fontsize=9, frameon=False, handlelength=1.2, columnspacing=1.0)
+    return figure
+
+
+def masks_overlay_figure(images: Sequence[torch.Tensor], masks: Sequence[torch.Tensor], class_names: Sequence[str],
+                         titles: Sequence[str] | None = None, columns: int | None = None) -> Figure:
+    """Each image followed by its mask over it, in a grid with a legend of the classes' colours
+    (class 0, the background, is left unpainted).
+
+    For masks without a ground truth (``predict``'s PNGs), where :func:`segmentation_figure`
+    needs one.
+
+    Args:
+        images: each (3, H, W) float in [0, 1].
+        masks: each (H, W) class indices (the image's size).
+        class_names: index = class.
+        titles: two per image (the image's, its mask's); default: none.
+        columns: panels per row.
+    """
+    num_classes = len(class_names)
+    pictures = []
+    for image, mask in zip(images, masks, strict=True):
+        pictures += [image.float(), overlay_mask(image, mask, num_classes, ignore_index=None)]
+    labels = list(class_names[1:])
+    legend_rows = math.ceil(len(labels) / 6) if labels else 0
+    figure = labelled_image_grid(torch.stack(pictures), list(titles or [""] * len(pictures)), columns=columns,
+                                 footer=10 + 22 * legend_rows)
+    palette = class_palette(num_classes) / 255.0
+    handles = [Patch(facecolor=palette[i], edgecolor="black", linewidth=0.5, label=name)
+               for i, name in enumerate(class_names) if i > 0]
+    if handles:
+        height = figure.get_size_inches()[1] * DPI
+        figure.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 4 / height),
+                      ncol=min(6, len(handles)), fontsize=9, frameon=False, handlelength=1.2, columnspacing=1.0)
     return figure

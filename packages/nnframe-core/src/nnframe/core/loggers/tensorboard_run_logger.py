@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_only
-from torch import Tensor
 
-#: The sub-run that holds the test metrics (``<log_dir>/test``).
+#: The sub-run that held the test metrics in runs of earlier versions (``<log_dir>/test``):
+#: read back by :func:`nnframe.core.run_logs.read_scalars`, no longer written.
 TEST_RUN = "test"
 #: Keys LearningRateMonitor logs (``lr-AdamW``, ``momentum-SGD``, ...): training curves.
 _OPTIMIZER_KEYS = ("lr-", "momentum-", "weight_decay-")
 PER_CLASS_CATEGORY = "per class"
-#: Per-class values (``val/iou/<class>``) are drawn as ``val/per_class/iou/<class>``: their cards
-#: come after the stage's own metrics (TensorBoard orders cards by tag).
-PER_CLASS = "per_class"
+#: Per-class values (``val/iou/<class>``) are drawn in a group of their own,
+#: ``val_per_class/iou/<class>``: TensorBoard sorts the groups by name and expands only the first
+#: two, which must be ``train`` and ``val``. The training values' group must sort after ``val``
+#: too, hence the ``z_`` of ``z_train_per_class``.
+PER_CLASS = "_per_class"
+_STAGE_GROUPS = {"train": "z_train"}
+#: Test values are validation cards' neighbours: ``test/acc`` is ``val/acc_test``.
+TEST_SUFFIX = "_test"
 
 
 class TensorBoardRunLogger(TensorBoardLogger):
@@ -30,12 +34,13 @@ class TensorBoardRunLogger(TensorBoardLogger):
     - no ``epoch`` scalar (Lightning adds one to every call; the x axis is the step);
     - the learning rate under ``train/`` (LearningRateMonitor's ``lr-AdamW`` becomes
       ``train/lr-AdamW``);
-    - test metrics in the sub-run ``<log_dir>/test`` under their validation names
-      (``test/acc`` is ``val/acc`` of run ``.../test``): the best checkpoint's test value is a
-      point on the validation chart, not a group of one-point charts sorted before ``train/``;
-    - per-class metrics (``val/iou/<class>``) as ``val/per_class/iou/<class>``, so that their
-      cards follow the stage's other cards, and also in one multi-line chart per metric on the
-      CUSTOM SCALARS tab (category ``per class``).
+    - test metrics in the run itself, in the validation group: ``test/acc`` is
+      ``val/acc_test``, the card after ``val/acc`` (a ``test/`` group would sort before
+      ``train/``, and a ``test`` sub-run per run doubles the run list);
+    - per-class metrics (``val/iou/<class>``) as ``val_per_class/iou/<class>`` (the training
+      ones as ``z_train_per_class/...``): groups after ``train`` and ``val``, so the validation
+      curves are on the first screen; also in one multi-line chart per metric on the CUSTOM
+      SCALARS tab (category ``per class``), whose title lists the classes.
 
     Args:
         *args, **kwargs: as :class:`lightning.pytorch.loggers.TensorBoardLogger`.
@@ -43,80 +48,76 @@ class TensorBoardRunLogger(TensorBoardLogger):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._test_writer: Any = None
-        self._per_class_charts: list[str] = []
+        self._per_class_charts: dict[str, list[str]] = {}
 
     @staticmethod
     def tensorboard_tag(name: str) -> tuple[str, str | None]:
-        """Where a logged metric goes: ``(tag, sub-run)``; sub-run None is the run itself."""
+        """Where a logged metric goes: ``(tag, sub-run)``; sub-run None is the run itself (the
+        only one written now)."""
         if name.startswith(_OPTIMIZER_KEYS):
             return f"train/{name}", None
         stage, _, rest = name.partition("/")
-        if rest.count("/") >= 1:  # <stage>/<metric>/<class>: after the stage's other cards
-            rest = f"{PER_CLASS}/{rest}"
+        if not rest:
+            return name, None
         if stage == "test":
-            return f"val/{rest}", TEST_RUN
-        return f"{stage}/{rest}" if rest else name, None
+            metric, slash, klass = rest.partition("/")
+            stage, rest = "val", f"{metric}{TEST_SUFFIX}{slash}{klass}"
+        if rest.count("/") >= 1:  # <stage>/<metric>/<class>: a group after train and val
+            stage = f"{_STAGE_GROUPS.get(stage, stage)}{PER_CLASS}"
+        return f"{stage}/{rest}", None
 
     @staticmethod
     def logged_name(tag: str, sub_run: str | None = None) -> str:
         """The metric name (as in ``run.json`` and the CSV log) of a TensorBoard ``tag`` of the
         run (``sub_run`` None) or of its sub-run: the inverse of :meth:`tensorboard_tag`."""
         stage, _, rest = tag.partition("/")
+        if not rest:
+            return tag
         if stage == "train" and rest.startswith(_OPTIMIZER_KEYS):
             return rest
-        if rest.startswith(f"{PER_CLASS}/"):
-            rest = rest[len(PER_CLASS) + 1:]
-        if sub_run == TEST_RUN and stage == "val":
+        if stage.endswith(PER_CLASS):
+            stage = stage[:-len(PER_CLASS)]
+            stage = {group: name for name, group in _STAGE_GROUPS.items()}.get(stage, stage)
+        if rest.startswith("per_class/"):  # ``val/per_class/iou/cat``: a run of an earlier version
+            rest = rest[len("per_class/"):]
+        metric, slash, klass = rest.partition("/")
+        if sub_run == TEST_RUN and stage == "val":  # a run of an earlier version
             stage = "test"
-        return f"{stage}/{rest}" if rest else tag
-
-    @property
-    def test_writer(self) -> Any:
-        """The ``SummaryWriter`` of the test sub-run (made on first use)."""
-        if self._test_writer is None:
-            from torch.utils.tensorboard import SummaryWriter
-
-            self._test_writer = SummaryWriter(os.path.join(self.log_dir, TEST_RUN))
-        return self._test_writer
+        elif stage == "val" and metric.endswith(TEST_SUFFIX):
+            stage, rest = "test", f"{metric[:-len(TEST_SUFFIX)]}{slash}{klass}"
+        return f"{stage}/{rest}"
 
     @rank_zero_only
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
-        main: dict[str, Any] = {}
         metrics = {name: value for name, value in metrics.items() if name != "epoch"}
         self._add_per_class_charts(metrics)
-        for name, value in metrics.items():
-            tag, run = self.tensorboard_tag(name)
-            if run is None:
-                main[tag] = value
-            else:
-                self.test_writer.add_scalar(tag, value.item() if isinstance(value, Tensor) else value, step)
+        main = {self.tensorboard_tag(name)[0]: value for name, value in metrics.items()}
         if main:
             super().log_metrics(main, step)
 
     def _add_per_class_charts(self, metrics: Mapping[str, Any]) -> None:
-        """Write the custom-scalars layout again when a new per-class metric appears.
+        """Write the custom-scalars layout again when a new per-class metric or class appears.
 
         A per-class metric is logged as ``<stage>/<metric>/<class>`` (see
-        ``TaskModule._log_epoch_metrics``); its chart plots every class of it.
+        ``TaskModule._log_epoch_metrics``); its chart plots every class of it. TensorBoard
+        draws every line of a run in the run's colour and names them only in the chart's
+        "Matches" list, so the title says which classes it holds (the legend that is missing).
         TensorBoard keeps the last layout of each run and merges the layouts of all runs.
         """
-        charts = {name.rsplit("/", 1)[0].replace("test/", "val/", 1) for name in metrics
-                  if name.count("/") >= 2 and not name.startswith(_OPTIMIZER_KEYS)}
-        new = sorted(charts - set(self._per_class_charts))
-        if not new:
+        changed = False
+        for name in metrics:
+            if name.count("/") < 2 or name.startswith(_OPTIMIZER_KEYS):
+                continue
+            chart, klass = name.rsplit("/", 1)
+            classes = self._per_class_charts.setdefault(chart, [])
+            if klass not in classes:
+                classes.append(klass)
+                changed = True
+        if not changed:
             return
-        self._per_class_charts = sorted({*self._per_class_charts, *new})
         charts_layout = {}
-        for chart in self._per_class_charts:
-            stage, _, metric = chart.partition("/")
-            charts_layout[f"{chart} (every class)"] = ["Multiline", [f"^{re.escape(f'{stage}/{PER_CLASS}/{metric}')}/"]]
+        for chart, classes in sorted(self._per_class_charts.items()):
+            tag_prefix = self.tensorboard_tag(f"{chart}/class")[0].rsplit("/", 1)[0]
+            title = f"{chart} (every class: {', '.join(classes)})"
+            charts_layout[title] = ["Multiline", [f"^{re.escape(tag_prefix)}/"]]
         self.experiment.add_custom_scalars({PER_CLASS_CATEGORY: charts_layout})
-
-    @rank_zero_only
-    def finalize(self, status: str) -> None:
-        super().finalize(status)
-        if self._test_writer is not None:
-            self._test_writer.flush()
-            self._test_writer.close()
-            self._test_writer = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
+import re
 import shlex
 import subprocess
 from pathlib import Path
@@ -159,7 +160,32 @@ def run_text(cfg: DictConfig) -> dict[str, str]:
     return {"run": "\n\n".join(sections)}
 
 
+def trial_id(cfg: DictConfig) -> str:
+    """The run's name in TensorBoard's HPARAMS table: its task and folder name first (a sweep
+    job's folder names its swept values: ``cls 1_lr=0.01``), then its folder's path under the
+    log directory, which keeps it unique
+    (``cls 1_lr=0.01 (train/shapes/multirun_<time>/1_model.optimizer.lr=0.01)``)."""
+    try:
+        output = Path(str(cfg.paths.output_dir))
+        root = Path(str(cfg.paths.get("log_dir") or output.parent))
+    except Exception:  # no paths, or an output_dir that only resolves inside Hydra
+        return ""
+    relative = output.relative_to(root) if output.is_relative_to(root) else output
+    parts = list(relative.parts[:-1])
+    task = str(cfg.get("task_name") or "")
+    if parts and parts[0] == task:
+        parts = parts[1:]
+    # The HPARAMS table cuts a trial id after ~15 characters: swept keys by their last part
+    # (0_model.optimizer.lr=0.001 is 0_lr=0.001).
+    short = re.sub(r"(^\d+_|,)(?:[\w-]+\.)+(?=[\w-]+=)", r"\1", relative.name)
+    name = f"{task} {short}".strip()
+    return f"{name} ({'/'.join([*parts, relative.name])})"
+
+
 def log_run_info(trainer: L.Trainer, cfg: DictConfig) -> None:
     """Have ``trainer`` write the run's HPARAMS session and TEXT entries to TensorBoard when it
     starts fitting, and the session's end when the run (fit, then test) has finished."""
-    trainer.callbacks.append(RunInfoCallback(run_hparams(cfg), run_text(cfg), ends_after_test=bool(cfg.get("test"))))
+    log_root = cfg.paths.get("log_dir") if "paths" in cfg else None
+    trainer.callbacks.append(RunInfoCallback(run_hparams(cfg), run_text(cfg), ends_after_test=bool(cfg.get("test")),
+                                             log_root=str(log_root) if log_root else None,
+                                             monitor=cfg.get("monitor"), trial_id=trial_id(cfg)))
