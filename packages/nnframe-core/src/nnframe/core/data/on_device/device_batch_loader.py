@@ -152,14 +152,17 @@ class DeviceBatchLoader:
         seed: base seed of order and augmentation.
         rank, world_size: this process's shard.
         ignore_index: mask value where a geometric step pads (masks only; None: 0).
+        repeat_batches: every epoch the same batches: the stored order and the augmentation draws
+            of epoch 0 (``trainer.overfit_batches``, which ``debug=overfit`` sets).
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int,
                  augmentation: BatchAugmentation | Sequence[BatchAugmentation],
                  device: torch.device | str = "cpu", shuffle: bool = True, drop_last: bool = False,
                  views: int = 1, seed: int = 0, rank: int = 0, world_size: int = 1,
-                 ignore_index: int | None = None) -> None:
+                 ignore_index: int | None = None, repeat_batches: bool = False) -> None:
         self.device = torch.device(device)
+        self.repeat_batches = repeat_batches
         self.images = images.to(self.device)
         self.labels = labels.to(self.device)
         self.batch_size = batch_size
@@ -217,7 +220,8 @@ class DeviceBatchLoader:
 
     def _batch_seed(self, batch: int) -> int:
         """The seed of one batch's augmentation draws: a function of (seed, epoch, rank, batch)."""
-        mixed = np.random.SeedSequence([self.seed % 2**63, self.epoch, self.rank, batch])
+        epoch = 0 if self.repeat_batches else self.epoch  # debug=overfit: the same draws every epoch
+        mixed = np.random.SeedSequence([self.seed % 2**63, epoch, self.rank, batch])
         return int(mixed.generate_state(1, np.uint64)[0] >> np.uint64(1))
 
     def __iter__(self) -> Iterator[Any]:
@@ -276,10 +280,14 @@ def build_device_loader(datamodule: Any, split: str, train: bool) -> DeviceBatch
                 targets = targets.to(torch.uint8)  # a quarter of the bytes to gather per batch
         cache[key] = (prepare_images(images, plan).to(device), targets.to(device))
     images, labels = cache[key]
+    overfit = bool(trainer is not None and trainer.overfit_batches)
     loader = (TimedDeviceBatchLoader if train else DeviceBatchLoader)(
         images, labels, datamodule.batch_size if train else datamodule.eval_batch_size,
         [p.augmentation for p in plans] if callable(batch_plans) else plan.augmentation,
-        device=device, shuffle=train, drop_last=datamodule.drop_last if train else False,
+        # trainer.overfit_batches: the same first batches every epoch, as Lightning makes a
+        # DataLoader's sampler sequential for it (it cannot reach into this loader's order).
+        device=device, shuffle=train and not overfit, repeat_batches=train and overfit,
+        drop_last=datamodule.drop_last if train else False,
         seed=datamodule.seed,
         rank=trainer.global_rank if trainer is not None else 0,
         world_size=trainer.world_size if trainer is not None else 1,
