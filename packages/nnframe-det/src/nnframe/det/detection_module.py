@@ -118,7 +118,6 @@ class DetectionModule(TaskModule):
 
     def setup(self, stage: str) -> None:
         super().setup(stage)
-        self.example_input_array = None  # the summary's example forward would run the whole post-processing
         for collection in (self.train_metrics, self.val_metrics, self.test_metrics):
             for metric in collection.values():
                 metric.class_names = list(self.class_names)
