@@ -39,7 +39,8 @@ def test_a_folder_and_its_shards_train_on_the_same_samples_and_both_learn(tmp_pa
         run_dir = tmp_path / name
         output = _nnframe("cls", "train", *data, *common, f"hydra.run.dir={run_dir}", cwd=tmp_path)
         assert "data: train 64, val 16, test 16" in output  # the same samples (the epoch reads each once)
-        assert "resolved: data.image_size=auto -> 16" in output  # measured on the folder, kept in shards.json
+        # Measured on the folder (16 px, kept in shards.json), raised to cls folder data's 32 px minimum.
+        assert "resolved: data.image_size=auto -> 32" in output and "data.min_image_size=32" in output
         record = json.loads((run_dir / "run.json").read_text())
         assert record["status"] == "completed", record
         metrics[name] = record["metrics"]
