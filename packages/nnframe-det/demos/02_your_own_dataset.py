@@ -15,6 +15,7 @@ EPOCHS = 1 if SMALL else 3
 
 # %%
 import json
+import tempfile
 from pathlib import Path
 
 from PIL import Image
@@ -22,7 +23,7 @@ from PIL import Image
 from nnframe.core.data import SHAPE_NAMES
 from nnframe.det.data import generate_shape_boxes
 
-root = Path("my_coco")
+root = Path(tempfile.mkdtemp(prefix="nnframe_demo_coco_")) / "my_coco"  # never a folder of the checkout
 
 
 def write_split(split: str, count: int, seed: int) -> Path:

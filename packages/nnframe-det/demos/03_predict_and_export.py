@@ -14,6 +14,7 @@ SIZE = ["data.num_train=192", "data.num_val=32", "data.num_test=32", "trainer.ma
 CHECKPOINT = os.environ.get("NNFRAME_DEMO_CKPT")  # a det checkpoint of your own (None: train one here)
 
 # %%
+import tempfile
 from pathlib import Path
 
 from nnframe.core import compose, export, predict, train
@@ -32,7 +33,7 @@ from PIL import Image
 
 from nnframe.det.data import generate_shape_boxes
 
-images_dir = Path("demo_images")
+images_dir = Path(tempfile.mkdtemp(prefix="nnframe_demo_images_"))  # never a folder of the checkout
 images_dir.mkdir(exist_ok=True)
 for index, image in enumerate(generate_shape_boxes(6, image_size=48, seed=2024).images):
     Image.fromarray(image).save(images_dir / f"shapes_{index:02d}.png")

@@ -26,12 +26,12 @@ def test_pretrained_file_loads_all_but_the_class_head(tmp_path, caplog):
 def test_pretrained_file_that_is_not_a_state_dict(tmp_path):
     path = tmp_path / "notes.pth"
     path.write_text("not weights")
-    with pytest.raises(ConfigError, match=r"model\.pretrained_file=.*notes\.pth is not a state dict"):
+    with pytest.raises(ConfigError, match=r"model\.net\.pretrained_file=.*notes\.pth is not a state dict"):
         torchvision_detector("fasterrcnn_mobilenet_320", num_classes=5, pretrained_file=str(path))
 
 
 def test_unknown_detector_lists_the_names():
-    with pytest.raises(ConfigError, match=r"model\.name='yolo' .*retinanet_resnet50_v2"):
+    with pytest.raises(ConfigError, match=r"model\.net\.name='yolo' .*retinanet_resnet50_v2"):
         torchvision_detector("yolo", num_classes=5)
 
 

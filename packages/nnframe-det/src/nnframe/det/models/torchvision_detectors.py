@@ -19,7 +19,8 @@ from torch import nn
 from torchvision.models import detection
 from torchvision.models.detection.ssd import SSD
 
-from nnframe.core.errors import ConfigError
+from nnframe.core.checkpointing.safe_load import load_checkpoint
+from nnframe.core.errors import ConfigError, NnframeError
 
 
 @dataclass(frozen=True)
@@ -94,11 +95,10 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"model.net.pretrained_file={path} does not exist")
-    try:
-        loaded = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as error:  # pickle errors of every kind: the file is not a tensor dict
-        raise ConfigError(f"model.net.pretrained_file={path} is not a state dict torch can load as data "
-                          f"(weights_only=True): {str(error)[:300]}") from error
+    try:  # core's safe load: plain tensors and values only, and nnframe's own refusal
+        loaded = load_checkpoint(file, "pretrained weights file", mmap=False)
+    except NnframeError as error:
+        raise ConfigError(f"model.net.pretrained_file={path} is not a state dict: {error}") from None
     for key in ("state_dict", "model"):
         if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):
             loaded = loaded[key]
