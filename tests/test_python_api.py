@@ -139,7 +139,8 @@ def test_compose_train_evaluate_predict_export(task: str, tmp_path: Path) -> Non
     for index, image in enumerate(generate_shapes(3, image_size=32, seed=5).images):
         Image.fromarray(image).save(images / f"{index}.png")
     csv_path = predict(compose(task, [f"ckpt_path={checkpoint}", f"predict.input_dir={images}"], action="predict"))
-    assert len(csv_path.read_text().strip().splitlines()) == 4
+    rows = csv_path.read_text().strip().splitlines()[1:]  # one per image, or per detection
+    assert rows and {Path(row.split(",")[0]).name for row in rows} <= {"0.png", "1.png", "2.png"}, rows
     if TASKS[task].actions["export"].function.startswith("nnframe.core."):  # not a task's own export (ssl's)
-        result = export(compose(task, [f"ckpt_path={checkpoint}", "export.format=torchscript"], action="export"))
+        result = export(compose(task, [f"ckpt_path={checkpoint}", "export.format=onnx"], action="export"))
         assert result.path.is_file() and f"/{task}/export/" in str(result.path)
