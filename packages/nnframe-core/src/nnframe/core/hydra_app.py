@@ -189,6 +189,10 @@ def _stopped(cfg: Any, stop: BaseException, recorded: bool) -> SystemExit:
         record_run,
     )
 
+    # The run has stopped and saved: a copy of the same signal that arrives while the process
+    # exits (a wrapper or scheduler delivers it twice; Lightning put the default handler back after
+    # fit) must not kill it before it exits with its code and record.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if isinstance(stop, RunInterrupted):
         signum, details = stop.signum, stop.details
     else:  # KeyboardInterrupt outside a trainer, or SIGTERMException from eval/predict/tune
