@@ -51,7 +51,7 @@ def test_classification_finetune_eval_and_predict(tmp_path: Path) -> None:
     assert "data.auto_augment" in out and "data.mixup_alpha" in out  # the data summary lists the switches
     run = _run_dir(tmp_path, "cls", "train", "finetune")
     checkpoint = run / "checkpoints" / "last.ckpt"
-    assert "current_model_state" in torch.load(checkpoint, map_location="cpu", weights_only=False)  # the EMA's
+    assert "current_model_state" in torch.load(checkpoint, map_location="cpu", weights_only=True)  # the EMA's
 
     weights.unlink()  # eval and predict rebuild the model from the checkpoint alone
     evaluation = _nnframe("cls", "eval", f"ckpt_path={checkpoint}", "model.tta=hflip", cwd=tmp_path)
