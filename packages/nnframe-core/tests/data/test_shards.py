@@ -103,18 +103,20 @@ def test_a_folder_without_an_index_names_the_command_that_writes_it(tmp_path: Pa
         WebDatasetDataModule(str(tmp_path)).prepare_data()
 
 
-def test_in_memory_data_cannot_be_sharded_and_the_error_says_which_data_can() -> None:
+def test_in_memory_data_cannot_be_sharded_and_the_error_says_which_data_can(tmp_path: Path) -> None:
     datamodule = ShapesDataModule(num_train=8, num_val=4, num_test=4)
     datamodule.setup_splits(["train"])
     with pytest.raises(DatasetError, match="not read from files.*data=image_folder"):
-        write_shards(datamodule, "unused")
+        write_shards(datamodule, tmp_path / "shards")
+    assert not (tmp_path / "shards").exists()  # refused before any folder is made
 
 
-def test_image_and_mask_data_cannot_be_sharded_and_the_error_says_to_train_from_the_folder() -> None:
+def test_image_and_mask_data_cannot_be_sharded_and_the_error_says_to_train_from_the_folder(tmp_path: Path) -> None:
     pairs = SimpleNamespace(file_kinds=("image", "label"), sample_files=lambda: [(Path("a.png"), Path("a_mask.png"))])
     datamodule = SimpleNamespace(datasets={"train": pairs}, seed=0, data_report=None, class_names=["bg", "fg"])
     with pytest.raises(DatasetError, match="image \\+ label files.*train image \\+ mask data from its folder"):
-        write_shards(datamodule, "unused")
+        write_shards(datamodule, tmp_path / "shards")
+    assert not (tmp_path / "shards").exists()
 
 
 def test_a_shard_loader_resumed_mid_epoch_hands_out_the_rest_of_that_epochs_batches(folder_and_shards) -> None:

@@ -25,6 +25,20 @@ def _targets(dataset: Any, split: str) -> list[int] | None:
     return None if targets is None else [int(t) for t in targets]
 
 
+def shardable_files(dataset: Any, split: str) -> list:
+    """The split's sample files, or a :class:`DatasetError` saying why this data cannot be sharded
+    (checked for every split before anything is written, so a refusal leaves no folder behind)."""
+    files = dataset.sample_files() if callable(getattr(dataset, "sample_files", None)) else None
+    if files is None:
+        raise DatasetError(f"the {split} split of this data is not read from files (in-memory or downloaded "
+                           "arrays): shards are written from image folders, CSVs and mask folders (data=image_folder, "
+                           "data=csv, data=mask_folder)")
+    if list(dataset.file_kinds) != ["image"]:
+        raise DatasetError(f"the {split} split's samples are {' + '.join(dataset.file_kinds)} files: data=webdataset "
+                           "reads images with one class each (cls, ssl); train image + mask data from its folder")
+    return files
+
+
 def write_split(dataset: Any, split: str, folder: Path, samples_per_shard: int, seed: int,
                 report: Any = None) -> dict[str, Any]:
     """Write one split's samples (the image file's bytes as stored, under its extension, and the
@@ -34,14 +48,7 @@ def write_split(dataset: Any, split: str, folder: Path, samples_per_shard: int, 
     Returns:
         The split's entry of ``shards.json``.
     """
-    files = dataset.sample_files() if callable(getattr(dataset, "sample_files", None)) else None
-    if files is None:
-        raise DatasetError(f"the {split} split of this data is not read from files (in-memory or downloaded "
-                           "arrays): shards are written from image folders, CSVs and mask folders (data=image_folder, "
-                           "data=csv, data=mask_folder)")
-    if list(dataset.file_kinds) != ["image"]:
-        raise DatasetError(f"the {split} split's samples are {' + '.join(dataset.file_kinds)} files: data=webdataset "
-                           "reads images with one class each (cls, ssl); train image + mask data from its folder")
+    files = shardable_files(dataset, split)
     targets = _targets(dataset, split)
     order = list(range(len(files)))
     if split == "train":
@@ -79,6 +86,10 @@ def write_shards(datamodule: Any, output_dir: str | os.PathLike, samples_per_sha
     Returns:
         The index file.
     """
+    for split in splits:
+        if split in datamodule.datasets:
+            shardable_files(datamodule.datasets[split], split)
+            _targets(datamodule.datasets[split], split)
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     entries = {split: write_split(datamodule.datasets[split], split, folder, samples_per_shard, datamodule.seed,
