@@ -132,6 +132,15 @@ class ResumableOptunaSweeper(optuna_sweeper.OptunaSweeper):
         super().__init__(direction=_direction(direction), **kwargs)
 
     def sweep(self, arguments: list[str]) -> None:
+        from nnframe.core.external_launch import external_launch
+
+        if external_launch() is not None:  # each process would ask the study for a trial of its own
+            print("nnframe: error: an Optuna study (hparams_search) cannot run under torchrun or srun: every "
+                  "process would ask the study for its own trial, so one DDP job would train different "
+                  "hyperparameters; start the study without torchrun or srun (one process runs the study, "
+                  "and trainer=ddp trainer.devices=N lets Lightning start each trial's processes)",
+                  file=sys.stderr, flush=True)
+            raise SystemExit(2)
         _plain_logging()
         impl = self.sweeper
         if impl.storage and impl.study_name:

@@ -148,6 +148,8 @@ def _main(argv: list[str]) -> int:
         print(_task_usage(spec))
         return 0
     action, overrides = rest[0], rest[1:]
+    if action in spec.refused_actions:
+        return _fail(f"nnframe {task_name} {action}: {spec.refused_actions[action]}")
     if action not in spec.actions:
         return _fail(f"unknown action {action!r} for task {task_name!r}; choose one of: {', '.join(spec.actions)}")
     if any(arg in ("-h", "--help") for arg in overrides):

@@ -182,6 +182,8 @@ def compose(task: str | TaskSpec, overrides: Iterable[str] = (), config_dir: str
         >>> metrics = train(cfg)  # {"val/acc": ..., "test/acc": ...}
     """
     spec = _task_spec(task)
+    if action in spec.refused_actions:
+        raise ConfigError(f"nnframe {spec.name} {action}: {spec.refused_actions[action]}")
     if action not in spec.actions:
         raise ConfigError(f"unknown action {action!r} for task {spec.name!r}; choose one of: {', '.join(spec.actions)}")
     if isinstance(overrides, str):

@@ -138,18 +138,22 @@ def _reset_distributed(environment: dict[str, str]) -> None:
     Lightning's DDP launcher keeps its process group and sets rendezvous variables
     (``MASTER_PORT``, ``LOCAL_RANK``, ...) in ``os.environ``; the next job would take them for an
     external launcher's (torchrun, SLURM) and wait for workers that never come. Variables that
-    were there before the job (set by a real external launcher) are kept.
+    were there before the job (set by a real external launcher) are kept, and so is the process
+    group of an external launch: the next job joins it (Lightning reuses an initialized one), as a
+    new one would meet the last job's stale addresses in the launcher's store.
     """
-    if "torch" in sys.modules:
-        import torch.distributed as dist
+    from nnframe.core.external_launch import external_launch
 
-        if dist.is_available() and dist.is_initialized():
-            dist.destroy_process_group()
     for key in set(os.environ) - set(environment):
         del os.environ[key]
     for key, value in environment.items():
         if os.environ.get(key) != value:
             os.environ[key] = value
+    if "torch" in sys.modules and external_launch() is None:
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
 
 
 def _record_failure(cfg: Any, error: BaseException) -> None:

@@ -264,13 +264,24 @@ def sweep_dir(base: str, stamp: str) -> str:
 
     Hydra resolves ``hydra.sweep.dir`` again for every job (copying its resolver cache from the
     sweep's config); the answer is also cached per process and ``stamp`` (Hydra's ``${now:...}``),
-    so every job of one sweep gets the same folder.
+    so every job of one sweep gets the same folder. A sweep started by torchrun or srun (each
+    process runs the whole sweep, each job on all processes) takes rank 0's folder on every
+    process, as :func:`run_dir` does (their clocks may not even agree on the second).
     """
+    from nnframe.core.external_launch import agreed
+
     key = (str(base), str(stamp))
     if key not in _sweep_dirs:
         parent, name = Path(base).parent, f"{Path(base).name}_{stamp}"
-        _check_writable(str(parent))
-        _sweep_dirs[key] = str(claim_new_dir(parent, name))
+
+        def claim() -> str:
+            _check_writable(str(parent))
+            return str(claim_new_dir(parent, name))
+
+        try:
+            _sweep_dirs[key] = agreed("sweep_dir", claim)
+        except ConfigError as error:
+            _user_error(str(error))
     return _sweep_dirs[key]
 
 

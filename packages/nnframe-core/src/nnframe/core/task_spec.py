@@ -57,6 +57,8 @@ class TaskSpec:
             logger or check). Epochs are the test's own (``trainer.max_epochs=1``).
         monitor: the validation metric the task's default config monitors (``cfg.monitor``),
             e.g. ``val/acc``: the tests look for it in a run's metrics, logs and TensorBoard.
+        refused_actions: actions other tasks have and this one lacks -> why, and what to do
+            instead (the command's error instead of "unknown action").
     """
 
     name: str
@@ -65,3 +67,4 @@ class TaskSpec:
     actions: dict[str, ActionSpec] = field(default_factory=_default_actions)
     smoke_overrides: tuple[str, ...] = ()
     monitor: str = "val/acc"
+    refused_actions: dict[str, str] = field(default_factory=dict)

@@ -13,4 +13,7 @@ _BASE = TaskSpec(
 )
 
 # data=webdataset reads class-labelled images (cls, ssl); image + mask shards are not read yet.
-TASK = replace(_BASE, actions={name: action for name, action in _BASE.actions.items() if name != "shard"})
+TASK = replace(_BASE, actions={name: action for name, action in _BASE.actions.items() if name != "shard"},
+               refused_actions={"shard": "image + mask shards are not written or read yet (data=webdataset holds "
+                                         "one class per image: cls, ssl); train from the mask folder: nnframe seg "
+                                         "train data=mask_folder data.root=<folder>"})

@@ -19,6 +19,11 @@ class SweepSummaryCallback(Callback):
     prints it) and ``nnframe runs <sweep dir>``, which prints it again later."""
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        from nnframe.core.external_launch import external_launch
+
+        launch = external_launch()
+        if launch is not None and launch.rank > 0:
+            return  # a sweep under torchrun / srun: rank 0 prints the table once
         try:
             # Resolved as the sweep resolved it: the sweep_dir and now resolvers are cached.
             sweep_dir = Path(str(config.hydra.sweep.dir))

@@ -21,6 +21,10 @@ class CsvDataModule(VisionDataModule):
     ``val_fraction`` of the training rows; without a test split, test uses the validation data.
     Classes are the labels of the training rows (sorted; numerically when they are numbers).
 
+    Groups: with ``group_column`` (a patient or subject id, a video), the rows of one group stay
+    together: ``val_fraction`` holds out whole groups, and ``cv.folds`` keeps each group in one
+    fold, so no group is both trained and validated on.
+
     Multi-label data: several labels in one cell (``cat|dog`` with ``label_separator="|"``) or the
     same path on several rows. ``multi_label="auto"`` decides from the data; targets are then
     multi-hot float vectors (num_classes,), and a row may have no label at all.
@@ -29,7 +33,8 @@ class CsvDataModule(VisionDataModule):
         csv: the CSV of all rows (or of the training rows with ``val_csv``/``test_csv``).
         val_csv, test_csv: optional CSVs of the validation / test rows.
         root: folder relative paths start from (default: each CSV's folder).
-        path_column, label_column, split_column, label_separator: see :func:`read_label_csv`.
+        path_column, label_column, split_column, label_separator, group_column: see
+            :func:`read_label_csv`.
         multi_label: ``auto``, True or False.
         val_fraction: held-out share of train when there is no validation split.
         **kwargs: :class:`VisionDataModule` arguments.
@@ -38,7 +43,7 @@ class CsvDataModule(VisionDataModule):
     def __init__(self, csv: str | Path, val_csv: str | Path | None = None, test_csv: str | Path | None = None,
                  root: str | Path | None = None, path_column: str = "path", label_column: str = "label",
                  split_column: str | None = "split", label_separator: str = "|", multi_label: bool | str = "auto",
-                 val_fraction: float = 0.1, **kwargs: Any) -> None:
+                 val_fraction: float = 0.1, group_column: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if multi_label not in ("auto", True, False):
             raise ConfigError(f"data.multi_label={multi_label!r} must be auto, true or false")
@@ -46,7 +51,7 @@ class CsvDataModule(VisionDataModule):
         self.extra_csv = {"val": val_csv, "test": test_csv}
         self.root = root
         self.columns = {"path_column": path_column, "label_column": label_column, "split_column": split_column,
-                        "label_separator": label_separator}
+                        "label_separator": label_separator, "group_column": group_column}
         self.multi_label_setting = multi_label
         self.val_fraction = val_fraction
         self._rows: dict[str, list[LabelRow]] | None = None
@@ -83,10 +88,9 @@ class CsvDataModule(VisionDataModule):
             if self.val_fraction <= 0:
                 raise DatasetError(f"{self.csv} has no val rows and data.val_fraction=0: add rows with split=val, "
                                    "data.val_csv=..., or set data.val_fraction=0.1")
-            order = torch.randperm(len(rows["train"]), generator=torch.Generator().manual_seed(self.seed)).tolist()
-            n_val = max(1, round(self.val_fraction * len(order)))
-            rows["val"] = [rows["train"][i] for i in sorted(order[:n_val])]
-            rows["train"] = [rows["train"][i] for i in sorted(order[n_val:])]
+            held_out = self._held_out(rows["train"])
+            rows["val"] = [row for i, row in enumerate(rows["train"]) if i in held_out]
+            rows["train"] = [row for i, row in enumerate(rows["train"]) if i not in held_out]
         rows.setdefault("test", rows["val"])
         self._multi = self._decide_multi_label(rows)
         self._classes = sorted_labels({label for row in rows["train"] for label in row.labels})
@@ -96,6 +100,34 @@ class CsvDataModule(VisionDataModule):
         self._check_labels(rows)
         self._rows = rows
         return rows
+
+    def _held_out(self, rows: list[LabelRow]) -> set[int]:
+        """The rows ``val_fraction`` holds out for validation (seeded): whole groups with a group column."""
+        generator = torch.Generator().manual_seed(self.seed)
+        n_val = max(1, round(self.val_fraction * len(rows)))
+        if self.columns["group_column"] is None:
+            return set(torch.randperm(len(rows), generator=generator)[:n_val].tolist())
+        members: dict[str | None, list[int]] = {}
+        for i, row in enumerate(rows):
+            members.setdefault(row.group, []).append(i)
+        if len(members) < 2:
+            raise DatasetError(f"{self.csv} has a single {self.columns['group_column']} in its training rows, so "
+                               "data.val_fraction cannot hold out a whole group: add rows with split=val or "
+                               "data.val_csv=..., or set data.group_column=null")
+        names = list(members)
+        held_out: set[int] = set()
+        for position in torch.randperm(len(names), generator=generator)[:-1].tolist():  # one group stays to train
+            if len(held_out) >= n_val:
+                break
+            held_out.update(members[names[position]])
+        return held_out
+
+    def train_groups(self) -> list[str] | None:
+        """The group of every training sample (in the order of the training split), or None
+        without ``group_column``; ``cv.folds`` keeps each group in one fold."""
+        if self.columns["group_column"] is None:
+            return None
+        return [str(row.group) for row in self._read()["train"]]
 
     def _decide_multi_label(self, rows: dict[str, list[LabelRow]]) -> bool:
         several = [row for split_rows in rows.values() for row in split_rows if len(row.labels) > 1]

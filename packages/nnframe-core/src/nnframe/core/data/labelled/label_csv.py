@@ -15,17 +15,19 @@ SPLIT_NAMES = {"train": "train", "val": "val", "valid": "val", "validation": "va
 @dataclass
 class LabelRow:
     """One image of the CSV: its file, its labels (one, or several for multi-label data), its
-    split (None without a split column) and the line it came from."""
+    split (None without a split column), the line it came from and its group (the value of the
+    group column, e.g. a patient id; None without one)."""
 
     path: Path
     labels: list[str]
     split: str | None
     line: int
+    group: str | None = None
 
 
 def read_label_csv(csv_path: str | Path, root: str | Path | None = None, path_column: str = "path",
                    label_column: str = "label", split_column: str | None = "split",
-                   label_separator: str = "|") -> list[LabelRow]:
+                   label_separator: str = "|", group_column: str | None = None) -> list[LabelRow]:
     """The rows of ``csv_path``; rows naming the same file are merged (their labels joined).
 
     Args:
@@ -35,10 +37,12 @@ def read_label_csv(csv_path: str | Path, root: str | Path | None = None, path_co
         split_column: column of ``train``/``val``/``test`` (also ``valid``/``validation``),
             used when the header has it.
         label_separator: separates several labels in one cell.
+        group_column: column of the group of each image (a patient, a subject, a video): rows
+            of one group are kept in one split and one fold. None: no groups.
 
     Raises:
-        DatasetError: a missing file or column, an empty path or label, an unknown split;
-            names the CSV and the line.
+        DatasetError: a missing file or column, an empty path, label or group, an unknown split,
+            one file in two groups; names the CSV and the line.
     """
     csv_path = Path(csv_path)
     if not csv_path.is_file():
@@ -61,6 +65,9 @@ def read_label_csv(csv_path: str | Path, root: str | Path | None = None, path_co
                 f"{', '.join(header) or 'empty'}); the first row must name the columns, e.g. `path,label`, or "
                 f"set data.path_column / data.label_column to your column names"
             )
+        if group_column is not None and group_column not in header:
+            raise DatasetError(f"{csv_path} has no column {group_column!r} for data.group_column (its header: "
+                               f"{', '.join(header) or 'empty'}); set data.group_column to one of these columns")
         use_split = split_column is not None and split_column in header
         merged: dict[Path, LabelRow] = {}
         problems: list[str] = []
@@ -78,13 +85,22 @@ def read_label_csv(csv_path: str | Path, root: str | Path | None = None, path_co
                 if split is None:
                     problems.append(f"line {line}: split {value!r} is not train, val or test")
                     continue
+            group = None
+            if group_column is not None:
+                group = (row.get(group_column) or "").strip()
+                if not group:
+                    problems.append(f"line {line}: no {group_column}")
+                    continue
             if path in merged:
                 previous = merged[path]
                 if previous.split != split:
                     problems.append(f"line {line}: {raw_path} is also in split {previous.split} (line {previous.line})")
+                if previous.group != group:
+                    problems.append(f"line {line}: {raw_path} is in {group_column} {group!r} here and "
+                                    f"{previous.group!r} on line {previous.line}")
                 previous.labels += [label for label in labels if label not in previous.labels]
             else:
-                merged[path] = LabelRow(path, labels, split, line)
+                merged[path] = LabelRow(path, labels, split, line, group)
     if problems:
         listed = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
         raise DatasetError(f"{csv_path}: {listed}")
