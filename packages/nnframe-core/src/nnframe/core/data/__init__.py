@@ -23,7 +23,14 @@ from nnframe.core.data.labelled.torchvision_datasets import TORCHVISION_DATASETS
 from nnframe.core.data.loading.resumable_data_loader import ResumableDataLoader, TimedResumableDataLoader
 from nnframe.core.data.on_device.device_augment import BatchAugmentation, plan_from_transform
 from nnframe.core.data.on_device.device_batch_loader import DeviceBatchLoader, dataset_tensors
-from nnframe.core.data.synthetic.shapes import SHAPE_NAMES, ShapesArrays, generate_shapes
+from nnframe.core.data.synthetic.shapes import (
+    SHAPE_NAMES,
+    ShapeInstances,
+    ShapesArrays,
+    generate_shape_instances,
+    generate_shapes,
+    shapes_split_seed,
+)
 from nnframe.core.data.synthetic.shapes_datamodule import ShapesDataModule
 from nnframe.core.data.synthetic.shapes_dataset import ShapesDataset
 
@@ -56,6 +63,7 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "SHAPE_NAMES",
     "ImageFileDataset",
+    "ShapeInstances",
     "ShapesArrays",
     "ShapesDataModule",
     "ShapesDataset",
@@ -63,6 +71,8 @@ __all__ = [
     "VisionDataset",
     "WrappedDataset",
     "find_image_files",
+    "generate_shape_instances",
     "generate_shapes",
     "load_image",
+    "shapes_split_seed",
 ]

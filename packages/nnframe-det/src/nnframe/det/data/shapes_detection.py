@@ -8,12 +8,10 @@ from typing import Any
 import torch
 from torchvision import tv_tensors
 
-from nnframe.core.data.synthetic.shapes import SHAPE_NAMES
+from nnframe.core.data import SHAPE_NAMES, shapes_split_seed
 from nnframe.det.data.detection_datamodule import DetectionDataModule
 from nnframe.det.data.detection_dataset import BoxAnnotation, DetectionDataset, make_target
 from nnframe.det.data.shapes_boxes import generate_shape_boxes
-
-_SPLIT_OFFSETS = {"train": 0, "val": 1, "test": 2}
 
 
 class ShapesDetectionDataset(DetectionDataset):
@@ -33,9 +31,7 @@ class ShapesDetectionDataset(DetectionDataset):
                  min_shapes: int = 1, max_shapes: int = 3, min_radius: float = 0.1, max_radius: float = 0.22,
                  transform: Callable[..., Any] | None = None) -> None:
         super().__init__(transform)
-        if split not in _SPLIT_OFFSETS:
-            raise ValueError(f"unknown split {split!r}; choose one of {list(_SPLIT_OFFSETS)}")
-        arrays = generate_shape_boxes(num_samples, image_size, seed * 10 + _SPLIT_OFFSETS[split], min_shapes,
+        arrays = generate_shape_boxes(num_samples, image_size, shapes_split_seed(seed, split), min_shapes,
                                       max_shapes, min_radius, max_radius)
         self.images = torch.from_numpy(arrays.images).permute(0, 3, 1, 2).contiguous()  # (N, 3, H, W) uint8
         self._annotations = [BoxAnnotation(b, lab, size=(image_size, image_size))

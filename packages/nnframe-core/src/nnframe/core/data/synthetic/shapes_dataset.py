@@ -9,9 +9,8 @@ import torch
 from torchvision import tv_tensors
 
 from nnframe.core.data.base.vision_dataset import VisionDataset
-from nnframe.core.data.synthetic.shapes import SHAPE_NAMES, generate_shapes
+from nnframe.core.data.synthetic.shapes import SHAPE_NAMES, generate_shapes, shapes_split_seed
 
-_SPLIT_OFFSETS = {"train": 0, "val": 1, "test": 2}
 TARGET_KINDS = ("label", "mask")
 
 
@@ -41,11 +40,9 @@ class ShapesDataset(VisionDataset):
         transform: Callable[..., Any] | None = None,
     ) -> None:
         super().__init__(transform)
-        if split not in _SPLIT_OFFSETS:
-            raise ValueError(f"unknown split {split!r}; choose one of {list(_SPLIT_OFFSETS)}")
         if target not in TARGET_KINDS:
             raise ValueError(f"unknown target {target!r}; choose one of {TARGET_KINDS}")
-        arrays = generate_shapes(num_samples, image_size, seed * 10 + _SPLIT_OFFSETS[split], min_shapes, max_shapes)
+        arrays = generate_shapes(num_samples, image_size, shapes_split_seed(seed, split), min_shapes, max_shapes)
         self.target = target
         self.images = torch.from_numpy(arrays.images).permute(0, 3, 1, 2).contiguous()  # (N, 3, H, W) uint8
         self.masks = torch.from_numpy(arrays.masks)  # (N, H, W) uint8
