@@ -8,6 +8,8 @@ same parameters (not counted: a study asked for ``n_trials`` ends with that many
 trials), and says so in one line. A study is resumed only by a command with the same fixed
 (not swept) overrides: another one is refused with the difference listed. Optuna's and Alembic's chatter is kept out of the log, and
 Optuna's records go through Hydra's handlers (no colour codes in a log file).
+Only public Optuna API is used (``create_study``, ``Study.tell``/``enqueue_trial``, the storage's
+public methods) of current Optuna (5.x).
 """
 
 from __future__ import annotations

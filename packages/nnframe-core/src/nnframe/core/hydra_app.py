@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -47,8 +48,6 @@ def quiet_library_noise(cfg: Any) -> None:
     """In every action: no Lightning tips (advertisements), and with ``extras.ignore_warnings=true``
     (the default) no Python warnings (deprecations, "few dataloader workers"); errors still show."""
     if (cfg.get("extras") or {}).get("ignore_warnings", False):
-        import warnings
-
         warnings.filterwarnings("ignore")
     lightning_handlers = []
     for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
@@ -159,8 +158,8 @@ def _reset_distributed(environment: dict[str, str]) -> None:
 def _record_failure(cfg: Any, error: BaseException) -> None:
     """Leave ``run.json`` (status failed, with the error) in the run directory, for ``nnframe runs``.
 
-    Why not return NaN to the sweeper instead of raising: the Optuna sweeper (optuna 2.x) cannot
-    record a NaN result and would end the study; a raised error is recorded as a failed trial.
+    Why not return NaN to the sweeper instead of raising: a raised error is recorded as a failed
+    trial with its message (the sweeper logs "Failed experiment: ..."), a NaN with none.
     """
     from nnframe.core.training.run_lifecycle import record_run
 
@@ -224,6 +223,17 @@ def _is_stop(stop: BaseException) -> bool:
     return isinstance(stop, RunInterrupted | SIGTERMException)
 
 
+# hydra-optuna-sweeper 1.3 builds Optuna 2's distribution classes and passes the TPE and CMA-ES
+# samplers arguments that Optuna 4.3-4.9 deprecated (removed in Optuna 6): twelve lines of
+# FutureWarning before every study that no setting of the user's silences. Fixed upstream by
+# facebookresearch/hydra#3211 (hydra-optuna-sweeper 1.4, which needs hydra-core 1.4): drop with it.
+_OPTUNA_SWEEPER_DEPRECATIONS = (
+    r"(Uniform|LogUniform|IntUniform|IntLogUniform|DiscreteUniform)Distribution has been deprecated",
+    r"`(consider_prior|prior_weight|consider_magic_clip|consider_endpoints|warn_independent_sampling|"
+    r"restart_strategy)` has been deprecated",
+)
+
+
 def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
     """Compose ``spec``'s config for ``action`` with ``overrides`` and run the action's function.
 
@@ -238,6 +248,8 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
     # Hydra imports every installed plugin at start-up, Optuna's sweeper among them, and Alembic
     # (under Optuna's storage) logs "setup plugin ..." seven times at import.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    for message in _OPTUNA_SWEEPER_DEPRECATIONS:  # before Hydra builds the sweeper and its sampler
+        warnings.filterwarnings("ignore", message=message, category=FutureWarning)
     action_spec = spec.actions[action]
     exit_code = 0
 
