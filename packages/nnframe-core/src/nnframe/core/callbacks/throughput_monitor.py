@@ -53,7 +53,8 @@ class ThroughputMonitor(LightningThroughputMonitor):
     images in a batch from its ``batch_size_of`` (a list of images, SSL views), and
     ``flops_per_batch`` (unless the module sets it) from one forward and backward pass of an
     example input (:meth:`TaskModule.export_inputs`, one image) counted on the meta device at
-    setup, times each training batch's size (none for validation batches). A model that cannot run on the meta device
+    setup, times each training batch's size (none for validation batches; a step that forwards
+    several views of each image, as ssl's, does more: such a module sets ``flops_per_batch``). A model that cannot run on the meta device
     (torchvision's detectors, which branch on their data) is said once to have no FLOPs count;
     images per second are still logged. Test and prediction runs are not measured: Lightning
     would log them at their batch index, among the validation curves (``bench`` measures
