@@ -21,7 +21,7 @@ import torch
 from nnframe.core.errors import ConfigError
 from nnframe.core.exporting import EXPORT_FORMATS, export, load_model_from_checkpoint, task_export_formats
 from nnframe.core.task_registry import discover_tasks
-from nnframe.core.testing import compose_task_config
+from nnframe.core.testing import compose_task_config, run_cli
 from nnframe.core.training import train
 
 pytestmark = pytest.mark.slow  # trains a model once per task for the module
@@ -172,18 +172,22 @@ def test_every_declared_format_through_the_command_line_matches_pytorch(task: st
 @pytest.mark.parametrize("task", list(REFUSED) or [pytest.param(None, marks=pytest.mark.skip(
     reason="every installed task exports to every format"))])
 def test_an_undeclared_format_stops_before_the_checkpoint_is_read_and_its_hint_exports(
-        task: str, trained: dict[str, Path], tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
-    """``export.format=<fmt>`` that the task's module does not declare: one line naming the
-    formats it has and the override to use, before the checkpoint is read (it does not exist
-    here) or anything is written; the override it names exports the trained model."""
+        task: str, trained: dict[str, Path], tmp_path_factory: pytest.TempPathFactory, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """``nnframe <task> export export.format=<fmt>`` (in-process) with a format the task's module
+    does not declare: one line naming the formats it has and the override to use, before the
+    checkpoint is read (it does not exist here) or any model is written; the override it names
+    exports the trained model."""
+    monkeypatch.setenv("NNFRAME_OUTPUT_DIR", str(tmp_path / "outputs"))
     hints = set()
     for fmt in REFUSED[task]:
-        with pytest.raises(ConfigError) as refused:
-            export(_export_cfg(task, tmp_path / "not_read.ckpt", tmp_path / "out", f"export.format={fmt}"))
-        message = str(refused.value)
-        assert "\n" not in message and f"export.format={fmt} is not supported by {task}'s " in message
-        assert f"which exports to {', '.join(FORMATS[task])}; use export.format=" in message
-        hints.add(re.search(r"use (export\.format=\w+)$", message).group(1))
+        code, output = run_cli(capsys, task, "export", f"export.format={fmt}", f"ckpt_path={tmp_path / 'not_read.ckpt'}",
+                               f"export.output_dir={tmp_path / 'out'}", f"hydra.run.dir={tmp_path / 'run'}")
+        error = output.strip().splitlines()[-1]
+        assert code == 2 and "Traceback" not in output, output[-2000:]
+        assert error.startswith(f"nnframe: error: export.format={fmt} is not supported by {task}'s "), error
+        assert f"which exports to {', '.join(FORMATS[task])}; use export.format=" in error
+        hints.add(re.search(r"use (export\.format=\w+)$", error).group(1))
     assert not (tmp_path / "out").exists()
 
     (hint,) = hints
