@@ -34,7 +34,8 @@ def _default_actions() -> dict[str, ActionSpec]:
                               "check the data and save a grid of augmented training samples, without training"),
         "tune": ActionSpec("nnframe.core.tuning:tune_from_cli", "find a learning rate and batch size for this config"),
         "export": ActionSpec("nnframe.core.exporting:export_from_cli",
-                             "export a checkpoint to ONNX or TorchScript: ckpt_path=... export.format=onnx"),
+                             "export a checkpoint: ckpt_path=... export.format=onnx|pt2|torchscript (those the task's "
+                             "model lists in export_formats)"),
         "bench": ActionSpec("nnframe.core.benchmark:bench_from_cli",
                             "measure training/inference throughput per backbone (see the bench config group)"),
         "shard": ActionSpec("nnframe.core.training.shard_data:shard_from_cli",

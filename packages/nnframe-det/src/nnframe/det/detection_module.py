@@ -40,6 +40,9 @@ class DetectionModule(TaskModule):
     #: The network computes its own losses (the core contract's switch; see issue 23).
     model_returns_losses: ClassVar[bool] = True
     pretrained_weight_args: ClassVar[dict[str, Any]] = {}
+    #: ONNX only: torch.export (``pt2``, and the TorchScript tracer) cannot trace torchvision's
+    #: detectors, which branch on their data; ONNX falls back to torch.onnx's TorchScript-based exporter.
+    export_formats: ClassVar[tuple[str, ...]] = ("onnx",)
 
     def __init__(self, net: nn.Module, score_threshold: float = 0.3, **kwargs: Any) -> None:
         kwargs.setdefault("monitor", "val/map")

@@ -12,6 +12,7 @@ from nnframe.core.callbacks.rich_progress_bar import RichProgressBar
 from nnframe.core.callbacks.rng_state_callback import RNGStateCallback
 from nnframe.core.callbacks.run_checkpoint import RunCheckpoint
 from nnframe.core.callbacks.run_info_callback import RunInfoCallback
+from nnframe.core.callbacks.throughput_monitor import ThroughputMonitor
 from nnframe.core.callbacks.training_samples_callback import TrainingSamplesCallback
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "RichProgressBar",
     "RunCheckpoint",
     "RunInfoCallback",
+    "ThroughputMonitor",
     "TrainingSamplesCallback",
 ]

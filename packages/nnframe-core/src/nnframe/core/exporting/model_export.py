@@ -1,8 +1,9 @@
 """Exporting a task module to ``torch.export`` (``.pt2``), ONNX (the dynamo exporter) or TorchScript.
 
-What is exported, with which example inputs and names, is the task's to say
-(``TaskModule.export_module`` / ``export_inputs`` / ``export_names``; a task that cannot be
-exported says why in ``export_unsupported``, and export then names itself not applicable). By
+What is exported, to which formats, with which example inputs and names, is the task's to say
+(``TaskModule.export_formats`` / ``export_module`` / ``export_inputs`` / ``export_names``; a task
+that cannot be exported says why in ``export_unsupported``, and export then names itself not
+applicable). A format the task does not list stops the export before the checkpoint is read. By
 default the task module's ``forward`` on a float batch of normalised images, shape (batch,
 channels, height, width). The input size and normalisation are written beside the model
 (``<file>.json``) so that an inference runtime can prepare images the same way.
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import hydra
 import lightning as L
 import torch
 from lightning.pytorch.utilities import rank_zero_info
@@ -205,6 +207,36 @@ def _check_format(fmt: str) -> None:
                               "or pip install onnx onnxscript), or use export.format=pt2") from error
 
 
+def export_formats_of(model: Any) -> tuple[str, ...]:
+    """The formats a task module (instance or class) exports to: its ``export_formats``, else all
+    of :data:`EXPORT_FORMATS` (a plain ``nn.Module``)."""
+    return tuple(getattr(model, "export_formats", None) or EXPORT_FORMATS)
+
+
+def _configured_model_class(cfg: DictConfig) -> type | None:
+    """``cfg.model._target_`` as a class, imported but not built; None when it is not a class."""
+    target = (cfg.get("model") or {}).get("_target_")
+    try:
+        model_class = hydra.utils.get_class(str(target)) if target else None
+    except Exception:  # noqa: BLE001 - a wrong _target_: building the model says so, later
+        return None
+    return model_class if isinstance(model_class, type) else None
+
+
+def task_export_formats(cfg: DictConfig) -> tuple[str, ...]:
+    """The formats the configured model (``cfg.model._target_``'s class) exports to, read from its
+    class without building it; all of :data:`EXPORT_FORMATS` when the target is not a class."""
+    model_class = _configured_model_class(cfg)
+    return export_formats_of(model_class) if model_class is not None else tuple(EXPORT_FORMATS)
+
+
+def _check_task_format(fmt: str, formats: tuple[str, ...], owner: str) -> None:
+    """``fmt`` is one of the task's ``formats``; else a one-line error naming them and the override."""
+    if fmt not in formats:
+        raise ConfigError(f"export.format={fmt} is not supported by {owner}, which exports to "
+                          f"{', '.join(formats)}; use export.format={formats[0]}")
+
+
 def _max_abs_diff(model: torch.nn.Module, path: Path, fmt: str, batches: list[tuple[torch.Tensor, ...]],
                   rtol: float = 0.0) -> tuple[float, float]:
     """``(largest difference, largest difference beyond rtol x |PyTorch's value|)`` between PyTorch
@@ -279,10 +311,12 @@ def export_model(
         Where the model and its JSON went, and the difference found by ``verify``.
 
     Raises:
-        ConfigError: unknown format, a task that cannot be exported (its ``export_unsupported``),
-            or outputs further than ``atol`` from PyTorch's.
+        ConfigError: unknown format, a format the task does not export to (its
+            ``export_formats``), a task that cannot be exported (its ``export_unsupported``), or
+            outputs further than ``atol`` from PyTorch's.
     """
     _check_format(fmt)
+    _check_task_format(fmt, export_formats_of(model), type(model).__name__)
     unsupported = getattr(model, "export_unsupported", None)
     reason = unsupported() if callable(unsupported) else None
     if reason:
@@ -347,7 +381,17 @@ def export_model(
 
 def export(cfg: DictConfig) -> ExportResult | None:
     """Export ``cfg.ckpt_path``'s model as set in ``cfg.export`` (format, output_dir, ...); None,
-    said as not applicable, for a task whose module cannot be exported (``export_unsupported``)."""
+    said as not applicable, for a task whose module cannot be exported (``export_unsupported``).
+
+    Raises:
+        ConfigError: an unknown ``export.format``, or one the configured model's class does not
+            list in ``export_formats``: both before the checkpoint is read.
+    """
+    fmt = str(cfg.export.format)
+    _check_format(fmt)
+    model_class = _configured_model_class(cfg)
+    owner = f"{cfg.get('task_name') or 'this task'}'s {model_class.__name__ if model_class else 'model'}"
+    _check_task_format(fmt, task_export_formats(cfg), owner)
     model, cfg, metadata = load_model_from_checkpoint(cfg)
     apply_extras(cfg)
     print_start_config(cfg)  # the checkpoint is read: a started run
@@ -357,8 +401,6 @@ def export(cfg: DictConfig) -> ExportResult | None:
         not_applicable("export", reason)
         return None
     settings = cfg.export
-    fmt = str(settings.format)
-    _check_format(fmt)
     path = in_run_dir(settings.output_dir, cfg.paths.output_dir) / f"{settings.file_name}{EXPORT_FORMATS[fmt]}"
     result = export_model(
         model, input_spec(cfg), path, fmt=fmt, batch_size=int(settings.batch_size),

@@ -23,6 +23,17 @@ PER_CLASS = "_per_class"
 _STAGE_GROUPS = {"train": "z_train"}
 #: Test values are validation cards' neighbours: ``test/acc`` is ``val/acc_test``.
 TEST_SUFFIX = "_test"
+#: What Lightning's ``ThroughputMonitor`` logs after ``<stage>/`` (its ``Throughput.compute``):
+#: drawn as ``<stage>/throughput_<key>`` (``device/`` as ``device_``), one card each in the
+#: stage's group; not a per-class chart, nor the ``train/samples`` figure's name.
+THROUGHPUT_KEYS = ("time", "batches", "samples", "lengths", "batches_per_sec", "samples_per_sec", "items_per_sec",
+                   "flops_per_sec", "device/batches_per_sec", "device/samples_per_sec", "device/items_per_sec",
+                   "device/flops_per_sec", "device/mfu")
+THROUGHPUT_PREFIX = "throughput_"
+
+
+def _is_throughput(name: str) -> bool:
+    return name.partition("/")[2] in THROUGHPUT_KEYS
 
 
 class TensorBoardRunLogger(TensorBoardLogger):
@@ -37,6 +48,8 @@ class TensorBoardRunLogger(TensorBoardLogger):
     - test metrics in the run itself, in the validation group: ``test/acc`` is
       ``val/acc_test``, the card after ``val/acc`` (a ``test/`` group would sort before
       ``train/``, and a ``test`` sub-run per run doubles the run list);
+    - Lightning's ``ThroughputMonitor`` values as ``<stage>/throughput_<key>``
+      (``train/device/samples_per_sec`` is ``train/throughput_device_samples_per_sec``);
     - per-class metrics (``val/iou/<class>``) as ``val_per_class/iou/<class>`` (the training
       ones as ``z_train_per_class/...``): groups after ``train`` and ``val``, so the validation
       curves are on the first screen; also in one multi-line chart per metric on the CUSTOM
@@ -59,6 +72,8 @@ class TensorBoardRunLogger(TensorBoardLogger):
         stage, _, rest = name.partition("/")
         if not rest:
             return name, None
+        if rest in THROUGHPUT_KEYS:
+            rest = THROUGHPUT_PREFIX + rest.replace("/", "_")
         if stage == "test":
             metric, slash, klass = rest.partition("/")
             stage, rest = "val", f"{metric}{TEST_SUFFIX}{slash}{klass}"
@@ -85,6 +100,10 @@ class TensorBoardRunLogger(TensorBoardLogger):
             stage = "test"
         elif stage == "val" and metric.endswith(TEST_SUFFIX):
             stage, rest = "test", f"{metric[:-len(TEST_SUFFIX)]}{slash}{klass}"
+        key = rest.removeprefix(THROUGHPUT_PREFIX)
+        key = f"device/{key.removeprefix('device_')}" if key.startswith("device_") else key
+        if rest.startswith(THROUGHPUT_PREFIX) and key in THROUGHPUT_KEYS:
+            rest = key
         return f"{stage}/{rest}"
 
     @rank_zero_only
@@ -106,7 +125,7 @@ class TensorBoardRunLogger(TensorBoardLogger):
         """
         changed = False
         for name in metrics:
-            if name.count("/") < 2 or name.startswith(_OPTIMIZER_KEYS):
+            if name.count("/") < 2 or name.startswith(_OPTIMIZER_KEYS) or _is_throughput(name):
                 continue
             chart, klass = name.rsplit("/", 1)
             classes = self._per_class_charts.setdefault(chart, [])

@@ -79,7 +79,8 @@ class TaskModule(L.LightningModule):
     - ``update_metrics`` / ``metric_inputs`` / ``predictions`` / ``metric_scalars``: what the
       metrics get and what of their values is logged;
     - ``prediction_figure`` / ``sample_figure``: the TensorBoard figures (None: not drawn);
-    - ``export_module`` / ``export_inputs`` / ``export_names`` / ``export_unsupported``: export;
+    - ``export_formats`` / ``export_module`` / ``export_inputs`` / ``export_names`` /
+      ``export_unsupported``: export;
     - ``synthetic_batch``: a batch of the task's shape for the throughput benchmark.
 
     Where a core feature cannot apply to a task it says so once, by name
@@ -133,6 +134,12 @@ class TaskModule(L.LightningModule):
     #: :class:`StepOutput`); in evaluation ``net(images)`` returns the
     #: predictions and there is no ``val/loss`` (said once as not applicable).
     model_returns_losses: ClassVar[bool] = False
+
+    #: The ``export.format`` values this task's model exports to (``pt2``: torch.export, ``onnx``,
+    #: ``torchscript``). ``nnframe <task> export`` with another format stops before loading the
+    #: checkpoint and names these; a task whose model ``torch.export`` cannot trace (torchvision's
+    #: detectors) lists only what works for it.
+    export_formats: ClassVar[tuple[str, ...]] = ("pt2", "onnx", "torchscript")
 
     def __new__(cls, *args: Any, **kwargs: Any) -> TaskModule:
         own_loss = cls.model_returns_losses or cls.model_step is not TaskModule.model_step
