@@ -73,6 +73,34 @@ def test_missing_dataset_folder_through_the_cli(tmp_path: Path, capsys: pytest.C
     assert "data.download=true" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("data", "folder", "files"), [
+    ("cifar10", "cifar-10-batches-py", ["cifar-10-python.tar.gz", "data_batch_1", "test_batch", "batches.meta"]),
+    ("mnist", "MNIST/raw", ["train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]),
+])
+def test_download_without_network_ends_in_one_line_with_where_to_put_the_files(
+        data: str, folder: str, files: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from nnframe.core.cli import main
+    from nnframe.core.testing import cut_network
+
+    asked = cut_network(monkeypatch)
+    code = main(["cls", "train", f"data={data}", "data.download=true", f"data.root={tmp_path}/data",
+                 f"hydra.run.dir={tmp_path}/run"])
+    captured = capsys.readouterr()
+    output = captured.out + captured.err
+    assert code == 2 and "Traceback" not in output and "urllib" not in output, output[-3000:]
+    assert 1 <= len(asked) <= 2, asked  # one try per mirror: no retries
+    (error,) = [line for line in output.splitlines() if line.startswith("nnframe: error:")]
+    assert error.startswith(f"nnframe: error: cannot download {data}: ")
+    assert f"{tmp_path}/data/{folder}" in error and all(name in error for name in files), error
+    # Following it: the files put there by hand load, with data.download=true still set.
+    (write_cifar10 if data == "cifar10" else write_mnist)(tmp_path / "data")
+    datamodule = TorchvisionDataModule(data, root=tmp_path / "data", download=True, **eval_only())
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    assert len(datamodule.datasets["train"]) > 0 and len(asked) <= 2
+
+
 def test_image_folder_with_train_and_val(tmp_path: Path) -> None:
     write_image_folder(tmp_path / "train", {"cat": 6, "dog": 4})
     write_image_folder(tmp_path / "val", {"cat": 2, "dog": 2})

@@ -26,6 +26,7 @@ from nnframe.core.compat.torchvision import (
     IdxFilesLoader,
     imagenette_samples,
 )
+from nnframe.core.data.base.dataset_download import dataset_download
 from nnframe.core.data.base.image_files import load_image
 from nnframe.core.errors import DatasetError
 
@@ -179,10 +180,26 @@ TORCHVISION_DATASETS: dict[str, TorchvisionDatasetInfo] = {
 
 
 def download_torchvision_dataset(name: str, root: str | Path) -> None:
-    """Download ``name`` into ``root`` with torchvision's own code (needs a network)."""
+    """Download ``name`` into ``root`` with torchvision's own code (needs a network); files
+    already there are kept (nothing is downloaded again).
+
+    Raises:
+        DatasetError: the download failed (no network, say), with where to put the files by hand.
+    """
     info = _info(name)
-    for kwargs in info.splits.values():
-        info.factory(root=str(root), download=True, **kwargs)
+    with dataset_download(name, manual_download_hint(name, root)):
+        for kwargs in info.splits.values():
+            info.factory(root=str(root), download=True, **kwargs)
+
+
+def manual_download_hint(name: str, root: str | Path) -> str:
+    """How to put ``name``'s files under ``root`` by hand: the files or archive, and the folder."""
+    info = _info(name)
+    folder = Path(root) / info.folder
+    if info.files == _IDX_FILES:
+        return f"put {', '.join(f + '.gz' for f in info.files)} ({info.url_hint}) in {folder} (gzipped or extracted)"
+    holds = f" ({', '.join(info.files)})" if info.files else ""
+    return f"download {info.url_hint} and extract it under {Path(root)}, which gives {folder}{holds}"
 
 
 def load_torchvision_dataset(name: str, root: str | Path, split: str) -> Any:
@@ -200,11 +217,9 @@ def load_torchvision_dataset(name: str, root: str | Path, split: str) -> Any:
     if not folder.is_dir() or missing:
         what = (f"its files in {folder}" if not folder.is_dir() or len(missing) == len(info.files)
                 else f"{', '.join(missing)} in {folder}")
-        manual = (f"put {info.url_hint} in {folder} (gzipped as downloaded, or extracted)" if info.files == _IDX_FILES
-                  else f"download {info.url_hint} and extract it under {Path(root)}")
         raise DatasetError(
             f"{name} not found: expected {what}{_found_elsewhere(Path(root), info, folder)}. Add data.download=true "
-            f"to download it (needs a network), or {manual} "
+            f"to download it (needs a network), or {manual_download_hint(name, root)} "
             f"(data.root={root}; NNFRAME_DATA_DIR sets the data root for all datasets)."
         )
     try:
