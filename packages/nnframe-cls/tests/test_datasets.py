@@ -33,6 +33,25 @@ def test_cifar10_loads_from_its_pickle_batches(tmp_path: Path) -> None:
     assert stats.size_range()["median"] == (32, 32) and stats.modes == {"RGB": 40}
 
 
+def test_cifar_batches_pickled_with_bytes_keys_are_named_with_the_fix(tmp_path: Path) -> None:
+    import pickle
+
+    folder = write_cifar10(tmp_path)
+    for path in folder.iterdir():  # read with encoding="bytes" and saved again: b"data", b"labels"
+        content = pickle.loads(path.read_bytes(), encoding="latin1")
+        path.write_bytes(pickle.dumps({key.encode(): value for key, value in content.items()}))
+    datamodule = TorchvisionDataModule("cifar10", root=tmp_path, **eval_only())
+    with pytest.raises(DatasetError) as error:
+        datamodule.setup("fit")
+    message = str(error.value)
+    assert f"{folder / 'data_batch_1'} was pickled with bytes keys" in message, message
+    assert f"Delete {folder} and run with data.download=true" in message and "cifar-10-python.tar.gz" in message
+    # The fix: the archive's files (str keys) extracted there again.
+    write_cifar10(tmp_path)
+    datamodule.setup("fit")
+    assert len(datamodule.datasets["train"]) == 40
+
+
 @pytest.mark.parametrize("gzipped", [True, False], ids=["gz as downloaded", "extracted"])
 def test_mnist_loads_from_idx_files(tmp_path: Path, gzipped: bool) -> None:
     write_mnist(tmp_path, gzipped=gzipped)

@@ -222,12 +222,35 @@ def load_torchvision_dataset(name: str, root: str | Path, split: str) -> Any:
             f"to download it (needs a network), or {manual_download_hint(name, root)} "
             f"(data.root={root}; NNFRAME_DATA_DIR sets the data root for all datasets)."
         )
+    # data.download=true alone keeps files that are there: they must go first.
+    again = f"Delete {folder} and run with data.download=true, or {manual_download_hint(name, root)}"
     try:
         return info.factory(root=str(root), download=False, **info.splits[split])
-    except (RuntimeError, OSError, ValueError, EOFError, KeyError) as error:
-        raise DatasetError(f"cannot load {name} from {folder}: {error}. Re-download it (data.download=true).") from error
+    except KeyError as error:
+        bytes_keyed = _bytes_keyed_pickle(folder, info.files)
+        if bytes_keyed is not None:
+            raise DatasetError(
+                f"cannot load {name}: {bytes_keyed} was pickled with bytes keys (b'data', b'labels': a copy read "
+                "with encoding='bytes' and saved again); the original files, which torchvision reads, have str "
+                f"keys. {again}") from error
+        raise DatasetError(f"cannot load {name} from {folder}: no key {error} in its files. {again}") from error
+    except (RuntimeError, OSError, ValueError, EOFError) as error:
+        raise DatasetError(f"cannot load {name} from {folder}: {error}. {again}") from error
     except Exception as error:  # unpickling a damaged CIFAR batch raises anything
-        raise DatasetError(f"cannot load {name} from {folder}: {error!r}. Re-download it.") from error
+        raise DatasetError(f"cannot load {name} from {folder}: {error!r}. {again}") from error
+
+
+def _bytes_keyed_pickle(folder: Path, files: tuple[str, ...]) -> Path | None:
+    """The first of ``files`` that is a pickled dict with bytes keys (``b'data'``), else None."""
+    for name in files:
+        try:
+            with open(folder / name, "rb") as handle:
+                content = pickle.load(handle, encoding="latin1")
+        except Exception:  # not a pickle (IDX files), or damaged: not this problem
+            continue
+        if isinstance(content, dict) and any(isinstance(key, bytes) for key in content):
+            return folder / name
+    return None
 
 
 def _found_elsewhere(root: Path, info: TorchvisionDatasetInfo, folder: Path) -> str:
