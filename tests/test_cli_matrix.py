@@ -130,24 +130,42 @@ def check_train(task: str, run_dir: Path, output: str, workdir: Path) -> None:
 
 
 def check_eval(task: str, ckpt: Path, workdir: Path) -> None:
-    output = _ok(run_nnframe(task, "eval", *tiny(task), f"ckpt_path={ckpt}", cwd=workdir))
+    run_dir = workdir / f"{task}_eval"
+    output = _ok(run_nnframe(task, "eval", *tiny(task), f"ckpt_path={ckpt}", f"hydra.run.dir={run_dir}", cwd=workdir))
     assert f"evaluation of {ckpt}" in output and monitor(task) in output
+    # What it measured only (not training's best so far), the checkpoint read once, and like
+    # train: its run directory printed last and its run.json for `nnframe runs`.
+    table = output.split(f"evaluation of {ckpt}", 1)[1]
+    assert f"{monitor(task)}_best" not in table, table
+    assert output.count("Restoring states from the checkpoint") == 1, output[-4000:]
+    assert output.count("Loaded model weights from the checkpoint") == 1, output[-4000:]
+    assert f"run directory: {run_dir}" in table
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["status"] == "completed" and record["action"] == "eval" and monitor(task) in record["metrics"]
+    assert f"{monitor(task)}_best" not in record["metrics"], record
 
 
 def check_predict(task: str, ckpt: Path, workdir: Path) -> None:
     images = _images(workdir / f"{task}_images")
+    (images / "notes.txt").write_text("taken on the 3rd\n")  # not an image: ignored, and said so
     run_dir = workdir / f"{task}_predict"
-    _ok(run_nnframe(task, "predict", f"ckpt_path={ckpt}", f"predict.input_dir={images}", "predict.output_dir=out",
-                    f"hydra.run.dir={run_dir}", cwd=workdir))
+    output = _ok(run_nnframe(task, "predict", f"ckpt_path={ckpt}", f"predict.input_dir={images}",
+                             "predict.output_dir=out", f"hydra.run.dir={run_dir}", cwd=workdir))
     out = run_dir / "out"  # a relative output folder is inside the run directory
+    assert f"predicted 3 images from {images}" in output, output[-3000:]
+    assert "ignored 1 file: notes.txt - not an image file extension (.txt)" in output, output[-3000:]
+    assert re.search(rf"^predictions: +{re.escape(str(out / 'predictions.csv'))}$", output, re.MULTILINE), output[-3000:]
+    # Every folder it writes beside the table is named at the end too (seg's masks).
+    assert all(str(folder) in output for folder in out.iterdir() if folder.is_dir()), output[-3000:]
+    image_files = [p for p in images.iterdir() if p.suffix == ".png"]
     rows = (out / "predictions.csv").read_text().splitlines()
     assert rows[0].split(",")[0] == "path", rows
     # One row per image, or per detection (det): every row names one of the images, and every image
     # is in the table or has a file of its own (an image without a detection above the threshold).
     named = {Path(row.split(",")[0]).name for row in rows[1:]}
     written = {p.stem for p in out.rglob("*") if p.is_file()}
-    assert named <= {p.name for p in images.iterdir()} and len(rows) >= 2, rows
-    assert all(p.name in named or p.stem in written for p in images.iterdir()), (named, written)
+    assert named <= {p.name for p in image_files} and len(rows) >= 2, rows
+    assert all(p.name in named or p.stem in written for p in image_files), (named, written)
     # What a task writes beside the table holds one entry per image: a folder one file each (seg's
     # masks), an array one row each (ssl's embeddings; its columns say which row). The package's
     # own tests check the contents (seg: palette masks at image size; ssl: the backbone's features).

@@ -33,6 +33,25 @@ def test_cifar10_loads_from_its_pickle_batches(tmp_path: Path) -> None:
     assert stats.size_range()["median"] == (32, 32) and stats.modes == {"RGB": 40}
 
 
+def test_cifar_batches_pickled_with_bytes_keys_are_named_with_the_fix(tmp_path: Path) -> None:
+    import pickle
+
+    folder = write_cifar10(tmp_path)
+    for path in folder.iterdir():  # read with encoding="bytes" and saved again: b"data", b"labels"
+        content = pickle.loads(path.read_bytes(), encoding="latin1")
+        path.write_bytes(pickle.dumps({key.encode(): value for key, value in content.items()}))
+    datamodule = TorchvisionDataModule("cifar10", root=tmp_path, **eval_only())
+    with pytest.raises(DatasetError) as error:
+        datamodule.setup("fit")
+    message = str(error.value)
+    assert f"{folder / 'data_batch_1'} was pickled with bytes keys" in message, message
+    assert f"Delete {folder} and run with data.download=true" in message and "cifar-10-python.tar.gz" in message
+    # The fix: the archive's files (str keys) extracted there again.
+    write_cifar10(tmp_path)
+    datamodule.setup("fit")
+    assert len(datamodule.datasets["train"]) == 40
+
+
 @pytest.mark.parametrize("gzipped", [True, False], ids=["gz as downloaded", "extracted"])
 def test_mnist_loads_from_idx_files(tmp_path: Path, gzipped: bool) -> None:
     write_mnist(tmp_path, gzipped=gzipped)
@@ -71,6 +90,34 @@ def test_missing_dataset_folder_through_the_cli(tmp_path: Path, capsys: pytest.C
                  f"hydra.run.dir={tmp_path}/run", "extras.print_config=false"])
     assert code == 2
     assert "data.download=true" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("data", "folder", "files"), [
+    ("cifar10", "cifar-10-batches-py", ["cifar-10-python.tar.gz", "data_batch_1", "test_batch", "batches.meta"]),
+    ("mnist", "MNIST/raw", ["train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]),
+])
+def test_download_without_network_ends_in_one_line_with_where_to_put_the_files(
+        data: str, folder: str, files: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from nnframe.core.cli import main
+    from nnframe.core.testing import cut_network
+
+    asked = cut_network(monkeypatch)
+    code = main(["cls", "train", f"data={data}", "data.download=true", f"data.root={tmp_path}/data",
+                 f"hydra.run.dir={tmp_path}/run"])
+    captured = capsys.readouterr()
+    output = captured.out + captured.err
+    assert code == 2 and "Traceback" not in output and "urllib" not in output, output[-3000:]
+    assert 1 <= len(asked) <= 2, asked  # one try per mirror: no retries
+    (error,) = [line for line in output.splitlines() if line.startswith("nnframe: error:")]
+    assert error.startswith(f"nnframe: error: cannot download {data}: ")
+    assert f"{tmp_path}/data/{folder}" in error and all(name in error for name in files), error
+    # Following it: the files put there by hand load, with data.download=true still set.
+    (write_cifar10 if data == "cifar10" else write_mnist)(tmp_path / "data")
+    datamodule = TorchvisionDataModule(data, root=tmp_path / "data", download=True, **eval_only())
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    assert len(datamodule.datasets["train"]) > 0 and len(asked) <= 2
 
 
 def test_image_folder_with_train_and_val(tmp_path: Path) -> None:

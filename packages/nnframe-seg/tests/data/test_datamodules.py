@@ -253,3 +253,29 @@ def test_default_shapes_masks_on_the_device_and_per_image(on_device: bool, tmp_p
     val_images, val_masks = next(iter(datamodule.val_dataloader()))
     assert torch.equal(val_masks, datamodule.datasets["val"].masks[:32].long())  # no augmentation in validation
     assert val_images.shape == (32, 3, 32, 32)
+
+
+@pytest.mark.parametrize(("module", "names"), [
+    (VOCSegmentationDataModule, ["VOCtrainval_11-May-2012.tar", "VOCdevkit/VOC2012", "SegmentationClass/"]),
+    (OxfordPetDataModule, ["images.tar.gz", "annotations.tar.gz", "oxford-iiit-pet"]),
+])
+def test_download_without_network_says_where_to_put_the_files(module, names: list[str], tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from nnframe.core.testing import cut_network
+
+    asked = cut_network(monkeypatch)
+    with pytest.raises(DatasetError, match=r"^cannot download .*Name or service not known.*Without a network") as error:
+        module(root=tmp_path / "data", download=True).prepare_data()
+    assert len(asked) == 1 and "\n" not in str(error.value)  # one try, one line
+    assert all(name in str(error.value) for name in names) and str(tmp_path / "data") in str(error.value)
+
+
+def test_download_keeps_voc_files_already_there(voc_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nnframe.core.testing import cut_network
+
+    asked = cut_network(monkeypatch)
+    datamodule = VOCSegmentationDataModule(root=voc_root, download=True, batch_size=6, num_classes=21,
+                                           train_transform=TRANSFORM, eval_transform=TRANSFORM)
+    datamodule.prepare_data()  # extracted by hand, archive deleted: nothing to download
+    datamodule.setup("fit")
+    assert asked == [] and len(datamodule.datasets["val"]) == 3

@@ -283,7 +283,7 @@ def run_action(spec: TaskSpec, action: str, overrides: list[str]) -> int:
         # The command line Lightning re-launches for DDP worker processes.
         sys.argv = worker_argv(saved_argv, spec.name, action) if sweeping else saved_argv
         environment = dict(os.environ)
-        recorded = action == "train" or sweeping  # runs that leave a run.json for `nnframe runs`
+        recorded = action in ("train", "eval") or sweeping  # runs that leave a run.json for `nnframe runs`
         try:
             return function(cfg)
         except (KeyboardInterrupt, SystemExit) as stop:

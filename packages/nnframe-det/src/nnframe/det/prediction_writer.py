@@ -42,6 +42,10 @@ class DetectionPredictionWriter(PredictionWriter):
         self._results: list[dict[str, Any]] = []
         self._images: list[dict[str, Any]] = []
 
+    def outputs(self) -> dict[str, Path]:
+        drawn = {"drawn boxes": self.output_dir / "images"} if self.draw else {}
+        return {**super().outputs(), "coco results": self.json_path, **drawn}
+
     def header(self) -> list[str]:
         return ["path", "class_index", "class_name", "score", "x1", "y1", "x2", "y2"]
 

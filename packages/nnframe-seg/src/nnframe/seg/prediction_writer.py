@@ -29,6 +29,9 @@ class SegmentationPredictionWriter(PredictionWriter):
         self.mask_dir = self.output_dir / "masks"
         self._input_root: Path | None = None
 
+    def outputs(self) -> dict[str, Path]:
+        return {**super().outputs(), "masks": self.mask_dir}
+
     def header(self) -> list[str]:
         return ["path", "mask_path", "width", "height", "mean_confidence",
                 *(f"fraction/{name}" for name in self.class_names)]

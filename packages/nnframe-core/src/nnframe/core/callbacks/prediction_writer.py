@@ -44,6 +44,11 @@ class PredictionWriter(BasePredictionWriter):
         self._rows: list[list[Any]] = []
         self.csv_path = self.output_dir / "predictions.csv"
 
+    def outputs(self) -> dict[str, Path]:
+        """What the writer wrote, ``label -> path``, printed at the end of ``predict``: the CSV,
+        and a subclass's files beside it (seg's masks folder)."""
+        return {"predictions": self.csv_path}
+
     @abstractmethod
     def header(self) -> list[str]:
         """Column names of the CSV."""

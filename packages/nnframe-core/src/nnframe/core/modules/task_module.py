@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 import lightning as L
 import torch
+from lightning.pytorch.trainer.states import TrainerFn
 from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 from torchmetrics import MaxMetric, MetricCollection, MinMetric
@@ -534,7 +535,9 @@ class TaskModule(L.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         values = self._log_epoch_metrics("val")
-        if self.trainer.sanity_checking or self.monitor not in values:
+        # The best value so far belongs to training: an evaluation (``trainer.validate``) reports
+        # what it measured only.
+        if self.trainer.sanity_checking or self.trainer.state.fn != TrainerFn.FITTING or self.monitor not in values:
             return
         self.best_metric(values[self.monitor])
         self.log(f"{self.monitor}_best", self.best_metric.compute(), prog_bar=True)

@@ -6,7 +6,13 @@ from nnframe.core.testing.cli_run import run_cli
 from nnframe.core.testing.compose import compose_task_config
 from nnframe.core.testing.datasets import write_imagenette, write_shapes_folder
 from nnframe.core.testing.event_files import event_summaries
-from nnframe.core.testing.faults import CrashCallback, HangCallback, PoisonWeightsCallback, SignalCallback
+from nnframe.core.testing.faults import (
+    CrashCallback,
+    HangCallback,
+    PoisonWeightsCallback,
+    SignalCallback,
+    cut_network,
+)
 from nnframe.core.testing.image_files import (
     write_cifar10,
     write_damaged_png,
@@ -39,6 +45,7 @@ __all__ = [
     "ToyClassifier",
     "ToyDataModule",
     "compose_task_config",
+    "cut_network",
     "write_cifar10",
     "write_damaged_png",
     "write_image",

@@ -1,10 +1,13 @@
-"""Fault injection for reliability tests: a process that signals itself at a chosen point."""
+"""Fault injection for reliability tests: a process that signals itself at a chosen point, a
+machine without network."""
 
 from __future__ import annotations
 
 import os
 import signal as signals
+import socket
 import time
+from typing import Any
 
 import lightning as L
 import torch
@@ -96,3 +99,23 @@ class HangCallback(Callback):
         if trainer.global_step == self.at_step:
             print(f"hanging after step {self.at_step}", flush=True)
             time.sleep(self.seconds)
+
+
+def cut_network(monkeypatch: Any) -> list[str]:
+    """Make every host name fail to resolve in this process, as on a machine without network
+    (``[Errno -2] Name or service not known``), for the rest of the test.
+
+    Args:
+        monkeypatch: pytest's ``monkeypatch`` fixture (undoes it after the test).
+
+    Returns:
+        The hosts asked for so far (filled as the test runs): how many connections were tried.
+    """
+    asked: list[str] = []
+
+    def unresolvable(host: Any, *args: Any, **kwargs: Any) -> Any:
+        asked.append(str(host))
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", unresolvable)
+    return asked

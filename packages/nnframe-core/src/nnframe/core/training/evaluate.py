@@ -9,7 +9,13 @@ from nnframe.core.errors import CheckpointError, ConfigError
 from nnframe.core.training.checkpoint_config import apply_checkpoint_config
 from nnframe.core.training.instantiate import build_datamodule, build_model, build_trainer, instantiate_group
 from nnframe.core.training.progress_bar import progress_bar_callbacks
-from nnframe.core.training.run_summary import apply_extras, print_metrics, report_data_counts
+from nnframe.core.training.run_lifecycle import record_run
+from nnframe.core.training.run_summary import (
+    apply_extras,
+    print_metrics,
+    print_run_directory,
+    report_data_counts,
+)
 from nnframe.core.training.train import _as_floats
 
 
@@ -36,7 +42,9 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
         trainer.validate(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path, verbose=False, weights_only=True)
         metrics = _as_floats(trainer.callback_metrics)
         if cfg.get("test"):
-            trainer.test(model, datamodule=datamodule, ckpt_path=cfg.ckpt_path, verbose=False, weights_only=True)
+            # The model holds the checkpoint's weights since validate: loading them again would
+            # only print Lightning's "Restoring states ..." lines a second time.
+            trainer.test(model, datamodule=datamodule, verbose=False)
             metrics.update(_as_floats(trainer.callback_metrics))
     except RuntimeError as error:
         if "state_dict" in str(error) or "size mismatch" in str(error):
@@ -45,10 +53,15 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
             ) from error
         raise
     print_metrics(f"evaluation of {cfg.ckpt_path}", metrics)
+    print_run_directory(cfg.paths.output_dir, trainer.loggers)
     return metrics
 
 
 def evaluate_from_cli(cfg: DictConfig) -> float | None:
-    """What ``nnframe <task> eval`` runs."""
+    """What ``nnframe <task> eval`` runs: :func:`evaluate`, then its ``run.json`` (for ``nnframe
+    runs``), as a training run leaves one."""
     metrics = evaluate(cfg)
-    return metrics.get(cfg.get("optimized_metric") or "", None)
+    name = cfg.get("optimized_metric")
+    record_run(cfg.paths.output_dir, "completed", metrics, action=cfg.get("action"), checkpoint=str(cfg.ckpt_path),
+               optimized_metric=name, monitor_mode=cfg.get("monitor_mode"))
+    return metrics.get(name or "", None)

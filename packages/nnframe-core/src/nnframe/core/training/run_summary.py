@@ -248,3 +248,18 @@ def print_metrics(title: str, metrics: dict[str, float]) -> None:
     console = _console()
     console.print(rich.text.Text(title), crop=False)
     console.print(table)
+
+
+@rank_zero_only
+def print_run_directory(output_dir: str | Path, loggers: Any = ()) -> None:
+    """``run directory: <dir>`` and, with a TensorBoard logger among ``loggers``, the command
+    that shows its logs: the last lines of every action that writes a run directory."""
+    from lightning.pytorch.loggers import TensorBoardLogger
+    from lightning.pytorch.utilities import rank_zero_info
+
+    from nnframe.core.loggers.tensorboard_command import tensorboard_command
+
+    output_dir = Path(output_dir)
+    rank_zero_info(f"run directory: {output_dir}")
+    if any(isinstance(logger, TensorBoardLogger) for logger in loggers or ()):
+        rank_zero_info(f"tensorboard:   {tensorboard_command(output_dir.parent)}")

@@ -9,7 +9,6 @@ from typing import Any
 import lightning as L
 import torch
 from lightning.pytorch.accelerators import CPUAccelerator
-from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities import rank_zero_info
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig
@@ -20,7 +19,6 @@ from nnframe.core.compat.lightning import signal_connector
 from nnframe.core.errors import CheckpointError, ConfigError
 from nnframe.core.external_launch import slurm_requeued
 from nnframe.core.loggers import checkpoint_global_step
-from nnframe.core.loggers.tensorboard_command import tensorboard_command
 from nnframe.core.training.config_checks import ensure_writable_dir, validate_config
 from nnframe.core.training.instantiate import (
     build_datamodule,
@@ -41,6 +39,7 @@ from nnframe.core.training.run_summary import (
     apply_extras,
     print_data_summary,
     print_metrics,
+    print_run_directory,
     report_data_counts,
 )
 from nnframe.core.training.slurm_requeue import requeue_slurm_job
@@ -217,10 +216,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         print_metrics("final metrics", _final_table(metrics))
         _explain_chance(cfg, datamodule, metrics)
         report_data_counts(datamodule.data_report, cfg.paths.output_dir)  # what was left out, again at the end
-        output_dir = Path(cfg.paths.output_dir)
-        rank_zero_info(f"run directory: {output_dir}")
-        if any(isinstance(lg, TensorBoardLogger) for lg in trainer.loggers):
-            rank_zero_info(f"tensorboard:   {tensorboard_command(output_dir.parent)}")
+        print_run_directory(cfg.paths.output_dir, trainer.loggers)
         checkpoint = trainer.checkpoint_callback
         if checkpoint is not None and getattr(checkpoint, "best_model_path", ""):
             rank_zero_info(f"best checkpoint: {checkpoint.best_model_path}")

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from nnframe.core.data.base.dataset_download import dataset_download
 from nnframe.core.errors import DatasetError
 from nnframe.det.data.coco_files import read_coco
 from nnframe.det.data.detection_datamodule import DetectionDataModule
@@ -143,9 +144,14 @@ class VOCDataModule(FileDetectionDataModule):
     def prepare_data(self) -> None:
         if self.download and not self.voc_root.is_dir():
             from torchvision.datasets import VOCDetection
+            from torchvision.datasets.voc import DATASET_YEAR_DICT
 
-            for image_set in sorted(set(self.sets.values())):
-                VOCDetection(str(self.root), year=self.year, image_set=image_set, download=True)
+            archive = DATASET_YEAR_DICT[self.year]["url"] if self.year in DATASET_YEAR_DICT else "its archive"
+            manual = (f"download {archive} and extract it under {self.root}, which gives {self.voc_root} with "
+                      "JPEGImages/, Annotations/ and ImageSets/Main/")
+            with dataset_download(f"Pascal VOC {self.year}", manual):
+                for image_set in sorted(set(self.sets.values())):
+                    VOCDetection(str(self.root), year=self.year, image_set=image_set, download=True)
 
     def build_dataset(self, split: str, transform: Callable[..., Any] | None) -> FileDetectionDataset:
         names = self.given_class_names or list(VOC_CLASSES)

@@ -9,6 +9,7 @@ import numpy as np
 from torchvision.datasets import OxfordIIITPet
 
 from nnframe.core.compat.torchvision import oxford_pet_segmentation_samples
+from nnframe.core.data.base.dataset_download import dataset_download
 from nnframe.seg.data.segmentation_datamodule import SegmentationDataModule
 from nnframe.seg.data.segmentation_dataset import SegmentationDataset
 from nnframe.seg.data.torchvision_source import open_torchvision_dataset
@@ -48,16 +49,22 @@ class OxfordPetDataModule(SegmentationDataModule):
         lookup[_TRIMAP_BORDER] = 2 if self.border == "class" else (self.ignore_index if self.ignore_index is not None else 0)
         return lookup
 
+    def manual_download_hint(self) -> str:
+        """Where to put the files by hand: the two archives and the folder they go in."""
+        folder = Path(self.root) / "oxford-iiit-pet"
+        return (f"extract images.tar.gz and annotations.tar.gz from https://www.robots.ox.ac.uk/~vgg/data/pets/ "
+                f"into {folder}, which gives {folder / 'images'} and {folder / 'annotations'}")
+
     def prepare_data(self) -> None:
         if self.download:
-            for split in ("trainval", "test"):
-                OxfordIIITPet(str(self.root), split=split, target_types="segmentation", download=True)
+            with dataset_download("Oxford-IIIT Pet", self.manual_download_hint()):
+                for split in ("trainval", "test"):
+                    OxfordIIITPet(str(self.root), split=split, target_types="segmentation", download=True)
 
     def load_split(self, split: str) -> SegmentationDataset:
         raw = open_torchvision_dataset(
             OxfordIIITPet, "Oxford-IIIT Pet", Path(self.root) / "oxford-iiit-pet",
-            f"Add data.download=true, or extract images.tar.gz and annotations.tar.gz from "
-            f"https://www.robots.ox.ac.uk/~vgg/data/pets/ into {Path(self.root) / 'oxford-iiit-pet'}",
+            f"Add data.download=true, or {self.manual_download_hint()}",
             root=str(self.root), split="trainval" if split == "train" else "test", target_types="segmentation",
         )
         samples = oxford_pet_segmentation_samples(raw)

@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from torchvision.datasets import VOCSegmentation
+from torchvision.datasets.voc import DATASET_YEAR_DICT
 
+from nnframe.core.data.base.dataset_download import dataset_download
 from nnframe.seg.data.segmentation_datamodule import SegmentationDataModule
 from nnframe.seg.data.segmentation_dataset import SegmentationDataset
 from nnframe.seg.data.torchvision_source import open_torchvision_dataset
@@ -35,16 +37,29 @@ class VOCSegmentationDataModule(SegmentationDataModule):
         super().__init__(**kwargs)
         self.year = str(year)
 
+    @property
+    def voc_root(self) -> Path:
+        return Path(self.root) / "VOCdevkit" / f"VOC{self.year}"
+
+    def manual_download_hint(self) -> str:
+        """Where to put the files by hand: the archive torchvision downloads, and what it holds."""
+        archive = DATASET_YEAR_DICT[self.year]["url"] if self.year in DATASET_YEAR_DICT else f"VOC{self.year}'s archive"
+        return (f"download {archive} and extract it under {self.root}, which gives {self.voc_root} with "
+                "JPEGImages/, SegmentationClass/ and ImageSets/Segmentation/{train,val}.txt")
+
     def prepare_data(self) -> None:
-        if self.download:
-            for image_set in ("train", "val"):
-                VOCSegmentation(str(self.root), year=self.year, image_set=image_set, download=True)
+        # Files already there are kept: torchvision would download the 2 GB archive again when it
+        # is not beside them (it checks the archive, not the extracted folder). One archive holds
+        # every image set.
+        if self.download and not self.voc_root.is_dir():
+            with dataset_download(f"Pascal VOC {self.year}", self.manual_download_hint()):
+                VOCSegmentation(str(self.root), year=self.year, image_set="train", download=True)
 
     def load_split(self, split: str) -> SegmentationDataset:
-        expected = Path(self.root) / "VOCdevkit" / f"VOC{self.year}"
+        expected = self.voc_root
         raw = open_torchvision_dataset(
             VOCSegmentation, f"Pascal VOC {self.year}", expected,
-            f"Add data.download=true, or extract VOCtrainval_11-May-2012.tar under {self.root}",
+            f"Add data.download=true, or {self.manual_download_hint()}",
             root=str(self.root), year=self.year, image_set=split,
         )
         return SegmentationDataset(list(zip(raw.images, raw.masks, strict=True)), VOC_CLASS_NAMES,

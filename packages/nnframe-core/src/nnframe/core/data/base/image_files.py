@@ -103,19 +103,24 @@ def find_image_files(root: str | Path) -> list[Path]:
     Raises:
         DatasetError: ``root`` is missing or holds no image.
     """
-    root = Path(root)
+    return _image_files_and_ignored(Path(root))[0]
+
+
+def _image_files_and_ignored(root: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """:func:`list_image_files` of ``root``, with :func:`find_image_files`'s errors."""
     if not root.is_dir():
         raise DatasetError(f"image folder not found: {root}")
-    paths, _ = list_image_files(root)
+    paths, ignored = list_image_files(root)
     if not paths:
         raise DatasetError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) found under {root}")
-    return paths
+    return paths, ignored
 
 
 class ImageFileDataset:
     """Images of a folder, unlabelled, for prediction: returns ``(image, index)``.
 
-    ``paths[index]`` gives the file of a sample back to the prediction writer.
+    ``paths[index]`` gives the file of a sample back to the prediction writer; ``ignored`` holds
+    ``(file, reason)`` of what was found there and is not an image (a ``notes.txt``).
 
     Args:
         root: the folder (searched recursively).
@@ -125,7 +130,7 @@ class ImageFileDataset:
 
     def __init__(self, root: str | Path, transform: Callable[..., Any] | None = None, image_mode: str = "RGB") -> None:
         self.root = Path(root)
-        self.paths = find_image_files(self.root)
+        self.paths, self.ignored = _image_files_and_ignored(self.root)
         self.transform = transform
         self.image_mode = image_mode
 

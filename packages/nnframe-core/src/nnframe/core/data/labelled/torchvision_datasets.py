@@ -26,6 +26,7 @@ from nnframe.core.compat.torchvision import (
     IdxFilesLoader,
     imagenette_samples,
 )
+from nnframe.core.data.base.dataset_download import dataset_download
 from nnframe.core.data.base.image_files import load_image
 from nnframe.core.errors import DatasetError
 
@@ -179,10 +180,26 @@ TORCHVISION_DATASETS: dict[str, TorchvisionDatasetInfo] = {
 
 
 def download_torchvision_dataset(name: str, root: str | Path) -> None:
-    """Download ``name`` into ``root`` with torchvision's own code (needs a network)."""
+    """Download ``name`` into ``root`` with torchvision's own code (needs a network); files
+    already there are kept (nothing is downloaded again).
+
+    Raises:
+        DatasetError: the download failed (no network, say), with where to put the files by hand.
+    """
     info = _info(name)
-    for kwargs in info.splits.values():
-        info.factory(root=str(root), download=True, **kwargs)
+    with dataset_download(name, manual_download_hint(name, root)):
+        for kwargs in info.splits.values():
+            info.factory(root=str(root), download=True, **kwargs)
+
+
+def manual_download_hint(name: str, root: str | Path) -> str:
+    """How to put ``name``'s files under ``root`` by hand: the files or archive, and the folder."""
+    info = _info(name)
+    folder = Path(root) / info.folder
+    if info.files == _IDX_FILES:
+        return f"put {', '.join(f + '.gz' for f in info.files)} ({info.url_hint}) in {folder} (gzipped or extracted)"
+    holds = f" ({', '.join(info.files)})" if info.files else ""
+    return f"download {info.url_hint} and extract it under {Path(root)}, which gives {folder}{holds}"
 
 
 def load_torchvision_dataset(name: str, root: str | Path, split: str) -> Any:
@@ -200,19 +217,40 @@ def load_torchvision_dataset(name: str, root: str | Path, split: str) -> Any:
     if not folder.is_dir() or missing:
         what = (f"its files in {folder}" if not folder.is_dir() or len(missing) == len(info.files)
                 else f"{', '.join(missing)} in {folder}")
-        manual = (f"put {info.url_hint} in {folder} (gzipped as downloaded, or extracted)" if info.files == _IDX_FILES
-                  else f"download {info.url_hint} and extract it under {Path(root)}")
         raise DatasetError(
             f"{name} not found: expected {what}{_found_elsewhere(Path(root), info, folder)}. Add data.download=true "
-            f"to download it (needs a network), or {manual} "
+            f"to download it (needs a network), or {manual_download_hint(name, root)} "
             f"(data.root={root}; NNFRAME_DATA_DIR sets the data root for all datasets)."
         )
+    # data.download=true alone keeps files that are there: they must go first.
+    again = f"Delete {folder} and run with data.download=true, or {manual_download_hint(name, root)}"
     try:
         return info.factory(root=str(root), download=False, **info.splits[split])
-    except (RuntimeError, OSError, ValueError, EOFError, KeyError) as error:
-        raise DatasetError(f"cannot load {name} from {folder}: {error}. Re-download it (data.download=true).") from error
+    except KeyError as error:
+        bytes_keyed = _bytes_keyed_pickle(folder, info.files)
+        if bytes_keyed is not None:
+            raise DatasetError(
+                f"cannot load {name}: {bytes_keyed} was pickled with bytes keys (b'data', b'labels': a copy read "
+                "with encoding='bytes' and saved again); the original files, which torchvision reads, have str "
+                f"keys. {again}") from error
+        raise DatasetError(f"cannot load {name} from {folder}: no key {error} in its files. {again}") from error
+    except (RuntimeError, OSError, ValueError, EOFError) as error:
+        raise DatasetError(f"cannot load {name} from {folder}: {error}. {again}") from error
     except Exception as error:  # unpickling a damaged CIFAR batch raises anything
-        raise DatasetError(f"cannot load {name} from {folder}: {error!r}. Re-download it.") from error
+        raise DatasetError(f"cannot load {name} from {folder}: {error!r}. {again}") from error
+
+
+def _bytes_keyed_pickle(folder: Path, files: tuple[str, ...]) -> Path | None:
+    """The first of ``files`` that is a pickled dict with bytes keys (``b'data'``), else None."""
+    for name in files:
+        try:
+            with open(folder / name, "rb") as handle:
+                content = pickle.load(handle, encoding="latin1")
+        except Exception:  # not a pickle (IDX files), or damaged: not this problem
+            continue
+        if isinstance(content, dict) and any(isinstance(key, bytes) for key in content):
+            return folder / name
+    return None
 
 
 def _found_elsewhere(root: Path, info: TorchvisionDatasetInfo, folder: Path) -> str:
