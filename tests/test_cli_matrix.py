@@ -21,6 +21,7 @@ from PIL import Image
 
 from nnframe.core.cli import main
 from nnframe.core.task_registry import discover_tasks
+from nnframe.core.testing import followed_tensorboard_hint
 
 pytestmark = pytest.mark.slow
 
@@ -122,6 +123,9 @@ def check_train(task: str, run_dir: Path, output: str, workdir: Path) -> None:
     assert (run_dir / "run.json").stat().st_mode & 0o077 == 0o044  # readable by all, as under umask 022
     assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
     assert "run directory:" in output and "Total FLOPs:" in output and "Total FLOPs: 0 " not in output
+    # The TensorBoard hint, followed: its folder holds this run's events and the HPARAMS summary,
+    # whose first column is the monitored metric (a run placed outside the log directory: its own).
+    assert followed_tensorboard_hint(output, run_dir)[0] == ("", monitor(task))
     assert "0.00it/s" not in output
     # The start-up tree shows what training uses, paths whole (not cut at 80 columns).
     tree = re.split(r"\n(?:preprocessing|data):", output.split("CONFIG", 1)[1], maxsplit=1)[0]  # after the data check

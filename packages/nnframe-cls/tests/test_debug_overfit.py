@@ -9,17 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from nnframe.core.testing import read_batch_hashes, run_cli, write_shapes_folder
+from nnframe.core.testing import followed_tensorboard_hint, read_batch_hashes, run_cli, write_shapes_folder
 from nnframe.core.testing.nnframe_process import run_nnframe
 
 pytestmark = pytest.mark.slow
 
 
 def test_debug_overfit_drives_the_default_models_loss_to_near_zero(tmp_path: Path) -> None:
-    run_nnframe("cls", "train", "debug=overfit", "data.num_train=512", cwd=tmp_path)
+    done = run_nnframe("cls", "train", "debug=overfit", "data.num_train=512", cwd=tmp_path)
     (record,) = (tmp_path / "outputs" / "cls" / "train").glob("*/*/run.json")
     metrics = json.loads(record.read_text())["metrics"]
     assert metrics["train/acc"] == 1.0 and metrics["train/loss_epoch"] < 0.05, metrics
+    # The TensorBoard hint at the end, followed: the log directory, with the HPARAMS summary.
+    columns = followed_tensorboard_hint(done.stdout + done.stderr, record.parent)
+    assert columns[0] == ("", "val/acc"), columns
 
 
 def test_debug_overfit_repeats_the_batches_of_a_folder_read_by_the_dataloader(

@@ -35,7 +35,7 @@ from nnframe.core.training.optimizer_steps import (
     too_few_steps_message,
     train_size,
 )
-from nnframe.core.training.run_info import log_run_info
+from nnframe.core.training.run_info import log_run_info, tensorboard_log_root
 from nnframe.core.training.run_lifecycle import RunInterrupted, continue_command, record_run, stop_message
 from nnframe.core.training.run_summary import (
     apply_extras,
@@ -217,14 +217,17 @@ def train(cfg: DictConfig) -> dict[str, float]:
         print_metrics("final metrics", _final_table(metrics))
         _explain_chance(cfg, datamodule, metrics)
         report_data_counts(datamodule.data_report, cfg.paths.output_dir)  # what was left out, again at the end
-        output_dir = Path(cfg.paths.output_dir)
+        # Absolute paths: the user copies them into the next command, from any folder.
+        output_dir = Path(cfg.paths.output_dir).absolute()
         rank_zero_info(f"run directory: {output_dir}")
+        log_root = tensorboard_log_root(cfg) or output_dir
         if any(isinstance(lg, TensorBoardLogger) for lg in trainer.loggers):
-            rank_zero_info(f"tensorboard:   {tensorboard_command(output_dir.parent)}")
+            # Where the HPARAMS experiment summary is: opened on another folder, HPARAMS misses it.
+            rank_zero_info(f"tensorboard:   {tensorboard_command(log_root)}")
         checkpoint = trainer.checkpoint_callback
         if checkpoint is not None and getattr(checkpoint, "best_model_path", ""):
-            rank_zero_info(f"best checkpoint: {checkpoint.best_model_path}")
-            rank_zero_info(f"last checkpoint: {Path(checkpoint.dirpath) / 'last.ckpt'}")
+            rank_zero_info(f"best checkpoint: {Path(checkpoint.best_model_path).absolute()}")
+            rank_zero_info(f"last checkpoint: {(Path(checkpoint.dirpath) / 'last.ckpt').absolute()}")
     return metrics
 
 
