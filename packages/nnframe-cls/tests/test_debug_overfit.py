@@ -35,7 +35,7 @@ def test_debug_overfit_repeats_the_batches_of_a_folder_read_by_the_dataloader(
     monkeypatch.setenv("NNFRAME_OUTPUT_DIR", str(tmp_path / "outputs"))
     hashes = tmp_path / "hashes"
     code, output = run_cli(capsys, "cls", "train", "debug=overfit", "data=image_folder", f"data.root={root}",
-                           "data.batch_size=16",  # 3 batches: the 48 images
+                           "data.batch_size=16", "trainer.max_epochs=25",  # 3 batches (the 48 images), 75 steps
                            "+callbacks.hashes._target_=nnframe.core.testing.BatchHashRecorder",
                            f"+callbacks.hashes.dirpath={hashes}")
     assert code == 0, output[-3000:]
@@ -43,7 +43,7 @@ def test_debug_overfit_repeats_the_batches_of_a_folder_read_by_the_dataloader(
     epochs: dict[int, list[str]] = {}
     for epoch, _, digest in seen:
         epochs.setdefault(epoch, []).append(digest)
-    assert len(epochs) == 50 and len(epochs[0]) == 3, {e: len(d) for e, d in epochs.items()}
+    assert len(epochs) == 25 and len(epochs[0]) == 3, {e: len(d) for e, d in epochs.items()}
     assert all(digests == epochs[0] for digests in epochs.values()), "the batches differ between epochs"
     (record,) = (tmp_path / "outputs" / "cls" / "train").glob("*/*/run.json")
     metrics = json.loads(record.read_text())["metrics"]
