@@ -21,6 +21,7 @@ from PIL import Image
 
 from nnframe.core.cli import main
 from nnframe.core.task_registry import discover_tasks
+from nnframe.core.testing import followed_tensorboard_hint
 
 pytestmark = pytest.mark.slow
 
@@ -122,6 +123,9 @@ def check_train(task: str, run_dir: Path, output: str, workdir: Path) -> None:
     assert (run_dir / "run.json").stat().st_mode & 0o077 == 0o044  # readable by all, as under umask 022
     assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
     assert "run directory:" in output and "Total FLOPs:" in output and "Total FLOPs: 0 " not in output
+    # The TensorBoard hint, followed: its folder holds this run's events and the HPARAMS summary,
+    # whose first column is the monitored metric (a run placed outside the log directory: its own).
+    assert followed_tensorboard_hint(output, run_dir)[0] == ("", monitor(task))
     assert "0.00it/s" not in output
     # The start-up tree shows what training uses, paths whole (not cut at 80 columns).
     tree = re.split(r"\n(?:preprocessing|data):", output.split("CONFIG", 1)[1], maxsplit=1)[0]  # after the data check
@@ -199,12 +203,28 @@ def check_export(task: str, ckpt: Path, workdir: Path) -> None:
         relative = [f"export.output={name}"]
     else:  # core's export: a model file and its json in a folder
         relative = ["export.output_dir=deploy"]
-    _ok(run_nnframe(task, "export", f"ckpt_path={ckpt}", *relative, f"hydra.run.dir={run_dir}", cwd=workdir))
+    output = _ok(run_nnframe(task, "export", f"ckpt_path={ckpt}", *relative, f"hydra.run.dir={run_dir}",
+                             cwd=workdir))
     # A relative output is inside the run directory.
     if one_file:
         assert (run_dir / name).is_file() and not (workdir / name).exists()
     else:
         assert (run_dir / "deploy" / "model.onnx").is_file() and (run_dir / "deploy" / "model.json").is_file()
+    # The next command it prints (ssl: fine-tune the backbone) works as printed from another folder:
+    # the file's path is absolute, not relative to the export's run directory.
+    match = re.search(r"^fine-tune it: (nnframe .*)$", output, re.MULTILINE)
+    if match:
+        printed = shlex.split(match.group(1))
+        elsewhere = workdir / f"{task}_export_elsewhere"
+        elsewhere.mkdir()
+        downstream = printed[1]
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(elsewhere)
+            patch.setenv("NNFRAME_OUTPUT_DIR", str(elsewhere / "outputs"))
+            assert main([*printed[1:], *tiny(downstream), *TRAIN, "test=false",
+                         f"hydra.run.dir={elsewhere / 'run'}"]) == 0
+        record = json.loads((elsewhere / "run" / "run.json").read_text())
+        assert record["status"] == "completed", record
 
 
 def check_bench(task: str, workdir: Path) -> None:
@@ -226,9 +246,10 @@ def check_shard(task: str, workdir: Path) -> None:
     root = write_shapes_folder(workdir / f"{task}_shard_folder", {"train": {"circle": 8, "square": 8},
                                                                    "val": {"circle": 4, "square": 4}}, image_size=16)
     shards = workdir / f"{task}_shards"
-    output = _ok(run_nnframe(task, "shard", "data=image_folder", f"data.root={root}", f"shard.output_dir={shards}",
+    output = _ok(run_nnframe(task, "shard", "data=image_folder", f"data.root={root}", f"shard.output_dir={shards.name}",
                              "shard.samples_per_shard=8", "data.batch_size=8", cwd=workdir))  # 16 images
-    assert f"{task} train data=webdataset data.shards={shards}" in output
+    # A relative folder (from the working folder) is printed absolute: the command works from anywhere.
+    assert f"{task} train data=webdataset data.shards={shards}`" in output
     model_only = [o for o in tiny(task) if not o.startswith("data.")]  # the shapes' sizes do not apply
     output = _ok(run_nnframe(task, "train", "data=webdataset", f"data.shards={shards}", "data.batch_size=8",
                              "data.num_workers=2", "trainer.max_epochs=1", *model_only,

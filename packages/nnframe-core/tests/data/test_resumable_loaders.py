@@ -163,3 +163,28 @@ def test_data_loader_starts_the_next_epoch_at_its_first_batch() -> None:
     epoch_2 = list(loader)
     _seed_globals(0)
     assert _same(epoch_2, list(reference)) and len(epoch_2) == len(loader)
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_a_replaying_loader_repeats_its_draws_every_epoch_and_leaves_the_global_generators_alone(
+        num_workers: int) -> None:
+    """``replay_seed`` (``trainer.overfit_batches``): the same batches every iteration, whatever the
+    training draws from the global generators in between; a resumed iteration goes on with them."""
+    def loader() -> ResumableDataLoader:
+        return ResumableDataLoader(_RandomlyAugmented(), batch_size=8, num_workers=num_workers,
+                                   generator=torch.Generator(), replay_seed=5)
+
+    replaying = loader()
+    _seed_globals(0)
+    first = list(replaying)
+    training_draws = torch.rand(3)  # what training draws after the epoch: untouched by the fetches
+    _seed_globals(0)
+    assert torch.equal(training_draws, torch.rand(3))
+    _seed_globals(1)  # the training's draws moved the global generators: no effect
+    second = list(replaying)
+    assert _same(first, second) and len(first) == len(replaying)
+    assert not _same(first, list(ResumableDataLoader(_RandomlyAugmented(), batch_size=8, replay_seed=6)))
+
+    resumed = loader()
+    resumed.load_state_dict({"epoch": 0, "batches": 4})
+    assert _same(list(resumed), first[4:])

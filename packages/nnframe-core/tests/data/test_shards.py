@@ -135,3 +135,27 @@ def test_a_shard_loader_resumed_mid_epoch_hands_out_the_rest_of_that_epochs_batc
     resumed = loader()
     resumed.load_state_dict(stopped.state_dict())
     assert [labels.tolist() + [images.sum().item()] for images, labels in resumed] == full[2:]
+
+
+def test_overfitting_reads_the_same_batches_from_the_shards_every_epoch(folder_and_shards) -> None:
+    """``debug=overfit`` (``trainer.overfit_batches``) on ``data=webdataset``: the first epoch's
+    shuffle and random draws every epoch; without it each epoch reshuffles and draws anew."""
+    import torch
+
+    _, shards = folder_and_shards
+
+    def batches(overfit_batches: int, epoch: int) -> list[list[float]]:
+        datamodule = _stream(shards)
+        datamodule.batch_size = 4
+        # A random augmentation, drawn from the global generator as real transforms do.
+        datamodule.set_transforms(lambda image, label: (pil_to_tensor(image) + torch.randint(0, 9, (1,)), label),
+                                  None)
+        progress = SimpleNamespace(current=SimpleNamespace(processed=epoch))
+        datamodule.trainer = SimpleNamespace(overfit_batches=overfit_batches, global_rank=0, world_size=1,
+                                             fit_loop=SimpleNamespace(epoch_progress=progress))
+        return [labels.tolist() + [images.sum().item()] for images, labels in datamodule.train_dataloader()]
+
+    torch.manual_seed(0)
+    first = batches(3, 0)
+    assert batches(3, 4) == first and batches(3, 1) == first
+    assert batches(0, 0) != batches(0, 4)

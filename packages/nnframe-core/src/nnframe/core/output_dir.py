@@ -41,6 +41,6 @@ def ensure_writable_dir(path: str | Path, what: str = "output directory", create
 
 def in_run_dir(path: str | Path, run_dir: str | Path) -> Path:
     """``path`` as given if absolute, else inside the run directory (``export.output=backbone.pt``
-    writes ``<run dir>/backbone.pt``, not into whatever folder the command was started from)."""
-    path = Path(path).expanduser()
-    return path if path.is_absolute() else Path(run_dir) / path
+    writes ``<run dir>/backbone.pt``, not into whatever folder the command was started from).
+    Always absolute: the commands print it for the next command, which may run from elsewhere."""
+    return (Path(run_dir) / Path(path).expanduser()).absolute()

@@ -126,6 +126,6 @@ def run_cross_validation(cfg: DictConfig, train_fold: Callable[[DictConfig], dic
     if global_rank() == 0:
         (output_dir / SUMMARY_FILE).write_text(json.dumps({"folds": folds, "metrics": summary}, indent=2) + "\n")
         _write_tensorboard_text(output_dir, table)
-    rank_zero_info(f"run directory: {output_dir} (folds in fold_0 ... fold_{folds - 1}, summary in {SUMMARY_FILE})")
+    rank_zero_info(f"run directory: {output_dir.absolute()} (folds in fold_0 ... fold_{folds - 1}, summary in {SUMMARY_FILE})")
     means = {name: entry["mean"] for name, entry in summary.items()}
     return {**means, **{f"{name}_std": entry["std"] for name, entry in summary.items()}}

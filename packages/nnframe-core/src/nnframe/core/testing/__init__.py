@@ -5,7 +5,7 @@ from nnframe.core.testing.batch_hashes import BatchHashRecorder, batch_hash, rea
 from nnframe.core.testing.cli_run import run_cli
 from nnframe.core.testing.compose import compose_task_config
 from nnframe.core.testing.datasets import write_imagenette, write_shapes_folder
-from nnframe.core.testing.event_files import event_summaries
+from nnframe.core.testing.event_files import event_summaries, followed_tensorboard_hint
 from nnframe.core.testing.faults import (
     CrashCallback,
     HangCallback,
@@ -33,6 +33,7 @@ __all__ = [
     "batch_hash",
     "read_batch_hashes",
     "event_summaries",
+    "followed_tensorboard_hint",
     "run_cli",
     "render_screen",
     "run_in_terminal",

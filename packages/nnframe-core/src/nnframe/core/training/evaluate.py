@@ -53,7 +53,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
             ) from error
         raise
     print_metrics(f"evaluation of {cfg.ckpt_path}", metrics)
-    print_run_directory(cfg.paths.output_dir, trainer.loggers)
+    print_run_directory(cfg, trainer.loggers)
     return metrics
 
 

@@ -182,10 +182,29 @@ def trial_id(cfg: DictConfig) -> str:
     return f"{name} ({'/'.join([*parts, relative.name])})"
 
 
+def tensorboard_log_root(cfg: DictConfig) -> Path | None:
+    """The folder to open TensorBoard on for this run, absolute (the hint is followed from any
+    folder): the log directory (``paths.log_dir``) that holds the run, where the HPARAMS
+    experiment summary of every run under it is written (TensorBoard reads it only under the
+    folder it is opened on); for a run placed outside it (``hydra.run.dir=...``), the run
+    directory itself. None: the config has no run directory."""
+    try:
+        output = Path(str(cfg.paths.output_dir)).absolute()
+        log_dir = cfg.paths.get("log_dir")
+    except Exception:  # no paths, or an output_dir that only resolves inside Hydra
+        return None
+    if log_dir:
+        root = Path(str(log_dir)).expanduser().absolute()
+        if output.is_relative_to(root):
+            return root
+    return output
+
+
 def log_run_info(trainer: L.Trainer, cfg: DictConfig) -> None:
     """Have ``trainer`` write the run's HPARAMS session and TEXT entries to TensorBoard when it
-    starts fitting, and the session's end when the run (fit, then test) has finished."""
-    log_root = cfg.paths.get("log_dir") if "paths" in cfg else None
+    starts fitting, and the session's end when the run (fit, then test) has finished; the
+    experiment summary goes to :func:`tensorboard_log_root`, the folder the run's end prints."""
+    log_root = tensorboard_log_root(cfg)
     trainer.callbacks.append(RunInfoCallback(run_hparams(cfg), run_text(cfg), ends_after_test=bool(cfg.get("test")),
                                              log_root=str(log_root) if log_root else None,
                                              monitor=cfg.get("monitor"), trial_id=trial_id(cfg)))

@@ -251,15 +251,18 @@ def print_metrics(title: str, metrics: dict[str, float]) -> None:
 
 
 @rank_zero_only
-def print_run_directory(output_dir: str | Path, loggers: Any = ()) -> None:
+def print_run_directory(cfg: Any, loggers: Any = ()) -> None:
     """``run directory: <dir>`` and, with a TensorBoard logger among ``loggers``, the command
-    that shows its logs: the last lines of every action that writes a run directory."""
+    that shows its logs: the last lines of every action that writes a run directory. Absolute
+    paths: the user copies them into the next command, from any folder."""
     from lightning.pytorch.loggers import TensorBoardLogger
     from lightning.pytorch.utilities import rank_zero_info
 
     from nnframe.core.loggers.tensorboard_command import tensorboard_command
+    from nnframe.core.training.run_info import tensorboard_log_root
 
-    output_dir = Path(output_dir)
+    output_dir = Path(cfg.paths.output_dir).absolute()
     rank_zero_info(f"run directory: {output_dir}")
     if any(isinstance(logger, TensorBoardLogger) for logger in loggers or ()):
-        rank_zero_info(f"tensorboard:   {tensorboard_command(output_dir.parent)}")
+        # Where the HPARAMS experiment summary is: opened on another folder, HPARAMS misses it.
+        rank_zero_info(f"tensorboard:   {tensorboard_command(tensorboard_log_root(cfg) or output_dir)}")

@@ -29,8 +29,9 @@ def shard_data(cfg: DictConfig) -> Path:
     datamodule = build_datamodule(cfg, stage="fit")  # train and val, and test when cfg.test
     print_data_summary(datamodule.summary())
     index = write_shards(datamodule, cfg.shard.output_dir, int(cfg.shard.samples_per_shard))
-    rank_zero_info(f"shards written: {index.parent}\ntrain on them with `nnframe {cfg.task_name} train "
-                   f"data=webdataset data.shards={index.parent}`")
+    folder = index.parent.absolute()  # the printed command works from any folder
+    rank_zero_info(f"shards written: {folder}\ntrain on them with `nnframe {cfg.task_name} train "
+                   f"data=webdataset data.shards={folder}`")
     return index
 
 

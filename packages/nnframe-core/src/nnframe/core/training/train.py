@@ -216,11 +216,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
         print_metrics("final metrics", _final_table(metrics))
         _explain_chance(cfg, datamodule, metrics)
         report_data_counts(datamodule.data_report, cfg.paths.output_dir)  # what was left out, again at the end
-        print_run_directory(cfg.paths.output_dir, trainer.loggers)
+        print_run_directory(cfg, trainer.loggers)
         checkpoint = trainer.checkpoint_callback
         if checkpoint is not None and getattr(checkpoint, "best_model_path", ""):
-            rank_zero_info(f"best checkpoint: {checkpoint.best_model_path}")
-            rank_zero_info(f"last checkpoint: {Path(checkpoint.dirpath) / 'last.ckpt'}")
+            rank_zero_info(f"best checkpoint: {Path(checkpoint.best_model_path).absolute()}")
+            rank_zero_info(f"last checkpoint: {(Path(checkpoint.dirpath) / 'last.ckpt').absolute()}")
     return metrics
 
 

@@ -307,7 +307,7 @@ def tune_from_cli(cfg: DictConfig) -> None:
     result = tune(cfg)
     for note in result.notes:
         rank_zero_info(f"note: {note}")
-    output_dir = Path(cfg.paths.output_dir)
+    output_dir = Path(cfg.paths.output_dir).absolute()
     if result.lr_curve:
         rank_zero_info(f"LR range test: {output_dir / 'lr_finder.png'} "
                        f"(and TensorBoard: {tensorboard_command(output_dir)})")

@@ -10,7 +10,7 @@ from typing import Any
 
 import lightning as L
 import torch
-from torch.utils.data import DataLoader, Dataset, default_collate
+from torch.utils.data import DataLoader, Dataset, SequentialSampler, Subset, default_collate
 
 from nnframe.core.contracts import check_members
 from nnframe.core.data.base._contract import VISION_DATAMODULE_MEMBERS, check_split_dataset
@@ -335,10 +335,20 @@ class VisionDataModule(L.LightningDataModule):
 
             return build_device_loader(self, split, train)  # type: ignore[return-value]
         dataset = self.datasets[split]
-        sampler, generator = None, None
+        sampler, generator, extra = None, None, {}
+        overfit = train and self.overfitting()
         if train:
             generator = torch.Generator()
-            if self.class_balance == "sampler":
+            if overfit:
+                # The first batches of the first epoch's order, with its random draws, every epoch:
+                # the same batches, augmentation included. The order is fixed in a Subset read in
+                # sequence (Lightning swaps any other sampler for a SequentialSampler, with a
+                # warning): in the stored order a class-per-folder dataset's first batches would
+                # hold one class each, which BatchNorm cannot tell apart.
+                order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(self.seed))
+                dataset = Subset(dataset, order.tolist())
+                sampler, extra = SequentialSampler(dataset), {"replay_seed": self.seed}
+            elif self.class_balance == "sampler":
                 sampler = ClassBalancedSampler(self.train_targets(), self.seed, self._current_epoch(), generator)
             else:
                 sampler = EpochSeededRandomSampler(dataset, self.seed, self._current_epoch(), generator)
@@ -352,11 +362,18 @@ class VisionDataModule(L.LightningDataModule):
             drop_last=self.drop_last if train else False,
             num_workers=self.num_workers,
             pin_memory=self.pin_memory,
-            persistent_workers=self.persistent_workers,
+            persistent_workers=self.persistent_workers and not overfit,  # fresh workers replay their draws
             # The default as the plain function: a bound method would pickle the whole datamodule
             # (and its trainer) into each worker under the spawn start method (macOS, Windows).
             collate_fn=default_collate if type(self).collate is VisionDataModule.collate else self.collate,
+            **extra,
         )
+
+    def overfitting(self) -> bool:
+        """Whether the trainer overfits a few batches (``trainer.overfit_batches``, which
+        ``debug=overfit`` sets): the training loaders then give the same batches every epoch."""
+        trainer = self.trainer
+        return bool(trainer is not None and trainer.overfit_batches)
 
     def _current_epoch(self) -> int:
         """The epoch the trainer is at (restored from a checkpoint when resuming), else 0."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +23,32 @@ def _global_random_states_kept() -> Iterator[None]:
         yield
     random.setstate(python)
     np.random.set_state(numpy)
+
+
+class _ReplayedDraws:
+    """The random states (Python's, NumPy's, torch's CPU generator) of one iteration's fetches,
+    started from a seed and swapped in around each fetch: the transforms draw the same numbers in
+    every iteration, whatever the training between two fetches draws from the global generators."""
+
+    def __init__(self, seed: int) -> None:
+        with _global_random_states_kept():
+            random.seed(seed)
+            np.random.seed(seed % 2**32)
+            torch.random.default_generator.manual_seed(seed)  # the CPU generator only (the transforms')
+            self._states = (random.getstate(), np.random.get_state(), torch.random.get_rng_state())
+
+    @contextlib.contextmanager
+    def swapped_in(self) -> Iterator[None]:
+        """Draw from these states inside the block; the global ones are put back after it."""
+        with _global_random_states_kept():
+            python, numpy, generator = self._states
+            random.setstate(python)
+            np.random.set_state(numpy)
+            torch.random.set_rng_state(generator)
+            try:
+                yield
+            finally:
+                self._states = (random.getstate(), np.random.get_state(), torch.random.get_rng_state())
 
 
 class ResumableDataLoader(DataLoader):
@@ -45,12 +72,23 @@ class ResumableDataLoader(DataLoader):
 
     Nothing is fetched before the first batch is asked for, so the epoch and the position are
     those Lightning has set by then. Under DDP Lightning rebuilds the loader with its distributed
-    sampler (every process saves the same position: they step in lockstep). Arguments are
-    ``DataLoader``'s.
+    sampler (every process saves the same position: they step in lockstep).
+
+    With ``replay_seed`` every iteration makes the same random draws (``trainer.overfit_batches``,
+    which ``debug=overfit`` sets: the same batches every epoch, augmentation included): without
+    workers the fetches draw from random states started from that seed in every iteration (and
+    swapped in around each fetch, so the training's own draws do not move them); with workers the
+    loader's generator, which seeds the workers, is started from it too (workers that persist
+    between epochs carry their streams over, so the datamodule turns them off for it).
+
+    Args:
+        *args, **kwargs: ``DataLoader``'s.
+        replay_seed: repeat the draws of the first iteration from this seed (None: fresh draws).
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, replay_seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.replay_seed = replay_seed
         self._position = (self._epoch(), 0)  # (epoch, batches handed out in it)
         self._resume_at: tuple[int, int] | None = None  # from load_state_dict, for the next iteration
 
@@ -77,6 +115,9 @@ class ResumableDataLoader(DataLoader):
         self._position = (epoch, first)
         if first >= len(self):
             return  # the epoch was over: nothing to load
+        if self.replay_seed is not None:
+            yield from self._replay(epoch, first)
+            return
         iterator = super().__iter__()
         if first:
             with _global_random_states_kept():  # the dropped batches' transforms draw from them (no workers)
@@ -85,6 +126,23 @@ class ResumableDataLoader(DataLoader):
         for batches, batch in enumerate(iterator, start=first + 1):
             self._position = (epoch, batches)
             yield batch
+
+    def _replay(self, epoch: int, first: int) -> Iterator[Any]:
+        """The iteration with the draws of every other one (``replay_seed``), from batch ``first``."""
+        draws = _ReplayedDraws(self.replay_seed)  # type: ignore[arg-type]
+        if self.generator is not None:  # the workers' base seed is drawn from it
+            self.generator.manual_seed(self.replay_seed)  # type: ignore[arg-type]
+        with draws.swapped_in():  # without a generator the base seed comes from torch's global one
+            iterator = super().__iter__()
+        end = object()
+        for batches in itertools.count(1):
+            with draws.swapped_in():
+                batch = next(iterator, end)
+            if batch is end:
+                return
+            if batches > first:  # the batches before a resumed position are fetched and dropped
+                self._position = (epoch, batches)
+                yield batch
 
 
 class TimedResumableDataLoader(TimedFetches, ResumableDataLoader):

@@ -152,8 +152,9 @@ class DeviceBatchLoader:
         seed: base seed of order and augmentation.
         rank, world_size: this process's shard.
         ignore_index: mask value where a geometric step pads (masks only; None: 0).
-        repeat_batches: every epoch the same batches: the stored order and the augmentation draws
-            of epoch 0 (``trainer.overfit_batches``, which ``debug=overfit`` sets).
+        repeat_batches: every epoch the same batches: the order and the augmentation draws of
+            epoch 0 (``trainer.overfit_batches``, which ``debug=overfit`` sets; its first batches
+            then mix the classes, as the DataLoader path's do).
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int,
@@ -195,8 +196,9 @@ class DeviceBatchLoader:
 
     def _indices(self) -> torch.Tensor:
         n = len(self.images)
-        if self.shuffle:
-            order = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed + self.epoch))
+        if self.shuffle or self.repeat_batches:
+            epoch = 0 if self.repeat_batches else self.epoch
+            order = torch.randperm(n, generator=torch.Generator().manual_seed(self.seed + epoch))
         else:
             order = torch.arange(n)
         return order[self.rank::self.world_size].to(self.device)
@@ -280,12 +282,12 @@ def build_device_loader(datamodule: Any, split: str, train: bool) -> DeviceBatch
                 targets = targets.to(torch.uint8)  # a quarter of the bytes to gather per batch
         cache[key] = (prepare_images(images, plan).to(device), targets.to(device))
     images, labels = cache[key]
-    overfit = bool(trainer is not None and trainer.overfit_batches)
+    overfit = datamodule.overfitting()
     loader = (TimedDeviceBatchLoader if train else DeviceBatchLoader)(
         images, labels, datamodule.batch_size if train else datamodule.eval_batch_size,
         [p.augmentation for p in plans] if callable(batch_plans) else plan.augmentation,
-        # trainer.overfit_batches: the same first batches every epoch, as Lightning makes a
-        # DataLoader's sampler sequential for it (it cannot reach into this loader's order).
+        # trainer.overfit_batches: the first epoch's first batches every epoch, as the datamodule's
+        # DataLoader gives them (Lightning cannot reach into this loader's order).
         device=device, shuffle=train and not overfit, repeat_batches=train and overfit,
         drop_last=datamodule.drop_last if train else False,
         seed=datamodule.seed,

@@ -104,6 +104,10 @@ class WebDatasetDataModule(VisionDataModule):
         kwargs = {"batch_size": self.batch_size if train else self.eval_batch_size, "num_workers": self.num_workers,
                   "pin_memory": self.pin_memory, "drop_last": self.drop_last if train else False,
                   "collate_fn": default_collate if type(self).collate is VisionDataModule.collate else self.collate}
+        if train and self.overfitting():
+            # trainer.overfit_batches: the first epoch's shuffle and random draws every epoch, the
+            # same batches (Lightning cannot make a stream's order sequential; it only warns).
+            return ShardLoader(dataset, epoch=lambda: 0, replay_seed=self.seed, **kwargs)
         if train:
             return ShardLoader(dataset, epoch=self._current_epoch, **kwargs)
         return DataLoader(dataset, **kwargs)
