@@ -37,6 +37,8 @@ def test_pretrained_without_network_names_the_weights_and_the_fix(tmp_path: Path
     (error,) = re.findall(r"^nnframe: error: .*$", output, re.MULTILINE)
     assert "timm/resnet18" in error and "model.pretrained_file=/path/to/model.safetensors" in error, error
 
+    if "HF_HUB_OFFLINE" in offline:
+        return  # the fix is followed once: with the Hub unreachable, where a lookup would show
     # Following it: the weights, fetched by hand (here: written), given as model.pretrained_file.
     weights = tmp_path / "model.safetensors"
     save_file(timm.create_model("resnet18", pretrained=False).state_dict(), str(weights))

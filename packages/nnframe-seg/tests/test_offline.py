@@ -52,6 +52,8 @@ def test_pretrained_encoder_without_network_names_the_weights_and_the_fix(tmp_pa
     error = _one_error(_nnframe(tmp_path, offline, *model, *TINY))
     assert "smp-hub/resnet18.imagenet" in error and "model.pretrained_file=/path/to/model.safetensors" in error, error
 
+    if "HF_HUB_OFFLINE" in offline:
+        return  # the fix is followed once: with the Hub unreachable, where a lookup would show
     weights = tmp_path / "model.safetensors"  # fetched by hand: here, written
     save_file(smp.create_model("unet", encoder_name="resnet18", encoder_weights=None).encoder.state_dict(),
               str(weights))
