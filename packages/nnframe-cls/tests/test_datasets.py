@@ -170,3 +170,20 @@ def test_default_on_device_path_reads_the_files_as_the_per_image_path_does(data:
     (device_images, device_labels), (images, labels) = batches[True], batches[False]
     assert device_images.shape == images.shape and torch.equal(device_labels, labels)
     assert torch.allclose(device_images, images, atol=1e-5)  # the same files, the same normalisation
+
+
+def test_a_truncated_mnist_file_is_named_with_the_fix(tmp_path: Path) -> None:
+    raw = write_mnist(tmp_path, gzipped=False)
+    damaged = raw / "train-images-idx3-ubyte"
+    damaged.write_bytes(damaged.read_bytes()[:-100])
+    datamodule = TorchvisionDataModule("mnist", root=tmp_path, **eval_only(size=28, norm="mnist"))
+    with pytest.raises(DatasetError) as error:
+        datamodule.setup("fit")
+    message = str(error.value)
+    assert f"{damaged} is truncated" in message and f"Delete {damaged} and run again with data.download=true" in message
+    # The fix: the file deleted, the download (here: the test's writer) fetches it again.
+    damaged.unlink()
+    write_mnist(tmp_path, gzipped=False)
+    datamodule = TorchvisionDataModule("mnist", root=tmp_path, **eval_only(size=28, norm="mnist"))
+    datamodule.setup("fit")
+    assert len(datamodule.datasets["train"]) == 10

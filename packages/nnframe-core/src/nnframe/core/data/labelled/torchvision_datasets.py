@@ -62,6 +62,11 @@ class _STL10(FilesExistIntegrity, datasets.STL10):
         return all((folder / name).is_file() for name, _ in self.train_list + self.test_list)
 
 
+def _fetch_again(path: Path) -> str:
+    # With the file present data.download=true does nothing: the damaged file must go first.
+    return f"Delete {path} and run again with data.download=true (it fetches the missing files)"
+
+
 def read_idx(path: str | Path) -> torch.Tensor:
     """An IDX file (MNIST's format), plain or gzipped (``.gz``, as downloaded), as a uint8 tensor.
 
@@ -73,7 +78,7 @@ def read_idx(path: str | Path) -> torch.Tensor:
         with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as handle:
             data = handle.read()
     except (OSError, EOFError) as error:
-        raise DatasetError(f"cannot read {path}: {error}. Re-download it (data.download=true).") from error
+        raise DatasetError(f"cannot read {path}: {error}. {_fetch_again(path)}") from error
     magic = int.from_bytes(data[:4], "big") if len(data) >= 4 else 0
     ndim, kind = magic & 0xFF, (magic >> 8) & 0xFF
     if magic >> 16 != 0 or kind != 0x08 or not 1 <= ndim <= 3 or len(data) < 4 + 4 * ndim:
@@ -81,7 +86,7 @@ def read_idx(path: str | Path) -> torch.Tensor:
     dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
     expected = 4 + 4 * ndim + int(np.prod(dims))
     if len(data) < expected:
-        raise DatasetError(f"{path} is truncated: {len(data)} bytes, its header says {expected}. Re-download it.")
+        raise DatasetError(f"{path} is truncated: {len(data)} bytes, its header says {expected}. {_fetch_again(path)}")
     array = np.frombuffer(data, dtype=np.uint8, count=int(np.prod(dims)), offset=4 + 4 * ndim).reshape(dims)
     return torch.from_numpy(array.copy())
 
