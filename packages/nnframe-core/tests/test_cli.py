@@ -32,6 +32,9 @@ def test_list_shows_groups_and_options(capsys: pytest.CaptureFixture[str]) -> No
     for expected in ("experiment", "cifar10_resnet18", "shapes", "model", "simple_cnn", "data", "image_folder",
                      "trainer", "ddp", "logger", "tensorboard"):
         assert expected in cls_block, expected
+    # The options stand in one column, whatever the longest group name (hparams_search)
+    rows = [line for line in cls_block.split("\n\n")[0].splitlines()[1:] if not line.lstrip().startswith("actions:")]
+    assert len({len(line) - len(line.split(None, 1)[1]) for line in rows}) == 1, rows
 
 
 def test_list_leaves_out_base_files(capsys: pytest.CaptureFixture[str]) -> None:

@@ -86,9 +86,10 @@ def _list(tasks: dict[str, TaskSpec], only: str | None = None, config_dir: Path 
         lines += [f"{name}: {spec.summary}", f"  actions: {', '.join(spec.actions)}"]
         groups = config_groups(spec, config_dir)
         ordered = [g for g in MAIN_GROUPS if g in groups] + [g for g in groups if g not in MAIN_GROUPS]
+        width = max((len(g) for g in ordered if g != "hydra"), default=0)
         for group in ordered:
             if group != "hydra":
-                lines.append(f"  {group:<11} {', '.join(groups[group])}")
+                lines.append(f"  {group:<{width}}  {', '.join(groups[group])}")
         lines.append("")
     return "\n".join(lines).rstrip() or "no nnframe task is installed (pip install nnframe-cls, ...)"
 
