@@ -5,7 +5,7 @@
     uv run python benchmarks/threads.py --neighbours 4 trainer.max_epochs=3   # overrides for every run
 
 Each run is ``nnframe <task> train`` (``sys.executable -m nnframe.core.cli``) in a fresh process,
-shrunk to a few hundred images, two epochs and no test, writing into a temporary
+shrunk to 480-1600 training images, two epochs and no test (~20 s, most of it start-up), writing into a temporary
 ``NNFRAME_OUTPUT_DIR``. Settings:
 
 - ``default``: torch's default thread count and OpenMP's default wait policy. The ``nnframe``
@@ -22,7 +22,8 @@ stopped after its last. Runs are interleaved (A B C A B C ...: each repeat runs 
 per task and condition), so a drift of the machine's load favours no setting. The table gives,
 per task and condition, the median over repeats of the last epoch's training img/s as its
 ``epoch N: ...`` line prints it, the median wall time of the run, and the img/s ratio to
-``default``. A run that takes longer than ``--timeout`` is stopped and counted at the timeout.
+``default``. A run that takes longer than ``--timeout`` is stopped, its wall time counted as the timeout
+(its img/s from the last epoch line it printed, if any).
 The load average is printed before and after (other people's jobs count in it: "alone" means no
 neighbour of ours, not an idle machine).
 """
