@@ -102,8 +102,8 @@ def _fail(message: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``nnframe`` command; returns the process exit code."""
     # Idle OpenMP threads sleep instead of spinning (before torch loads OpenMP): on a shared, busy
-    # machine spinning threads made the cls demo 10-25x slower; passive was the fastest of the
-    # settings measured, alone and beside CPU-bound neighbours (benchmarks/README.md, threads).
+    # machine spinning threads made the demos several times slower; passive keeps every core's
+    # compute and was the fastest beside CPU-bound neighbours (benchmarks/threads.py, README).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
