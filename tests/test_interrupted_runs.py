@@ -5,7 +5,8 @@ the candidates, a NaN loss never reaches last.ckpt.
 
 Every installed task is run (its ``TaskSpec.smoke_overrides`` and ``monitor``), with this file's
 sizes on top (8 steps per epoch, 2 epochs), so a task installed later is tested here with no edit.
-The first task runs in the quick suite, the others with the slow tests."""
+The first task runs in the quick suite, the others with the slow tests; what is core's alone
+(``CORE_ONLY``) runs for the first task."""
 
 from __future__ import annotations
 
@@ -47,8 +48,10 @@ def _each_task(slow_beyond_the_first: bool = True) -> list:
             for task in TASKS]
 
 
-# What the run folders and run.json records do is core's alone, the same for every task: one task
-# runs those tests (each starts five runs); the resumes above run for every task.
+# What core alone does, the same for every task (step checkpoints after a crash, each step logged
+# once, the NaN checks, run folders and run.json records, the stop during the test): one task runs
+# those tests. Every installed task runs the exact resume, its logs going on, SIGTERM and Ctrl-C
+# with the command each prints, which depend on the task's module, data and config.
 CORE_ONLY = [next(iter(TASKS))]
 
 
@@ -177,7 +180,7 @@ def test_sigterm_saves_a_checkpoint_exits_cleanly_and_resumes(task: str, tmp_pat
     assert {monitor(task)} | ({"val/loss"} & set(finished)) <= reported, reported
 
 
-@pytest.mark.parametrize("task", _each_task())
+@pytest.mark.parametrize("task", CORE_ONLY)
 def test_crash_mid_epoch_resumes_from_the_step_checkpoint(task: str, tmp_path: Path) -> None:
     steps = ["trainer.max_epochs=2", "callbacks.checkpoint.every_n_train_steps=3"]
     with pytest.raises(RuntimeError, match="injected crash"):
@@ -193,7 +196,7 @@ def test_crash_mid_epoch_resumes_from_the_step_checkpoint(task: str, tmp_path: P
     assert 0.0 <= metrics[monitor(task)] <= 1.0
 
 
-@pytest.mark.parametrize("task", _each_task())
+@pytest.mark.parametrize("task", CORE_ONLY)
 def test_resume_from_a_step_checkpoint_logs_each_step_once(task: str, tmp_path: Path) -> None:
     # Crash after step 5 with the last checkpoint after step 3. Lightning logs batch b at step b,
     # so the crashed run logged step 3 (a batch after the checkpoint; batch 4 crashed before its
@@ -214,7 +217,7 @@ def test_resume_from_a_step_checkpoint_logs_each_step_once(task: str, tmp_path: 
     assert tensorboard_steps == list(range(8)), tensorboard_steps
 
 
-@pytest.mark.parametrize("task", _each_task())
+@pytest.mark.parametrize("task", CORE_ONLY)
 def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(task: str, tmp_path: Path) -> None:
     with pytest.raises(TrainingError, match=r"step 10 .*last good checkpoint is .*last\.ckpt") as error:
         _train(task, tmp_path, "trainer.max_epochs=2",
@@ -226,7 +229,7 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(task: s
     assert all(torch.isfinite(w).all() for w in last["state_dict"].values() if w.is_floating_point())
 
 
-@pytest.mark.parametrize("task", _each_task())
+@pytest.mark.parametrize("task", CORE_ONLY)
 def test_deferred_nan_check_names_the_first_bad_step_and_writes_no_nan_checkpoint(task: str, tmp_path: Path) -> None:
     # The accelerator mode (no synchronisation per step), run on the CPU: the record is read
     # every 4 steps and before each checkpoint, which therefore never holds NaN weights.
@@ -301,7 +304,7 @@ def test_ctrl_c_saves_says_how_to_continue_and_that_command_continues(task: str,
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", CORE_ONLY)
 def test_ctrl_c_during_the_test_names_the_last_checkpoint_and_its_command_runs_the_test(task: str,
                                                                                       tmp_path: Path) -> None:
     """Training is over and last.ckpt written: the stop says so (not "no checkpoint") and the
